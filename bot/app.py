@@ -1,0 +1,66 @@
+"""Builds the object graph from settings: the only place that knows which concrete parts are in use."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.handlers.bus import EventBus
+from bot.handlers.context import Context, HelpdeskConfig
+from bot.mail.compose import MailComposer
+from bot.settings import Settings
+from bot.store.db import create_engine
+from bot.store.migrate import upgrade
+from bot.store.uow import SqlUnitOfWorkFactory
+
+
+@dataclass
+class Core:
+    settings: Settings
+    engine: AsyncEngine
+    ctx: Context
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def helpdesk_config(s: Settings) -> HelpdeskConfig:
+    return HelpdeskConfig(
+        support_address=s.support_address.lower(),
+        support_name=s.support_name,
+        subject_tag=s.subject_tag,
+        own_addresses=frozenset(s.all_own_addresses),
+        ack_enabled=s.ack_enabled,
+        ack_limit_per_hour=s.ack_limit_per_hour,
+        first_response_text=s.first_response_text,
+        max_attachment_bytes=s.max_attachment_bytes,
+    )
+
+
+async def build_core(settings: Settings, *, migrate: bool = True, engine: AsyncEngine | None = None) -> Core:
+    """Open the store (migrating it first unless told not to) and wire the handlers' context."""
+    engine = engine or create_engine(settings.database_url)
+    if migrate:
+        await upgrade(engine)
+    uow = SqlUnitOfWorkFactory(engine)
+    key = await _signing_key(settings, uow)
+    ctx = Context(
+        uow=uow,
+        config=helpdesk_config(settings),
+        composer=MailComposer(settings.support_address, settings.support_name),
+        key=key,
+        bus=EventBus(),
+    )
+    return Core(settings=settings, engine=engine, ctx=ctx)
+
+
+async def _signing_key(settings: Settings, uow: SqlUnitOfWorkFactory) -> bytes:
+    """The configured key, or one generated once and kept in the database so every instance agrees."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    async with uow() as u:
+        value = await u.kv.put_if_absent("message_id_key", secrets.token_hex(32))
+        await u.commit()
+    return value.encode()

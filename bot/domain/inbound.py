@@ -1,0 +1,53 @@
+"""A received mail, as the rest of Tiketti sees it: decoded, cleaned and classified.
+
+`bot.mail.parse` builds it from raw bytes; handlers decide what it means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None  # None when over the size limit: listed, not stored
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    message_id: str  # always set: synthesised from a content hash when the mail has none
+    subject: str
+    from_addr: str  # lower-cased address
+    from_name: str
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    date: datetime | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()  # oldest first, as in the header
+    text: str = ""  # whole body as text (HTML converted when there is no text part)
+    display_text: str = ""  # quoted history and signature removed
+    html: str | None = None  # sanitised HTML part, if any
+    attachments: tuple[InboundAttachment, ...] = ()
+    # Loop-protection facts, read from the headers (RFC 3834 and common practice).
+    auto_submitted: str | None = None  # value of Auto-Submitted
+    precedence: str | None = None
+    x_loop: str | None = None
+    x_auto_response_suppress: str | None = None
+    is_list_mail: bool = False  # List-Id or List-Unsubscribe present
+    return_path: str | None = None  # None: header absent; "": empty (<>), i.e. a bounce
+    is_delivery_report: bool = False  # multipart/report (DSN/MDN)
+    tiketti_loop: str | None = None  # our own loop header, if the mail came from us
+    thread_index: str | None = None  # Outlook's Thread-Index, if any
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """Every Message-ID this mail says it answers, most specific last."""
+        ids = list(self.references)
+        if self.in_reply_to and self.in_reply_to not in ids:
+            ids.append(self.in_reply_to)
+        return ids

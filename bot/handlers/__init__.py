@@ -1,0 +1,1 @@
+"""Platform-free use cases. Every door (mail, chat, console, scheduler) calls these."""

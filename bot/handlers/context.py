@@ -1,0 +1,107 @@
+"""What every handler is given: the store, the clock, the bus, and the helpdesk's own facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from bot.domain.model import Agent, AuditEvent, Ticket
+from bot.handlers.bus import EventBus
+from bot.handlers.ports import Clock, MailComposer, UnitOfWork, UnitOfWorkFactory
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class HelpdeskConfig:
+    support_address: str
+    support_name: str = "Support"
+    subject_tag: str = "#"
+    own_addresses: frozenset[str] = frozenset()
+    ack_enabled: bool = True
+    ack_limit_per_hour: int = 3
+    first_response_text: str = "within one business day"
+    max_attachment_bytes: int = 10_000_000
+
+    @property
+    def mail_domain(self) -> str:
+        return self.support_address.rsplit("@", 1)[-1]
+
+
+@dataclass
+class Context:
+    uow: UnitOfWorkFactory
+    config: HelpdeskConfig
+    composer: MailComposer
+    key: bytes  # signs our Message-IDs
+    bus: EventBus = field(default_factory=EventBus)
+    clock: Clock = utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone acting from chat. Agents are created on first use, keyed by chat user id."""
+
+    chat_user_id: str
+    name: str = ""
+    email: str | None = None
+
+    @property
+    def audit_name(self) -> str:
+        return f"agent:{self.chat_user_id}"
+
+
+SYSTEM = "system"
+
+
+class NotFound(LookupError):
+    """Shown to the user as is: 'ticket #12 does not exist'."""
+
+
+class Refused(ValueError):
+    """An action the rules do not allow; the message explains why, for the agent."""
+
+
+async def agent_for(uow: UnitOfWork, actor: Actor, now: datetime) -> Agent:
+    agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
+    if agent is None:
+        agent = await uow.agents.add(Agent(chat_user_id=actor.chat_user_id, name=actor.name, email=actor.email, created_at=now))
+    elif (actor.name and actor.name != agent.name) or (actor.email and actor.email != agent.email):
+        agent.name = actor.name or agent.name
+        agent.email = actor.email or agent.email
+    return agent
+
+
+async def load_ticket(uow: UnitOfWork, number: int, *, for_update: bool = True) -> Ticket:
+    ticket = await uow.tickets.get(number, for_update=for_update)
+    if ticket is None:
+        raise NotFound(f"ticket #{number} does not exist")
+    return ticket
+
+
+def audit(
+    uow: UnitOfWork,
+    ticket: Ticket | None,
+    actor: str,
+    action: str,
+    now: datetime,
+    *,
+    field: str | None = None,
+    before: object = None,
+    after: object = None,
+    detail: str | None = None,
+) -> None:
+    uow.audit.add(
+        AuditEvent(
+            ticket_id=ticket.id if ticket else None,
+            action=action,
+            actor=actor,
+            created_at=now,
+            field=field,
+            before=None if before is None else str(before),
+            after=None if after is None else str(after),
+            detail=detail,
+        )
+    )

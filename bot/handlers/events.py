@@ -1,0 +1,49 @@
+"""Domain events: what happened, published after the transaction that made it true committed.
+
+Adapters subscribe to these to update what people see (a ticket's root message,
+its thread), so a rolled-back change is never shown and never mailed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.handlers.views import MessageView, TicketView
+
+
+@dataclass(frozen=True)
+class TicketOpened:
+    ticket: TicketView
+    first_message: MessageView
+    other_tickets: tuple[TicketView, ...] = ()
+    follow_up_of: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketChanged:
+    ticket: TicketView
+    actor: str
+    summary: str  # "claimed by Ana", "status: open → solved"
+
+
+@dataclass(frozen=True)
+class MessageAdded:
+    ticket: TicketView
+    message: MessageView
+
+
+@dataclass(frozen=True)
+class MailDeliveryFailed:
+    ticket: TicketView | None
+    to_addr: str
+    subject: str
+    error: str
+
+
+@dataclass(frozen=True)
+class MailQuarantined:
+    quarantine_id: int
+    sender: str
+    subject: str
+    reason: str
+    source: str

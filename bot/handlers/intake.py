@@ -1,0 +1,234 @@
+"""Mail in: decide which ticket a mail belongs to, store it, acknowledge new tickets.
+
+Threading, most certain first: our own signed Message-ID in In-Reply-To or
+References; any stored Message-ID there; the [#N] subject tag when the sender
+is already part of that ticket; otherwise a new ticket. The same Message-ID
+delivered twice is stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain import mail_ids
+from bot.domain.autoreply import suppress_reason
+from bot.domain.inbound import InboundMail
+from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
+from bot.domain.status import Status
+from bot.handlers import events
+from bot.handlers.context import SYSTEM, Context, audit
+from bot.handlers.outgoing import queue_mail
+from bot.handlers.ports import Conflict, UnitOfWork
+from bot.handlers.snapshots import message_view, ticket_view
+from bot.handlers.views import AttachmentView
+
+log = logging.getLogger(__name__)
+
+InTransaction = Callable[[UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    action: str  # "created" | "appended" | "duplicate" | "ignored"
+    ticket_number: int | None
+    detail: str = ""
+
+
+# A customer reply moves the ticket back to the team's attention.
+_ON_CUSTOMER_REPLY = {
+    Status.WAITING_ON_CUSTOMER: Status.CUSTOMER_REPLIED,
+    Status.WAITING_ON_THIRD_PARTY: Status.CUSTOMER_REPLIED,
+    Status.SOLVED: Status.OPEN,
+}
+
+
+async def receive_mail(ctx: Context, mail: InboundMail, *, source: str, also: InTransaction | None = None) -> IntakeOutcome:
+    """Store one mail. `also` runs in the same transaction (the IMAP cursor moves with the ticket)."""
+    for attempt in range(3):
+        try:
+            return await _receive_once(ctx, mail, source, also)
+        except Conflict:
+            # Another instance stored the same mail or contact a moment ago: go again, it will see it.
+            log.info("intake race on %s, retrying (%d)", mail.message_id, attempt + 1)
+    return await _receive_once(ctx, mail, source, also)
+
+
+async def _receive_once(ctx: Context, mail: InboundMail, source: str, also: InTransaction | None) -> IntakeOutcome:
+    async with ctx.uow() as uow:
+        outcome = await _route(ctx, uow, mail)
+        if also is not None:
+            await also(uow)
+        await uow.commit()
+        pending = list(uow.events)
+    await ctx.bus.publish(pending)
+    log.info("mail %s from %s via %s: %s #%s", mail.message_id, _mask(mail.from_addr), source, outcome.action, outcome.ticket_number)
+    return outcome
+
+
+async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutcome:
+    if mail.tiketti_loop:
+        return IntakeOutcome("ignored", None, "our own mail came back (loop header)")
+    if await uow.messages.by_mail_message_id(mail.message_id) is not None:
+        return IntakeOutcome("duplicate", None, "Message-ID already stored")
+    now = ctx.clock()
+    contact = await _contact(uow, mail, now)
+    ticket = await _find_ticket(ctx, uow, mail, contact)
+    if ticket is None:
+        return await _open(ctx, uow, mail, contact, follow_up_of=None)
+    if ticket.status == Status.CLOSED:
+        return await _open(ctx, uow, mail, contact, follow_up_of=ticket)
+    return await _append(ctx, uow, mail, contact, ticket)
+
+
+async def _contact(uow: UnitOfWork, mail: InboundMail, now: datetime) -> Contact:
+    contact = await uow.contacts.by_email(mail.from_addr)
+    if contact is None:
+        contact = await uow.contacts.add(Contact(email=mail.from_addr, name=mail.from_name, created_at=now))
+    elif mail.from_name and not contact.name:
+        contact.name = mail.from_name
+    return contact
+
+
+async def _find_ticket(ctx: Context, uow: UnitOfWork, mail: InboundMail, sender: Contact) -> Ticket | None:
+    ids = mail.thread_ids
+    for mid in reversed(ids):
+        number = mail_ids.ticket_from_message_id(mid, ctx.key)
+        if number is not None and (ticket := await uow.tickets.get(number, for_update=True)):
+            return ticket
+    known = await uow.messages.first_by_mail_message_ids(ids)
+    if known is not None:
+        return await uow.tickets.get(known.ticket_id, for_update=True)
+    number = mail_ids.find_subject_tag(mail.subject, ctx.config.subject_tag)
+    if number is not None and (ticket := await uow.tickets.get(number, for_update=True)):
+        if await _is_participant(uow, ticket, sender):
+            return ticket
+        log.info("subject tag #%d ignored: sender is not on that ticket", number)
+    return None
+
+
+async def _is_participant(uow: UnitOfWork, ticket: Ticket, contact: Contact) -> bool:
+    if ticket.requester_id == contact.id:
+        return True
+    return any(m.author_contact_id == contact.id for m in await uow.messages.for_ticket(ticket.number))
+
+
+async def _store_message(uow: UnitOfWork, ticket: Ticket, mail: InboundMail, contact: Contact, now: datetime) -> Message:
+    message = await uow.messages.add(
+        Message(
+            ticket_id=ticket.number,
+            kind=MessageKind.INBOUND,
+            created_at=now,
+            body_text=mail.text,
+            body_display=mail.display_text,
+            body_html=mail.html,
+            author_contact_id=contact.id,
+            author_label=contact.display,
+            mail_message_id=mail.message_id,
+            in_reply_to=mail.in_reply_to,
+        )
+    )
+    for a in mail.attachments:
+        await uow.attachments.add(
+            Attachment(message_id=message.id, filename=a.filename, content_type=a.content_type, size=a.size, content=a.content)  # type: ignore[arg-type]
+        )
+    ticket.remember_inbound(mail.message_id)
+    return message
+
+
+async def _open(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, follow_up_of: Ticket | None) -> IntakeOutcome:
+    now = ctx.clock()
+    ticket = await uow.tickets.add(
+        Ticket(
+            subject=mail.subject,
+            requester_id=contact.id,  # type: ignore[arg-type]
+            created_at=now,
+            updated_at=now,
+            follow_up_of=follow_up_of.number if follow_up_of else None,
+        )
+    )
+    # Keep the customer's thread intact: their References chain continues in our replies.
+    for ref in mail.references:
+        ticket.remember_reference(ref)
+    message = await _store_message(uow, ticket, mail, contact, now)
+    actor = f"contact:{contact.email}"
+    audit(uow, ticket, actor, "created", now, detail=f"from mail {mail.message_id}")
+    if follow_up_of is not None:
+        audit(uow, ticket, SYSTEM, "follow_up", now, detail=f"follow-up of closed ticket #{follow_up_of.number}")
+        audit(uow, follow_up_of, SYSTEM, "follow_up", now, detail=f"customer wrote again: follow-up ticket #{ticket.number}")
+    await _acknowledge(ctx, uow, ticket, contact, mail, now)
+    others = await uow.tickets.recent_for_requester(contact.id, exclude=ticket.number)  # type: ignore[arg-type]
+    view = await ticket_view(uow, ticket)
+    uow.events.append(
+        events.TicketOpened(
+            ticket=view,
+            first_message=message_view(ticket.number, message, _attachment_views(mail)),
+            other_tickets=tuple([await ticket_view(uow, t) for t in others]),
+            follow_up_of=follow_up_of.number if follow_up_of else None,
+        )
+    )
+    return IntakeOutcome("created", ticket.number, "follow-up" if follow_up_of else "")
+
+
+async def _append(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, ticket: Ticket) -> IntakeOutcome:
+    now = ctx.clock()
+    message = await _store_message(uow, ticket, mail, contact, now)
+    ticket.updated_at = now
+    actor = f"contact:{contact.email}"
+    audit(uow, ticket, actor, "customer_message", now, detail=f"mail {mail.message_id}")
+    summary = f"{contact.display} wrote"
+    target = _ON_CUSTOMER_REPLY.get(ticket.status)
+    if target is not None:
+        before = ticket.move_to(target, now)
+        audit(uow, ticket, actor, "status", now, field="status", before=before, after=target)
+        summary = f"{contact.display} replied: {before.label} → {target.label}"
+    view = await ticket_view(uow, ticket)
+    uow.events.append(events.MessageAdded(ticket=view, message=message_view(ticket.number, message, _attachment_views(mail))))
+    uow.events.append(events.TicketChanged(ticket=view, actor=actor, summary=summary))
+    return IntakeOutcome("appended", ticket.number)
+
+
+async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: Contact, mail: InboundMail, now: datetime) -> None:
+    cfg = ctx.config
+    if not cfg.ack_enabled:
+        return
+    reason = suppress_reason(mail, set(cfg.own_addresses) | {cfg.support_address.lower()})
+    if reason is None:
+        sent = await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))
+        if sent >= cfg.ack_limit_per_hour:
+            reason = f"rate limit: {sent} automatic mails to this sender in the last hour"
+    if reason is not None:
+        audit(uow, ticket, SYSTEM, "ack_suppressed", now, detail=reason)
+        return
+    await queue_mail(
+        ctx, uow, ticket, contact, template="ack", kind="ack", now=now, automatic=True,
+        context={"first_response_text": cfg.first_response_text},
+    )
+    audit(uow, ticket, SYSTEM, "ack_queued", now, detail=f"to {contact.email}")
+
+
+def _attachment_views(mail: InboundMail) -> list[AttachmentView]:
+    return [AttachmentView(a.filename, a.content_type, a.size, a.content is not None) for a in mail.attachments]
+
+
+def _mask(addr: str) -> str:
+    """Addresses are personal data: info-level logs show the domain only."""
+    return "***@" + addr.rsplit("@", 1)[-1] if "@" in addr else "***"
+
+
+async def quarantine(ctx: Context, raw: bytes, reason: str, *, source: str, sender: str = "", subject: str = "") -> int:
+    """Keep a mail we could not process, whole, and tell the team. Never raises for the mail's sake."""
+    now = ctx.clock()
+    async with ctx.uow() as uow:
+        item = await uow.quarantine.add(
+            QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender[:400], subject=subject[:998])
+        )
+        audit(uow, None, SYSTEM, "quarantined", now, detail=f"quarantine #{item.id}: {reason}")
+        await uow.commit()
+        assert item.id is not None
+        item_id = item.id
+    log.warning("mail quarantined as #%d (%s): %s", item_id, source, reason)
+    await ctx.bus.publish([events.MailQuarantined(item_id, sender, subject, reason, source)])
+    return item_id

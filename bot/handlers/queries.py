@@ -1,0 +1,41 @@
+"""Read-only questions: show a ticket, my tickets, the queue, a ticket's history."""
+
+from __future__ import annotations
+
+from bot.handlers.context import Actor, Context, NotFound, load_ticket
+from bot.handlers.snapshots import message_views, ticket_view
+from bot.handlers.views import AuditLine, TicketDetails, TicketView
+
+
+async def show(ctx: Context, number: int) -> TicketDetails:
+    async with ctx.uow() as uow:
+        ticket = await load_ticket(uow, number, for_update=False)
+        view = await ticket_view(uow, ticket)
+        messages = await message_views(uow, number, await uow.messages.for_ticket(number))
+        others = await uow.tickets.recent_for_requester(ticket.requester_id, exclude=number)
+        return TicketDetails(ticket=view, messages=messages, other_tickets=tuple([await ticket_view(uow, t) for t in others]))
+
+
+async def mine(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:
+    """The caller's active tickets, most urgent first."""
+    async with ctx.uow() as uow:
+        agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
+        if agent is None:
+            return []
+        return [await ticket_view(uow, t) for t in await uow.tickets.active(assignee_id=agent.id, limit=limit)]
+
+
+async def queue(ctx: Context, limit: int = 20) -> list[TicketView]:
+    """Active tickets nobody has taken, most urgent first."""
+    async with ctx.uow() as uow:
+        return [await ticket_view(uow, t) for t in await uow.tickets.active(unassigned=True, limit=limit)]
+
+
+async def history(ctx: Context, number: int) -> list[AuditLine]:
+    async with ctx.uow() as uow:
+        if await uow.tickets.get(number) is None:
+            raise NotFound(f"ticket #{number} does not exist")
+        return [
+            AuditLine(e.created_at, e.actor, e.action, e.field, e.before, e.after, e.detail)
+            for e in await uow.audit.for_ticket(number)
+        ]

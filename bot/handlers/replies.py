@@ -1,0 +1,57 @@
+"""Answering the customer: the only path by which words typed in chat leave as mail."""
+
+from __future__ import annotations
+
+from bot.domain import mail_ids
+from bot.domain.model import Message, MessageKind
+from bot.domain.status import Status
+from bot.handlers import events
+from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.outgoing import queue_mail
+from bot.handlers.snapshots import message_view, ticket_view
+from bot.handlers.tickets import ActionResult
+
+# After we answer, the ball is in the customer's court.
+_AFTER_REPLY = {Status.NEW: Status.WAITING_ON_CUSTOMER, Status.OPEN: Status.WAITING_ON_CUSTOMER,
+                Status.CUSTOMER_REPLIED: Status.WAITING_ON_CUSTOMER}
+
+
+async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionResult:
+    """Store the reply and queue it in the outbox, in one transaction; the worker mails it after commit."""
+    if not text.strip():
+        raise Refused("an empty reply was not sent")
+    async with ctx.uow() as uow:
+        ticket = await load_ticket(uow, number)
+        if ticket.status == Status.CLOSED:
+            raise Refused(f"#{number} is closed; the customer's next mail opens a follow-up ticket")
+        now = ctx.clock()
+        agent = await agent_for(uow, actor, now)
+        requester = await uow.contacts.get(ticket.requester_id)
+        assert requester is not None
+        mid = mail_ids.make_message_id(number, ctx.key, ctx.config.mail_domain)
+        message = await uow.messages.add(
+            Message(ticket_id=number, kind=MessageKind.REPLY, created_at=now, body_text=text, body_display=text,
+                    author_agent_id=agent.id, author_label=agent.display, mail_message_id=mid,
+                    in_reply_to=ticket.last_inbound_message_id)
+        )
+        await queue_mail(ctx, uow, ticket, requester, template="reply", kind="reply", now=now, message_id=mid,
+                         message_row_id=message.id, context={"body": text, "agent_name": agent.display})
+        audit(uow, ticket, actor.audit_name, "reply_queued", now, detail=f"to {requester.email}, {mid}")
+        summary = f"reply sent to {requester.email}"
+        if ticket.record_first_response(now):
+            audit(uow, ticket, actor.audit_name, "first_response", now)
+        if ticket.assignee_id is None:
+            ticket.assignee_id = agent.id
+            audit(uow, ticket, actor.audit_name, "assigned", now, field="assignee", before=None, after=agent.display)
+        if (target := _AFTER_REPLY.get(ticket.status)) is not None:
+            before = ticket.move_to(target, now)
+            audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
+        ticket.updated_at = now
+        view = await ticket_view(uow, ticket)
+        msg = message_view(number, message, sent_to=requester.email)
+        uow.events.append(events.MessageAdded(ticket=view, message=msg))
+        uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
+        await uow.commit()
+        pending = list(uow.events)
+    await ctx.bus.publish(pending)
+    return ActionResult(ticket=view, summary=f"#{number} {summary}", message=msg)

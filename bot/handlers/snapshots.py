@@ -1,0 +1,59 @@
+"""Turn stored objects into the plain views adapters render."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.domain.model import MailState, Message, MessageKind, Ticket
+from bot.handlers.ports import UnitOfWork
+from bot.handlers.views import AttachmentView, MessageView, TicketView
+
+
+async def ticket_view(uow: UnitOfWork, ticket: Ticket) -> TicketView:
+    requester = await uow.contacts.get(ticket.requester_id)
+    assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
+    failed = tuple(
+        f"mail to {m.to_addr} failed: {m.last_error}"
+        for m in await uow.outbox.for_ticket(ticket.number)
+        if m.state == MailState.FAILED
+    )
+    return TicketView(
+        number=ticket.number,
+        subject=ticket.subject,
+        requester=requester.display if requester else "?",
+        requester_email=requester.email if requester else "",
+        status=ticket.status,
+        priority=ticket.priority,
+        assignee=assignee.display if assignee else None,
+        assignee_chat_id=assignee.chat_user_id if assignee else None,
+        team=ticket.team,
+        tags=tuple(ticket.tags),
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        first_response_at=ticket.first_response_at,
+        solved_at=ticket.solved_at,
+        failed_mail=failed,
+    )
+
+
+async def message_views(uow: UnitOfWork, ticket_number: int, messages: Sequence[Message]) -> tuple[MessageView, ...]:
+    ids = [m.id for m in messages if m.id is not None]
+    by_msg: dict[int, list[AttachmentView]] = {}
+    for a in await uow.attachments.for_messages(ids):
+        by_msg.setdefault(a.message_id, []).append(AttachmentView(a.filename, a.content_type, a.size, a.stored))
+    return tuple(message_view(ticket_number, m, by_msg.get(m.id or 0, ())) for m in messages)
+
+
+def message_view(ticket_number: int, m: Message, attachments: Sequence[AttachmentView] = (), sent_to: str | None = None) -> MessageView:
+    assert m.id is not None
+    return MessageView(
+        id=m.id,
+        ticket_number=ticket_number,
+        kind=m.kind,
+        author=m.author_label,
+        created_at=m.created_at,
+        text=m.body_display or m.body_text,
+        full_text=m.body_text,
+        attachments=tuple(attachments),
+        sent_to=sent_to if m.kind == MessageKind.REPLY else None,
+    )

@@ -1,0 +1,162 @@
+"""What agents do to a ticket: claim, assign, note, status, priority, close, reopen."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.domain.model import Message, MessageKind, Ticket
+from bot.domain.priority import Priority
+from bot.domain.status import InvalidTransition, Status
+from bot.handlers import events
+from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.ports import UnitOfWork
+from bot.handlers.snapshots import message_view, ticket_view
+from bot.handlers.views import MessageView, TicketView
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ticket: TicketView
+    summary: str  # one line for the person who acted: "#12 claimed by Ana"
+    message: MessageView | None = None
+
+
+Change = Callable[[UnitOfWork, Ticket], Awaitable[str]]
+
+
+async def _act(ctx: Context, actor: Actor, number: int, change: Change) -> ActionResult:
+    """Run one change in one transaction; publish TicketChanged after commit."""
+    async with ctx.uow() as uow:
+        ticket = await load_ticket(uow, number)
+        summary = await change(uow, ticket)
+        view = await ticket_view(uow, ticket)
+        uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
+        await uow.commit()
+        pending = list(uow.events)
+    await ctx.bus.publish(pending)
+    return ActionResult(ticket=view, summary=f"#{number} {summary}")
+
+
+async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, target: Status) -> str:
+    now = ctx.clock()
+    try:
+        before = ticket.move_to(target, now)
+    except InvalidTransition as exc:
+        raise Refused(f"#{ticket.number}: {exc}") from None
+    audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
+    return f"{before.label} → {target.label}"
+
+
+async def claim(ctx: Context, actor: Actor, number: int) -> ActionResult:
+    async def change(uow: UnitOfWork, ticket: Ticket) -> str:
+        now = ctx.clock()
+        agent = await agent_for(uow, actor, now)
+        if ticket.assignee_id == agent.id:
+            raise Refused(f"#{number} is already yours")
+        if not ticket.status.is_active:
+            raise Refused(f"#{number} is {ticket.status.label}; reopen it first")
+        before = await _assignee_name(uow, ticket)
+        ticket.assignee_id = agent.id
+        ticket.updated_at = now
+        audit(uow, ticket, actor.audit_name, "assigned", now, field="assignee", before=before, after=agent.display)
+        if ticket.status == Status.NEW:
+            await _move(ctx, uow, ticket, actor, Status.OPEN)
+        return f"claimed by {agent.display}"
+
+    return await _act(ctx, actor, number, change)
+
+
+async def assign(ctx: Context, actor: Actor, number: int, assignee: Actor) -> ActionResult:
+    async def change(uow: UnitOfWork, ticket: Ticket) -> str:
+        now = ctx.clock()
+        await agent_for(uow, actor, now)
+        agent = await agent_for(uow, assignee, now)
+        if ticket.assignee_id == agent.id:
+            raise Refused(f"#{number} is already assigned to {agent.display}")
+        before = await _assignee_name(uow, ticket)
+        ticket.assignee_id = agent.id
+        ticket.updated_at = now
+        audit(uow, ticket, actor.audit_name, "assigned", now, field="assignee", before=before, after=agent.display)
+        if ticket.status == Status.NEW:
+            await _move(ctx, uow, ticket, actor, Status.OPEN)
+        return f"assigned to {agent.display}"
+
+    return await _act(ctx, actor, number, change)
+
+
+async def _assignee_name(uow: UnitOfWork, ticket: Ticket) -> str | None:
+    if ticket.assignee_id is None:
+        return None
+    agent = await uow.agents.get(ticket.assignee_id)
+    return agent.display if agent else None
+
+
+async def set_status(ctx: Context, actor: Actor, number: int, target: Status) -> ActionResult:
+    async def change(uow: UnitOfWork, ticket: Ticket) -> str:
+        await agent_for(uow, actor, ctx.clock())
+        return "status: " + await _move(ctx, uow, ticket, actor, target)
+
+    return await _act(ctx, actor, number, change)
+
+
+async def close(ctx: Context, actor: Actor, number: int) -> ActionResult:
+    """'Close' as agents say it: the ticket is solved, and closes for good after the grace period."""
+    return await set_status(ctx, actor, number, Status.SOLVED)
+
+
+async def reopen(ctx: Context, actor: Actor, number: int) -> ActionResult:
+    return await set_status(ctx, actor, number, Status.OPEN)
+
+
+async def set_priority(ctx: Context, actor: Actor, number: int, priority: Priority) -> ActionResult:
+    async def change(uow: UnitOfWork, ticket: Ticket) -> str:
+        now = ctx.clock()
+        await agent_for(uow, actor, now)
+        if ticket.priority == priority:
+            raise Refused(f"#{number} already has priority {priority}")
+        before, ticket.priority, ticket.updated_at = ticket.priority, priority, now
+        audit(uow, ticket, actor.audit_name, "priority", now, field="priority", before=before, after=priority)
+        return f"priority: {before} → {priority}"
+
+    return await _act(ctx, actor, number, change)
+
+
+async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_ref: str | None = None) -> ActionResult:
+    """An internal note. Nothing here can send mail: notes never reach the customer."""
+    if not text.strip():
+        raise Refused("an empty note was not saved")
+    async with ctx.uow() as uow:
+        ticket = await load_ticket(uow, number)
+        now = ctx.clock()
+        agent = await agent_for(uow, actor, now)
+        if chat_ref and await uow.messages.by_chat_ref(chat_ref):
+            raise Refused("that chat message is already stored")
+        note = await uow.messages.add(
+            Message(ticket_id=number, kind=MessageKind.NOTE, created_at=now, body_text=text, body_display=text,
+                    author_agent_id=agent.id, author_label=agent.display, chat_ref=chat_ref)
+        )
+        ticket.updated_at = now
+        audit(uow, ticket, actor.audit_name, "note", now, detail=f"note {note.id}")
+        view = await ticket_view(uow, ticket)
+        msg = message_view(number, note)
+        uow.events.append(events.MessageAdded(ticket=view, message=msg))
+        await uow.commit()
+        pending = list(uow.events)
+    await ctx.bus.publish(pending)
+    return ActionResult(ticket=view, summary=f"#{number} note saved (internal, not sent to the customer)", message=msg)
+
+
+async def edit_note(ctx: Context, actor: Actor, chat_ref: str, text: str) -> bool:
+    """A chat message was edited: keep the stored note in step. Returns False if it is not a note of ours."""
+    async with ctx.uow() as uow:
+        note = await uow.messages.by_chat_ref(chat_ref)
+        if note is None or note.kind != MessageKind.NOTE:
+            return False
+        now = ctx.clock()
+        before = note.body_text
+        note.body_text = note.body_display = text
+        ticket = await load_ticket(uow, note.ticket_id)
+        audit(uow, ticket, actor.audit_name, "note_edited", now, before=before, after=text)
+        await uow.commit()
+    return True

@@ -1,0 +1,72 @@
+"""Plain snapshots the handlers return, so adapters can render without touching the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.domain.model import MessageKind
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+
+
+@dataclass(frozen=True)
+class TicketView:
+    number: int
+    subject: str
+    requester: str  # "Mia Customer <mia@example.com>"
+    requester_email: str
+    status: Status
+    priority: Priority
+    assignee: str | None  # display name
+    assignee_chat_id: str | None
+    team: str | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    failed_mail: tuple[str, ...] = ()  # one line per mail we could not deliver
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    filename: str
+    content_type: str
+    size: int
+    stored: bool
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    ticket_number: int
+    kind: MessageKind
+    author: str
+    created_at: datetime
+    text: str  # what chat shows (quotes stripped for mail)
+    full_text: str
+    attachments: tuple[AttachmentView, ...] = ()
+    sent_to: str | None = None  # for replies: the address mailed
+
+    @property
+    def is_internal(self) -> bool:
+        return self.kind in (MessageKind.NOTE, MessageKind.SYSTEM)
+
+
+@dataclass(frozen=True)
+class TicketDetails:
+    ticket: TicketView
+    messages: tuple[MessageView, ...]
+    other_tickets: tuple[TicketView, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    created_at: datetime
+    actor: str
+    action: str
+    field: str | None
+    before: str | None
+    after: str | None
+    detail: str | None

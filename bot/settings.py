@@ -1,0 +1,96 @@
+"""Typed settings. The environment variable names are a public contract (see docs/configuration.md).
+
+Precedence: environment variables, then `config/tiketti.toml` (or the file named by
+TIKETTI_CONFIG), then the defaults below, which run the whole product on one
+machine with nothing else installed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("TIKETTI_CONFIG", "config/tiketti.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIKETTI_", extra="ignore")
+
+    # --- storage ---
+    database_url: str = Field(
+        "sqlite+aiosqlite:///tiketti.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Signs our Message-IDs. Unset: a random key is generated once and kept in the database."
+    )
+
+    # --- the support mailbox ---
+    support_address: str = Field("support@tiketti.localhost", description="From: of every mail we send; replies come back here")
+    support_name: str = Field("Tiketti Support", description="Display name on outgoing mail")
+    subject_tag: str = Field("#", description="Ticket tag prefix in subjects: '#' gives [#123], 'ACME #' gives [ACME #123]")
+    own_addresses: list[str] = Field(
+        default_factory=list, description="Other addresses that are ours: mail from them is never acknowledged"
+    )
+    max_attachment_bytes: int = Field(10_000_000, description="Attachments up to this size are stored; larger ones are listed only")
+    ack_enabled: bool = Field(True, description="Send an auto-acknowledgement to new tickets' customers")
+    ack_limit_per_hour: int = Field(3, description="At most this many automatic mails per sender per hour (RFC 3834)")
+    first_response_text: str = Field(
+        "within one business day", description="Expected response time quoted in the acknowledgement"
+    )
+
+    # --- IMAP intake ---
+    imap_host: str | None = Field(None, description="IMAP server; unset disables IMAP intake")
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: SecretStr = SecretStr("")
+    imap_ssl: bool = True
+    imap_folder: str = "INBOX"
+    imap_poll_seconds: float = Field(30.0, description="Poll interval where the server has no IDLE; IDLE timeout otherwise")
+
+    # --- outbound SMTP ---
+    smtp_host: str | None = Field(None, description="SMTP relay; unset writes outgoing mail to outbound_dir instead")
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    smtp_timeout: float = 30.0
+    outbound_dir: Path = Field(Path("outbound-mail"), description="Where mail goes when no SMTP relay is set")
+    outbox_max_attempts: int = Field(8, description="Transient failures retried this often before giving up")
+    outbox_backoff_seconds: float = Field(5.0, description="First retry delay; doubles each attempt, capped at 15 minutes")
+
+    # --- inbound SMTP/LMTP listener ---
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int | None = Field(None, description="Port of the inbound SMTP listener; unset disables it")
+    inbound_lmtp: bool = Field(False, description="Speak LMTP instead of SMTP on the inbound listener")
+
+    # --- web server ---
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    # --- logging ---
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def all_own_addresses(self) -> set[str]:
+        return {a.lower() for a in [self.support_address, *self.own_addresses]}

@@ -1,0 +1,252 @@
+"""Tables, and the imperative mapping of the domain classes onto them.
+
+Imperative mapping (rather than declarative models) keeps `bot.domain` free of
+SQLAlchemy: the domain classes stay plain, and this module teaches the ORM how
+to load and save them. Alembic's migrations are the source of truth for the
+live schema; `metadata` here must describe the same thing (a test checks it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import registry
+
+from bot.domain.model import (
+    Agent,
+    Attachment,
+    AuditEvent,
+    Contact,
+    MailboxCursor,
+    MailState,
+    Message,
+    MessageKind,
+    OutboundMail,
+    QuarantinedMail,
+    Ticket,
+)
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, hands back aware UTC: SQLite keeps no zone, PostgreSQL would convert."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class StrEnumType(TypeDecorator[Any]):
+    """An enum kept as its plain string value, so new members need no schema change."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else str(self.enum_cls(value).value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else self.enum_cls(value)
+
+
+# Integer primary keys as BIGINT on PostgreSQL, INTEGER (rowid alias) on SQLite.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=True),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("chat_user_id", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("email", String(320), nullable=True, index=True),
+    Column("created_at", UTCDateTime(), nullable=True),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("subject", String(998), nullable=False),
+    Column("requester_id", PK, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("status", StrEnumType(Status), nullable=False, index=True),
+    Column("priority", StrEnumType(Priority), nullable=False),
+    Column("assignee_id", PK, ForeignKey("agents.id"), nullable=True, index=True),
+    Column("team", String(64), nullable=True, index=True),
+    Column("tags", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("first_response_at", UTCDateTime(), nullable=True),
+    Column("solved_at", UTCDateTime(), nullable=True),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Column("last_inbound_message_id", String(998), nullable=True),
+    Column("references", JSON, nullable=False),
+    Column("follow_up_of", PK, ForeignKey("tickets.id"), nullable=True),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("kind", StrEnumType(MessageKind), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_display", Text, nullable=False),
+    Column("body_html", Text, nullable=True),
+    Column("author_contact_id", PK, ForeignKey("contacts.id"), nullable=True),
+    Column("author_agent_id", PK, ForeignKey("agents.id"), nullable=True),
+    Column("author_label", String(400), nullable=False),
+    # Unique: the same mail delivered twice (retries, CC copies, IMAP re-reads) is stored once.
+    Column("mail_message_id", String(998), nullable=True, unique=True),
+    Column("in_reply_to", String(998), nullable=True),
+    Column("chat_ref", String(128), nullable=True, index=True),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("message_id", PK, ForeignKey("messages.id"), nullable=False, index=True),
+    Column("filename", String(400), nullable=False),
+    Column("content_type", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=True, index=True),
+    Column("action", String(64), nullable=False),
+    Column("actor", String(400), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("field", String(64), nullable=True),
+    Column("before", Text, nullable=True),
+    Column("after", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=True, index=True),
+    Column("message_id", PK, ForeignKey("messages.id"), nullable=True),
+    Column("to_addr", String(320), nullable=False, index=True),
+    Column("subject", String(998), nullable=False),
+    Column("mail_message_id", String(998), nullable=False, unique=True),
+    Column("raw", LargeBinary, nullable=False),
+    Column("state", StrEnumType(MailState), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("sent_at", UTCDateTime(), nullable=True),
+    Index("ix_outbox_due", "state", "next_attempt_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("raw", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("sender", String(400), nullable=False),
+    Column("subject", String(998), nullable=False),
+    Column("resolved_at", UTCDateTime(), nullable=True),
+    Column("resolution", Text, nullable=True),
+)
+
+mailbox_cursors = Table(
+    "mailbox_cursors",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("mailbox", String(400), nullable=False, unique=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+)
+
+# Small key/value facts the deployment must keep (e.g. the generated signing key).
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_started = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process; idempotent so tests and CLI can both call it."""
+    global _started
+    if _started:
+        return
+    for cls, table in (
+        (Contact, contacts),
+        (Agent, agents),
+        (Ticket, tickets),
+        (Message, messages),
+        (Attachment, attachments),
+        (AuditEvent, audit_events),
+        (OutboundMail, outbox),
+        (QuarantinedMail, quarantine),
+        (MailboxCursor, mailbox_cursors),
+    ):
+        mapper_registry.map_imperatively(cls, table)
+    _started = True

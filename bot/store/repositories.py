@@ -1,0 +1,254 @@
+"""SQLAlchemy implementations of the repository protocols in `bot.handlers.ports`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import (
+    Agent,
+    Attachment,
+    AuditEvent,
+    Contact,
+    MailboxCursor,
+    MailState,
+    Message,
+    OutboundMail,
+    QuarantinedMail,
+    Ticket,
+)
+from bot.domain.status import Status
+from bot.handlers.ports import Conflict
+from bot.store import orm
+
+ACTIVE = [s for s in Status if s.is_active]
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
+
+    @property
+    def _pg(self) -> bool:
+        return self.session.bind.dialect.name == "postgresql"  # type: ignore[union-attr]
+
+
+class SqlContacts(_Repo):
+    async def get(self, contact_id: int) -> Contact | None:
+        return await self.session.get(Contact, contact_id)
+
+    async def by_email(self, email: str) -> Contact | None:
+        res = await self.session.scalars(select(Contact).where(orm.contacts.c.email == email.lower()))
+        return res.first()
+
+    async def add(self, contact: Contact) -> Contact:
+        contact.email = contact.email.lower()
+        self.session.add(contact)
+        await self._flush()
+        return contact
+
+
+class SqlAgents(_Repo):
+    async def get(self, agent_id: int) -> Agent | None:
+        return await self.session.get(Agent, agent_id)
+
+    async def by_chat_user_id(self, chat_user_id: str) -> Agent | None:
+        res = await self.session.scalars(select(Agent).where(orm.agents.c.chat_user_id == chat_user_id))
+        return res.first()
+
+    async def add(self, agent: Agent) -> Agent:
+        self.session.add(agent)
+        await self._flush()
+        return agent
+
+
+class SqlTickets(_Repo):
+    async def get(self, number: int, *, for_update: bool = False) -> Ticket | None:
+        return await self.session.get(Ticket, number, with_for_update=for_update or None)
+
+    async def add(self, ticket: Ticket) -> Ticket:
+        self.session.add(ticket)
+        await self._flush()
+        return ticket
+
+    async def active(self, *, assignee_id: int | None = None, unassigned: bool = False, limit: int = 50) -> Sequence[Ticket]:
+        t = orm.tickets.c
+        q = select(Ticket).where(t.status.in_(ACTIVE))
+        if assignee_id is not None:
+            q = q.where(t.assignee_id == assignee_id)
+        if unassigned:
+            q = q.where(t.assignee_id.is_(None))
+        q = q.order_by(t.created_at, t.id).limit(limit * 4)
+        rows = list((await self.session.scalars(q)).all())
+        # Priority order is a domain rule (Priority.rank), applied here rather than in SQL.
+        rows.sort(key=lambda tk: (-tk.priority.rank, tk.created_at, tk.id))
+        return rows[:limit]
+
+    async def recent_for_requester(self, requester_id: int, *, exclude: int | None = None, limit: int = 5) -> Sequence[Ticket]:
+        t = orm.tickets.c
+        q = select(Ticket).where(t.requester_id == requester_id)
+        if exclude is not None:
+            q = q.where(t.id != exclude)
+        q = q.order_by(t.created_at.desc(), t.id.desc()).limit(limit)
+        return (await self.session.scalars(q)).all()
+
+
+class SqlMessages(_Repo):
+    async def add(self, message: Message) -> Message:
+        self.session.add(message)
+        await self._flush()
+        return message
+
+    async def by_mail_message_id(self, mail_message_id: str) -> Message | None:
+        res = await self.session.scalars(select(Message).where(orm.messages.c.mail_message_id == mail_message_id))
+        return res.first()
+
+    async def first_by_mail_message_ids(self, mail_message_ids: Sequence[str]) -> Message | None:
+        if not mail_message_ids:
+            return None
+        res = await self.session.scalars(select(Message).where(orm.messages.c.mail_message_id.in_(list(mail_message_ids))))
+        found = {m.mail_message_id: m for m in res.all()}
+        # The latest reference is the best evidence of which ticket is meant.
+        for mid in reversed(mail_message_ids):
+            if mid in found:
+                return found[mid]
+        return None
+
+    async def for_ticket(self, ticket_id: int) -> Sequence[Message]:
+        m = orm.messages.c
+        q = select(Message).where(m.ticket_id == ticket_id).order_by(m.created_at, m.id)
+        return (await self.session.scalars(q)).all()
+
+    async def by_chat_ref(self, chat_ref: str) -> Message | None:
+        res = await self.session.scalars(select(Message).where(orm.messages.c.chat_ref == chat_ref))
+        return res.first()
+
+
+class SqlAttachments(_Repo):
+    async def add(self, attachment: Attachment) -> Attachment:
+        self.session.add(attachment)
+        return attachment
+
+    async def for_messages(self, message_ids: Sequence[int]) -> Sequence[Attachment]:
+        if not message_ids:
+            return []
+        a = orm.attachments.c
+        # Metadata only: content stays in the database until someone downloads it.
+        q = select(a.id, a.message_id, a.filename, a.content_type, a.size, (a.content.is_not(None)).label("stored"))
+        rows = (await self.session.execute(q.where(a.message_id.in_(list(message_ids))).order_by(a.id))).all()
+        return [
+            Attachment(message_id=r.message_id, filename=r.filename, content_type=r.content_type, size=r.size,
+                       content=b"" if r.stored else None, id=r.id)
+            for r in rows
+        ]
+
+
+class SqlAudit(_Repo):
+    def add(self, event: AuditEvent) -> None:
+        self.session.add(event)
+
+    async def for_ticket(self, ticket_id: int) -> Sequence[AuditEvent]:
+        a = orm.audit_events.c
+        q = select(AuditEvent).where(a.ticket_id == ticket_id).order_by(a.created_at, a.id)
+        return (await self.session.scalars(q)).all()
+
+
+class SqlOutbox(_Repo):
+    async def add(self, mail: OutboundMail) -> OutboundMail:
+        self.session.add(mail)
+        await self._flush()
+        return mail
+
+    async def get(self, outbox_id: int) -> OutboundMail | None:
+        return await self.session.get(OutboundMail, outbox_id)
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> Sequence[OutboundMail]:
+        o = orm.outbox.c
+        q = (
+            select(OutboundMail)
+            .where(o.state == MailState.PENDING, o.next_attempt_at <= now)
+            .order_by(o.next_attempt_at, o.id)
+            .limit(limit)
+        )
+        if self._pg:
+            # Several bot instances share the outbox: each row goes to exactly one of them.
+            q = q.with_for_update(skip_locked=True)
+        rows = (await self.session.scalars(q)).all()
+        for row in rows:
+            row.state = MailState.SENDING
+            row.lease_until = lease_until
+            row.attempts += 1
+        await self._flush()
+        return rows
+
+    async def expired_leases(self, now: datetime) -> Sequence[OutboundMail]:
+        o = orm.outbox.c
+        q = select(OutboundMail).where(o.state == MailState.SENDING, o.lease_until < now)
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)
+        return (await self.session.scalars(q)).all()
+
+    async def count_automatic_to(self, to_addr: str, since: datetime) -> int:
+        o = orm.outbox.c
+        q = select(func.count()).select_from(orm.outbox).where(
+            o.to_addr == to_addr.lower(), o.kind != "reply", o.created_at >= since
+        )
+        return int((await self.session.execute(q)).scalar_one())
+
+    async def for_ticket(self, ticket_id: int) -> Sequence[OutboundMail]:
+        o = orm.outbox.c
+        q = select(OutboundMail).where(o.ticket_id == ticket_id).order_by(o.id)
+        return (await self.session.scalars(q)).all()
+
+
+class SqlQuarantine(_Repo):
+    async def add(self, item: QuarantinedMail) -> QuarantinedMail:
+        self.session.add(item)
+        await self._flush()
+        return item
+
+    async def get(self, item_id: int) -> QuarantinedMail | None:
+        return await self.session.get(QuarantinedMail, item_id)
+
+    async def unresolved(self, limit: int = 100) -> Sequence[QuarantinedMail]:
+        q = orm.quarantine.c
+        stmt = select(QuarantinedMail).where(q.resolved_at.is_(None)).order_by(q.id).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+
+class SqlCursors(_Repo):
+    async def get(self, mailbox: str) -> MailboxCursor | None:
+        c = orm.mailbox_cursors.c
+        stmt = select(MailboxCursor).where(c.mailbox == mailbox)
+        if self._pg:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).first()
+
+    async def add(self, cursor: MailboxCursor) -> MailboxCursor:
+        self.session.add(cursor)
+        await self._flush()
+        return cursor
+
+
+class SqlKeyValue(_Repo):
+    async def get(self, key: str) -> str | None:
+        return (await self.session.execute(select(orm.kv.c.value).where(orm.kv.c.key == key))).scalar_one_or_none()
+
+    async def put_if_absent(self, key: str, value: str) -> str:
+        insert = pg_insert if self._pg else sqlite_insert
+        await self.session.execute(insert(orm.kv).values(key=key, value=value).on_conflict_do_nothing(index_elements=["key"]))
+        stored = await self.get(key)
+        assert stored is not None
+        return stored

@@ -1,0 +1,76 @@
+"""The unit of work: one transaction per handler call, events collected for after commit."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.handlers.ports import Conflict
+from bot.store import orm
+from bot.store.db import session_factory
+from bot.store.repositories import (
+    SqlAgents,
+    SqlAttachments,
+    SqlAudit,
+    SqlContacts,
+    SqlCursors,
+    SqlKeyValue,
+    SqlMessages,
+    SqlOutbox,
+    SqlQuarantine,
+    SqlTickets,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.events: list[object] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        s = self.session
+        self.contacts = SqlContacts(s)
+        self.agents = SqlAgents(s)
+        self.tickets = SqlTickets(s)
+        self.messages = SqlMessages(s)
+        self.attachments = SqlAttachments(s)
+        self.audit = SqlAudit(s)
+        self.outbox = SqlOutbox(s)
+        self.quarantine = SqlQuarantine(s)
+        self.cursors = SqlCursors(s)
+        self.kv = SqlKeyValue(s)
+        self.events = []
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # Anything not committed explicitly is rolled back: a handler that raises leaves no trace.
+        await self.session.rollback()
+        await self.session.close()
+
+    async def flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        orm.start_mappers()
+        self.engine = engine
+        self._sessions = session_factory(engine)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)
