@@ -46,35 +46,35 @@ class Settings(BaseSettings):
 
     # --- IMAP intake ---
     imap_host: str | None = Field(None, description="IMAP server; unset disables IMAP intake")
-    imap_port: int = 993
-    imap_user: str = ""
-    imap_password: SecretStr = SecretStr("")
-    imap_ssl: bool = True
-    imap_folder: str = "INBOX"
+    imap_port: int = Field(993, description="IMAP port (993 for implicit TLS, 143 for plain or STARTTLS)")
+    imap_user: str = Field("", description="IMAP login")
+    imap_password: SecretStr = Field(SecretStr(""), description="IMAP password (never logged)")
+    imap_ssl: bool = Field(True, description="Use implicit TLS for IMAP")
+    imap_folder: str = Field("INBOX", description="Folder to read new mail from")
     imap_poll_seconds: float = Field(30.0, description="Poll interval where the server has no IDLE; IDLE timeout otherwise")
 
     # --- outbound SMTP ---
     smtp_host: str | None = Field(None, description="SMTP relay; unset writes outgoing mail to outbound_dir instead")
-    smtp_port: int = 587
-    smtp_user: str = ""
-    smtp_password: SecretStr = SecretStr("")
-    smtp_starttls: bool = True
-    smtp_timeout: float = 30.0
+    smtp_port: int = Field(587, description="SMTP port (587 submission with STARTTLS, 465 implicit TLS, 25 relay)")
+    smtp_user: str = Field("", description="SMTP login; empty for an open local relay")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP password (never logged)")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS")
+    smtp_timeout: float = Field(30.0, description="Seconds before an SMTP attempt counts as failed (and is retried)")
     outbound_dir: Path = Field(Path("outbound-mail"), description="Where mail goes when no SMTP relay is set")
     outbox_max_attempts: int = Field(8, description="Transient failures retried this often before giving up")
     outbox_backoff_seconds: float = Field(5.0, description="First retry delay; doubles each attempt, capped at 15 minutes")
 
     # --- inbound SMTP/LMTP listener ---
-    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP/LMTP listener binds to")
     inbound_smtp_port: int | None = Field(None, description="Port of the inbound SMTP listener; unset disables it")
     inbound_lmtp: bool = Field(False, description="Speak LMTP instead of SMTP on the inbound listener")
 
     # --- web server ---
-    http_host: str = "127.0.0.1"
-    http_port: int = 8080
+    http_host: str = Field("127.0.0.1", description="Address of the bot's web server (GET /healthz)")
+    http_port: int = Field(8080, description="Port of the bot's web server")
 
     # --- logging ---
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR; mail bodies are never logged at INFO")
 
     @classmethod
     def settings_customise_sources(

@@ -218,7 +218,9 @@ def _mask(addr: str) -> str:
     return "***@" + addr.rsplit("@", 1)[-1] if "@" in addr else "***"
 
 
-async def quarantine(ctx: Context, raw: bytes, reason: str, *, source: str, sender: str = "", subject: str = "") -> int:
+async def quarantine(
+    ctx: Context, raw: bytes, reason: str, *, source: str, sender: str = "", subject: str = "", also: InTransaction | None = None
+) -> int:
     """Keep a mail we could not process, whole, and tell the team. Never raises for the mail's sake."""
     now = ctx.clock()
     async with ctx.uow() as uow:
@@ -226,9 +228,22 @@ async def quarantine(ctx: Context, raw: bytes, reason: str, *, source: str, send
             QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender[:400], subject=subject[:998])
         )
         audit(uow, None, SYSTEM, "quarantined", now, detail=f"quarantine #{item.id}: {reason}")
+        if also is not None:
+            await also(uow)
         await uow.commit()
         assert item.id is not None
         item_id = item.id
     log.warning("mail quarantined as #%d (%s): %s", item_id, source, reason)
     await ctx.bus.publish([events.MailQuarantined(item_id, sender, subject, reason, source)])
     return item_id
+
+
+async def resolve_quarantined(ctx: Context, item_id: int, resolution: str) -> None:
+    async with ctx.uow() as uow:
+        item = await uow.quarantine.get(item_id)
+        if item is None:
+            raise LookupError(f"quarantined mail #{item_id} does not exist")
+        now = ctx.clock()
+        item.resolved_at, item.resolution = now, resolution
+        audit(uow, None, SYSTEM, "quarantine_resolved", now, detail=f"quarantine #{item_id}: {resolution}")
+        await uow.commit()

@@ -1,0 +1,197 @@
+"""`tiketti`: the command line. Each sub-command is a thin shell around the core."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot import __version__, logs
+from bot.app import Core, build_core
+from bot.settings import Settings
+
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the mail and tries again later
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    settings = Settings()
+    logs.configure(args.log_level or settings.log_level)
+    try:
+        return int(asyncio.run(args.func(settings, args)) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tiketti", description="A helpdesk that lives in team chat.")
+    p.add_argument("--version", action="version", version=f"tiketti {__version__}")
+    p.add_argument("--log-level", help="DEBUG, INFO, WARNING (default: TIKETTI_LOG_LEVEL or INFO)")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot: migrations, web server, mail in and out, chat adapters")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="try Tiketti in the terminal: no Slack, no mail server needed")
+    demo.add_argument("--script", help="read console commands from this file instead of the terminal")
+    demo.add_argument("--smtp-port", type=int, default=None, help="inbound SMTP port for the demo (default 2525)")
+    demo.set_defaults(func=cmd_demo)
+
+    ingest = sub.add_parser("ingest", help="read one mail on standard input (for an MTA pipe)")
+    ingest.add_argument("--file", help="read the mail from this file instead")
+    ingest.set_defaults(func=cmd_ingest)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="create or upgrade the schema to the latest version")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    q = sub.add_parser("quarantine", help="mail that could not be processed")
+    q_sub = q.add_subparsers(metavar="ACTION")
+    q_sub.add_parser("list", help="list quarantined mail").set_defaults(func=cmd_quarantine_list)
+    show = q_sub.add_parser("show", help="show one quarantined mail")
+    show.add_argument("id", type=int)
+    show.add_argument("--raw", action="store_true", help="write the original bytes to standard output")
+    show.set_defaults(func=cmd_quarantine_show)
+    retry = q_sub.add_parser("retry", help="process a quarantined mail again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(func=cmd_quarantine_retry)
+    return p
+
+
+async def _core(settings: Settings) -> Core:
+    return await build_core(settings)
+
+
+async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.runtime import Runtime
+
+    core = await _core(settings)
+    runtime = Runtime(core)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runtime.request_stop)
+    await runtime.start()
+    try:
+        await runtime.wait()
+    finally:
+        await runtime.stop()
+        await core.close()
+    return 0
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(settings, script=args.script, smtp_port=args.smtp_port)
+
+
+async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.mail.pipeline import MailPipeline
+
+    raw = open(args.file, "rb").read() if args.file else sys.stdin.buffer.read()
+    if not raw.strip():
+        print("tiketti ingest: no mail on standard input", file=sys.stderr)
+        return 65  # EX_DATAERR
+    try:
+        core = await _core(settings)
+    except Exception as exc:
+        print(f"tiketti ingest: cannot open the store ({type(exc).__name__}: {exc}); try again later", file=sys.stderr)
+        return EX_TEMPFAIL
+    try:
+        result = await MailPipeline(core.ctx).process(raw, source="pipe")
+    except Exception as exc:
+        print(f"tiketti ingest: the mail was not stored ({type(exc).__name__}: {exc}); try again later", file=sys.stderr)
+        return EX_TEMPFAIL
+    finally:
+        await core.close()
+    if result.quarantine_id is not None:
+        print(f"tiketti ingest: mail kept in quarantine as #{result.quarantine_id} "
+              f"(see: tiketti quarantine show {result.quarantine_id})", file=sys.stderr)
+        return 0
+    assert result.outcome is not None
+    o = result.outcome
+    where = f" ticket #{o.ticket_number}" if o.ticket_number else ""
+    print(f"{o.action}{where}{': ' + o.detail if o.detail else ''}")
+    return 0
+
+
+async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    core = await _core(settings)
+    await core.close()
+    print("schema is up to date")
+    return 0
+
+
+async def cmd_quarantine_list(settings: Settings, _args: argparse.Namespace) -> int:
+    core = await _core(settings)
+    try:
+        async with core.ctx.uow() as uow:
+            items = await uow.quarantine.unresolved(limit=1000)
+        if not items:
+            print("no mail in quarantine")
+        for it in items:
+            print(f"#{it.id}  {it.received_at:%Y-%m-%d %H:%M}  {it.source:<12} from {it.sender or '?'}  "
+                  f"subject {it.subject or '?'!r}  — {it.reason}")
+    finally:
+        await core.close()
+    return 0
+
+
+async def cmd_quarantine_show(settings: Settings, args: argparse.Namespace) -> int:
+    core = await _core(settings)
+    try:
+        async with core.ctx.uow() as uow:
+            it = await uow.quarantine.get(args.id)
+        if it is None:
+            print(f"no quarantined mail #{args.id}", file=sys.stderr)
+            return 1
+        if args.raw:
+            sys.stdout.buffer.write(it.raw)
+            return 0
+        print(f"quarantined mail #{it.id}\n  received: {it.received_at:%Y-%m-%d %H:%M:%S} UTC via {it.source}\n"
+              f"  from:     {it.sender}\n  subject:  {it.subject}\n  reason:   {it.reason}\n  size:     {len(it.raw)} bytes")
+        if it.resolved_at:
+            print(f"  resolved: {it.resolved_at:%Y-%m-%d %H:%M:%S} UTC: {it.resolution}")
+        print(f"(the original is kept whole: tiketti quarantine show {it.id} --raw > mail.eml)")
+    finally:
+        await core.close()
+    return 0
+
+
+async def cmd_quarantine_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handlers import intake
+    from bot.mail.parse import UnparseableMail, parse_mail
+
+    core = await _core(settings)
+    try:
+        async with core.ctx.uow() as uow:
+            it = await uow.quarantine.get(args.id)
+        if it is None:
+            print(f"no quarantined mail #{args.id}", file=sys.stderr)
+            return 1
+        if it.resolved_at:
+            print(f"#{it.id} was already resolved: {it.resolution}")
+            return 0
+        try:
+            mail = parse_mail(it.raw, max_attachment_bytes=core.ctx.config.max_attachment_bytes)
+        except UnparseableMail as exc:
+            print(f"#{it.id} still cannot be parsed: {exc}; it stays in quarantine", file=sys.stderr)
+            return 1
+        outcome = await intake.receive_mail(core.ctx, mail, source=f"quarantine:{it.id}")
+        note = f"retried: {outcome.action}" + (f" ticket #{outcome.ticket_number}" if outcome.ticket_number else "")
+        await intake.resolve_quarantined(core.ctx, it.id, note)  # type: ignore[arg-type]
+        print(f"#{it.id} {note}")
+    finally:
+        await core.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

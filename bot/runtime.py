@@ -1,0 +1,83 @@
+"""The long-running parts of the bot, started and stopped together.
+
+`tiketti run` and `tiketti demo` both use this: the web server, the outbox
+worker, the inbound SMTP listener and the IMAP fetcher, each optional by
+settings. Chat adapters attach to the same Core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.app import Core
+from bot.handlers import events
+from bot.mail.imap import ImapFetcher
+from bot.mail.listener import InboundListener
+from bot.mail.outbox import OutboxWorker
+from bot.mail.pipeline import MailPipeline
+from bot.web import WebServer, build_web_app
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, core: Core, *, web: bool = True) -> None:
+        self.core = core
+        s = core.settings
+        self.pipeline = MailPipeline(core.ctx)
+        self.outbox = OutboxWorker.from_settings(core.ctx, s)
+        self.listener = (
+            InboundListener(core.ctx, self.pipeline, s.inbound_smtp_host, s.inbound_smtp_port, lmtp=s.inbound_lmtp)
+            if s.inbound_smtp_port is not None
+            else None
+        )
+        self.imap = ImapFetcher.from_settings(core.ctx, self.pipeline, s) if s.imap_host else None
+        self.web = WebServer(build_web_app(core.engine), s.http_host, s.http_port) if web else None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        # Wake the outbox as soon as a committed change may have queued mail.
+        for event_type in (events.TicketOpened, events.MessageAdded):
+            core.ctx.bus.subscribe(event_type, self._wake_outbox)
+
+    async def _wake_outbox(self, _event: object) -> None:
+        self.outbox.wake()
+
+    async def start(self) -> None:
+        if self.web:
+            await self.web.start()
+        if self.listener:
+            await self.listener.start()
+            log.info("inbound %s listener on %s:%d", "LMTP" if self.core.settings.inbound_lmtp else "SMTP",
+                     self.core.settings.inbound_smtp_host, self.listener.port)
+        self._spawn(self.outbox.run(self._stop), "outbox")
+        if self.imap:
+            self._spawn(self.imap.run(self._stop), "imap")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def drain_outbox(self, rounds: int = 20) -> None:
+        """Deliver everything that is due now (the demo shows sent mail before it exits)."""
+        for _ in range(rounds):
+            if await self.outbox.deliver_due() == 0:
+                return
+
+    async def wait(self) -> None:
+        await self._stop.wait()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        if self.listener:
+            await self.listener.stop()
+        if self.web:
+            await self.web.stop()

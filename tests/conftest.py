@@ -1,0 +1,45 @@
+"""Shared fixtures. Fixture modules live in tests/support/ so each test file stays readable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Core, build_core
+from bot.settings import Settings
+from tests.support.db import Database, make_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh empty database, once on SQLite and once on PostgreSQL."""
+    async for db in make_database(request.param, tmp_path):
+        yield db
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    async for db in make_database("sqlite", tmp_path):
+        yield db
+
+
+def make_settings(db: Database, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": db.url,
+        "secret_key": "test-secret-key",
+        "support_address": "support@helpdesk.test",
+        "support_name": "Helpdesk",
+        "outbound_dir": tmp_path / "outbound",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def core(database: Database, tmp_path: Path) -> AsyncIterator[Core]:
+    """The wired core (store migrated, handlers' context) on each database."""
+    c = await build_core(make_settings(database, tmp_path), engine=database.engine())
+    yield c
+    await c.close()
