@@ -47,6 +47,8 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, *exc: object) -> None:
         # Anything not committed explicitly is rolled back: a handler that raises leaves no trace.
+        # Detach first, so what was read stays readable after the transaction (rollback would expire it).
+        self.session.expunge_all()
         await self.session.rollback()
         await self.session.close()
 

@@ -1,0 +1,308 @@
+"""Raw RFC 5322 bytes to an InboundMail, or UnparseableMail so the caller can quarantine the mail.
+
+Pure and forgiving: real mail has broken charsets, dates and headers, and one bad
+detail must cost that detail only, never the ticket.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import io
+import re
+from datetime import datetime, timezone
+from email import policy
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+import nh3
+
+from bot.domain.inbound import InboundAttachment, InboundMail
+from bot.mail.text import clean_str, decode_bytes, html_to_text, strip_quotes
+
+_MSG_ID = re.compile(r"<([^<>]+)>")
+_WS = re.compile(r"\s+")
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f]")
+_REPORT_TYPES = {"message/delivery-status", "message/global-delivery-status", "message/disposition-notification"}
+_NESTED_MAIL_TYPES = {"message/rfc822", "message/global"}
+_LOOP_HEADER = "X-Tiketti-Loop"  # bot.mail.compose.LOOP_HEADER; not imported to keep this module light
+
+
+class UnparseableMail(ValueError):
+    """Not a mail we can turn into a ticket; the message says why in a few words."""
+
+
+def parse_mail(raw: bytes, *, max_attachment_bytes: int = 10_000_000) -> InboundMail:
+    """Parse once, decode each part once; any surprise becomes UnparseableMail, never a crash."""
+    if not isinstance(raw, (bytes, bytearray)):
+        raise UnparseableMail(f"expected bytes, got {type(raw).__name__}")
+    if not raw or raw.isspace():
+        raise UnparseableMail("empty mail")
+    try:
+        return _parse(bytes(raw), max_attachment_bytes)
+    except UnparseableMail:
+        raise
+    except Exception as exc:  # the stdlib parser and friends have many odd corners
+        raise UnparseableMail(f"cannot parse mail: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(raw: bytes, max_attachment_bytes: int) -> InboundMail:
+    # parse(BytesIO) feeds the parser in chunks; parsebytes() makes a 4-byte-per-char StringIO copy
+    # (about 4x the mail size at peak, measured on a 25 MB attachment).
+    msg = BytesParser(policy=policy.default).parse(io.BytesIO(raw))
+    if not msg.keys():
+        raise UnparseableMail("not a MIME message: no headers found")
+    from_name, from_addr = _sender(msg)
+    body = _Body(max_attachment_bytes)
+    body.collect(msg)
+    text = body.text if body.text is not None else html_to_text(body.html or "")
+    return InboundMail(
+        message_id=_message_id(msg, raw),
+        subject=_fold(_header_str(msg, "Subject")) or "(no subject)",
+        from_addr=from_addr,
+        from_name=from_name,
+        to=_address_list(msg, "To"),
+        cc=_address_list(msg, "Cc"),
+        date=_date(_raw_header(msg, "Date")),
+        in_reply_to=next(iter(_ids(_raw_header(msg, "In-Reply-To"))), None),
+        references=_ids(_raw_header(msg, "References")),
+        text=text,
+        display_text=strip_quotes(text),
+        html=_sanitise_html(body.html),
+        attachments=tuple(body.attachments),
+        auto_submitted=_raw_header(msg, "Auto-Submitted"),
+        precedence=_raw_header(msg, "Precedence"),
+        x_loop=_raw_header(msg, "X-Loop"),
+        x_auto_response_suppress=_raw_header(msg, "X-Auto-Response-Suppress"),
+        is_list_mail=_raw_header(msg, "List-Id") is not None or _raw_header(msg, "List-Unsubscribe") is not None,
+        return_path=_return_path(_raw_header(msg, "Return-Path")),
+        is_delivery_report=body.saw_report,
+        tiketti_loop=_raw_header(msg, _LOOP_HEADER),
+        thread_index=_raw_header(msg, "Thread-Index"),
+    )
+
+
+# --- headers ---------------------------------------------------------------
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """First value as sent, unfolded; raw because the structured parsers choke on junk ids and tokens."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            return clean_str(_WS.sub(" ", str(value)).strip())
+    return None
+
+
+def _header_str(msg: Message, name: str) -> str:
+    """Decoded (RFC 2047) header text; falls back to our own decoding when the policy parser fails."""
+    try:
+        value = msg.get(name)
+        return clean_str(str(value)) if value is not None else ""
+    except Exception:
+        return _decode_words(_raw_header(msg, name) or "")
+
+
+def _decode_words(value: str) -> str:
+    try:
+        return clean_str(str(make_header(decode_header(value))))
+    except Exception:
+        return value
+
+
+def _fold(value: str) -> str:
+    return _WS.sub(" ", value).strip()
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs; only entries that look like real addresses."""
+    try:
+        headers: list[object] = list(msg.get_all(name) or [])
+    except Exception:
+        headers = [value for value in [_raw_header(msg, name)] if value]
+    pairs: list[tuple[str, str]] = []
+    for header in headers:
+        try:
+            found = [(a.display_name, a.addr_spec) for a in header.addresses]  # type: ignore[attr-defined]
+        except Exception:
+            found = [(_decode_words(n), a) for n, a in getaddresses([str(header)])]
+        for display, addr in found:
+            addr = clean_str(addr).strip().strip("<>").lower()
+            if "@" in addr and not addr.startswith("@") and not addr.endswith("@"):
+                pairs.append((_fold(clean_str(display or "")), addr))
+    return pairs
+
+
+def _address_list(msg: Message, name: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(addr for _, addr in _addresses(msg, name)))
+
+
+def _sender(msg: Message) -> tuple[str, str]:
+    """Who to answer: From, else Sender, else the envelope sender in Return-Path."""
+    for name in ("From", "Sender"):
+        found = _addresses(msg, name)
+        if found:
+            return found[0]
+    bounce_to = _return_path(_raw_header(msg, "Return-Path"))
+    if bounce_to and "@" in bounce_to:
+        return "", bounce_to
+    raise UnparseableMail("no From address")
+
+
+def _return_path(value: str | None) -> str | None:
+    """None when absent, "" for the null sender <> (a bounce), else the lower-cased address."""
+    if value is None:
+        return None
+    match = _MSG_ID.search(value)
+    inner = match.group(1) if match else ("" if "<" in value else value)
+    return _WS.sub("", inner).lower()
+
+
+def _ids(value: str | None) -> tuple[str, ...]:
+    """Every <id> in order, tolerating comments, quoted junk and ids broken by folding."""
+    if not value:
+        return ()
+    found = [_WS.sub("", inner) for inner in _MSG_ID.findall(value)]
+    if not found:  # some mailers drop the angle brackets
+        found = [token.strip("<>,;") for token in value.split() if "@" in token]
+    return tuple(dict.fromkeys(f"<{i}>" for i in found if i))
+
+
+def _message_id(msg: Message, raw: bytes) -> str:
+    """A stable id even without the header, so a re-delivered copy is recognised as a duplicate."""
+    ids = _ids(_raw_header(msg, "Message-ID"))
+    if ids:
+        return ids[0]
+    value = _WS.sub("", _raw_header(msg, "Message-ID") or "").strip("<>")
+    if value:
+        return f"<{value}>"
+    return f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@missing-message-id.tiketti>"
+
+
+def _date(value: str | None) -> datetime | None:
+    """Aware datetime or None; a bad Date is common and must not cost the mail."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# --- body and attachments --------------------------------------------------
+
+
+class _Body:
+    """One walk over the MIME tree: first text/plain, first text/html, attachments, report parts."""
+
+    def __init__(self, max_attachment_bytes: int) -> None:
+        self.max_attachment_bytes = max_attachment_bytes
+        self.text: str | None = None
+        self.html: str | None = None
+        self.attachments: list[InboundAttachment] = []
+        self.saw_report = False
+
+    def collect(self, part: Message) -> None:
+        try:
+            children = self._visit(part)
+        except Exception:  # e.g. stdlib header-parser bugs on one part: keep its bytes, not lose the mail
+            self.attachments.append(self._file(part, "application/octet-stream", _undecoded_payload(part)))
+            return
+        for child in children:
+            self.collect(child)
+
+    def _visit(self, part: Message) -> list[Message]:
+        """Handle one part; returns the children still to walk."""
+        content_type = part.get_content_type()
+        if content_type in _REPORT_TYPES or content_type == "multipart/report":
+            self.saw_report = True
+            if content_type != "multipart/report":
+                return []
+        if content_type.startswith("multipart/"):
+            if part.is_multipart():
+                return list(part.get_payload())  # type: ignore[arg-type]
+            if self.text is None:  # no usable boundary: the best we can do is show it as text
+                self.text = _part_text(part)
+        elif _is_attachment(part):
+            nested = content_type in _NESTED_MAIL_TYPES
+            data = _nested_bytes(part) if nested else _decoded_payload(part)
+            self.attachments.append(self._file(part, content_type, data, "forwarded-message.eml" if nested else None))
+        elif content_type == "text/plain" and self.text is None:
+            self.text = _part_text(part)
+        elif content_type == "text/html" and self.html is None:
+            self.html = _part_text(part)
+        return []
+
+    def _file(self, part: Message, content_type: str, data: bytes, default: str | None = None) -> InboundAttachment:
+        default = default or f"attachment-{len(self.attachments) + 1}.bin"
+        size = len(data)
+        return InboundAttachment(
+            filename=_filename(part) or default,
+            content_type=content_type,
+            size=size,
+            content=data if size <= self.max_attachment_bytes else None,
+        )
+
+
+def _is_attachment(part: Message) -> bool:
+    """Files, not body: declared attachments, anything named or non-text, and forwarded mails."""
+    if part.get_content_type() in _NESTED_MAIL_TYPES or part.get_content_disposition() == "attachment":
+        return True
+    return part.get_content_type() not in ("text/plain", "text/html") or bool(_filename(part))
+
+
+def _filename(part: Message) -> str:
+    """Decoded name without any directory part or control characters; "" when there is none."""
+    try:
+        name = part.get_filename() or ""
+    except Exception:
+        name = ""
+    if "=?" in name:
+        name = _decode_words(name)
+    name = _UNSAFE_FILENAME.sub("", clean_str(name)).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name if name.strip(".") else ""
+
+
+def _decoded_payload(part: Message) -> bytes:
+    """Base64 decoded straight from the parsed string: get_payload(decode=True) splits it into lines
+    and joins them again first, several transient copies of a large attachment."""
+    payload = part.get_payload()
+    if isinstance(payload, str) and str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64":
+        try:
+            return binascii.a2b_base64(payload)
+        except (binascii.Error, ValueError):
+            pass  # bad padding or raw 8-bit junk: the stdlib decoder is more forgiving
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _undecoded_payload(part: Message) -> bytes:
+    """Last resort for a part whose headers cannot be read: its body exactly as sent."""
+    payload = part._payload  # noqa: SLF001 - the public accessors parse the broken headers again
+    return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+
+
+def _part_text(part: Message) -> str:
+    return decode_bytes(_decoded_payload(part), part.get_content_charset()).replace("\r\n", "\n")
+
+
+def _nested_bytes(part: Message) -> bytes:
+    """Bytes of a forwarded mail, rebuilt from its own subtree only (not the whole message)."""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else payload
+    if not isinstance(inner, Message):
+        return _decoded_payload(part)
+    try:
+        return inner.as_bytes(policy=policy.default.clone(linesep="\r\n"))
+    except Exception:  # regenerating can trip over the defects the parser tolerated
+        return inner.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape")
+
+
+def _sanitise_html(html: str | None) -> str | None:
+    """Sender HTML may carry scripts and trackers; only nh3's safe subset ever reaches a viewer."""
+    if not html or not html.strip():
+        return None
+    return nh3.clean(html, clean_content_tags={"script", "style", "title", "head"})
