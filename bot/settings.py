@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     imap_user: str = Field("", description="IMAP login")
     imap_password: SecretStr = Field(SecretStr(""), description="IMAP password (never logged)")
     imap_ssl: bool = Field(True, description="Use implicit TLS for IMAP")
+    imap_starttls: bool = Field(False, description="Upgrade a plain IMAP connection (port 143) with STARTTLS")
     imap_folder: str = Field("INBOX", description="Folder to read new mail from")
     imap_poll_seconds: float = Field(30.0, description="Poll interval where the server has no IDLE; IDLE timeout otherwise")
 

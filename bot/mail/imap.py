@@ -191,7 +191,7 @@ class ImapFetcher:
         return cls(
             ctx, pipeline, host=settings.imap_host, port=settings.imap_port, user=settings.imap_user,
             password=settings.imap_password.get_secret_value(), ssl=settings.imap_ssl, folder=settings.imap_folder,
-            poll_seconds=settings.imap_poll_seconds, starttls=bool(getattr(settings, "imap_starttls", False)),
+            poll_seconds=settings.imap_poll_seconds, starttls=settings.imap_starttls,
         )
 
     async def fetch_once(self) -> int:
