@@ -11,9 +11,17 @@ from bot.domain.inbound import InboundMail
 _BOUNCE_LOCALPARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply", "donotreply")
 
 
+def is_our_loop(mail: InboundMail, own_addresses: set[str]) -> bool:
+    """Our loop header naming one of our addresses: our mail came back. Another Tiketti's header is a person's mail."""
+    loop = mail.tiketti_loop
+    return loop is not None and loop.strip().lower() in own_addresses
+
+
 def suppress_reason(mail: InboundMail, own_addresses: set[str]) -> str | None:
     if mail.tiketti_loop:
-        return "our own mail came back"
+        if is_our_loop(mail, own_addresses):
+            return "our own mail came back"
+        return f"sent by another helpdesk (X-Tiketti-Loop: {mail.tiketti_loop})"
     if mail.from_addr in own_addresses:
         return "sent from one of our own addresses"
     if mail.auto_submitted and mail.auto_submitted.strip().lower() != "no":

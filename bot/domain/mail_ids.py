@@ -54,7 +54,7 @@ _RE_PREFIX = re.compile(r"^\s*((re|aw|sv|vs|antw|ref|fw|fwd|wg|tr)\s*(\[\d+\])?\
 def reply_subject(subject: str, prefix: str, number: int) -> str:
     """'Re: <subject> [#12]' with exactly one Re: and one tag, whatever the customer's client did."""
     tag = subject_tag(prefix, number)
-    base = _RE_PREFIX.sub("", subject.replace(tag, "")).strip() or "(no subject)"
+    base = " ".join(_RE_PREFIX.sub("", subject.replace(tag, " ")).split()) or "(no subject)"
     return f"Re: {base} {tag}"
 
 

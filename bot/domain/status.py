@@ -69,4 +69,5 @@ def check_transition(current: Status, target: Status) -> None:
     if target not in ALLOWED[current]:
         if current == Status.CLOSED:
             raise InvalidTransition("the ticket is closed for good; a new message from the customer opens a follow-up ticket")
-        raise InvalidTransition(f"a {current.label} ticket cannot become {target.label}")
+        article = "an" if current.label[0] in "aeiou" else "a"
+        raise InvalidTransition(f"{article} {current.label} ticket cannot become {target.label}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain import mail_ids
-from bot.domain.autoreply import suppress_reason
+from bot.domain.autoreply import is_our_loop, suppress_reason
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
@@ -69,7 +69,7 @@ async def _receive_once(ctx: Context, mail: InboundMail, source: str, also: InTr
 
 
 async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutcome:
-    if mail.tiketti_loop:
+    if is_our_loop(mail, _own_addresses(ctx)):
         return IntakeOutcome("ignored", None, "our own mail came back (loop header)")
     if await uow.messages.by_mail_message_id(mail.message_id) is not None:
         return IntakeOutcome("duplicate", None, "Message-ID already stored")
@@ -194,7 +194,7 @@ async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: C
     cfg = ctx.config
     if not cfg.ack_enabled:
         return
-    reason = suppress_reason(mail, set(cfg.own_addresses) | {cfg.support_address.lower()})
+    reason = suppress_reason(mail, _own_addresses(ctx))
     if reason is None:
         sent = await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))
         if sent >= cfg.ack_limit_per_hour:
@@ -207,6 +207,10 @@ async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: C
         context={"first_response_text": cfg.first_response_text},
     )
     audit(uow, ticket, SYSTEM, "ack_queued", now, detail=f"to {contact.email}")
+
+
+def _own_addresses(ctx: Context) -> set[str]:
+    return {a.lower() for a in ctx.config.own_addresses} | {ctx.config.support_address.lower()}
 
 
 def _attachment_views(mail: InboundMail) -> list[AttachmentView]:

@@ -42,7 +42,7 @@ async def queue_mail(
         thread_index=mail_ids.thread_index(ctx.key, ticket.number, ticket.created_at, now, depth),
         thread_topic=ticket.subject,
         in_reply_to=ticket.last_inbound_message_id,
-        references=tuple(ticket.references),
+        references=_references(ticket),
         automatic=automatic,
         context={
             "ticket_number": ticket.number,
@@ -68,3 +68,10 @@ async def queue_mail(
             message_id=message_row_id,
         )
     )
+
+
+def _references(ticket: Ticket) -> tuple[str, ...]:
+    """The conversation so far, ending with the mail we answer (RFC 5322: parent's id last)."""
+    parent = ticket.last_inbound_message_id
+    refs = [r for r in ticket.references if r != parent]
+    return tuple([*refs, parent] if parent else refs)

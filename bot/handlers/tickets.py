@@ -74,6 +74,8 @@ async def assign(ctx: Context, actor: Actor, number: int, assignee: Actor) -> Ac
         agent = await agent_for(uow, assignee, now)
         if ticket.assignee_id == agent.id:
             raise Refused(f"#{number} is already assigned to {agent.display}")
+        if not ticket.status.is_active:
+            raise Refused(f"#{number} is {ticket.status.label}; reopen it first")
         before = await _assignee_name(uow, ticket)
         ticket.assignee_id = agent.id
         ticket.updated_at = now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from bot.domain.model import (
     QuarantinedMail,
     Ticket,
 )
+from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers.ports import Conflict
 from bot.store import orm
@@ -90,11 +91,11 @@ class SqlTickets(_Repo):
             q = q.where(t.assignee_id == assignee_id)
         if unassigned:
             q = q.where(t.assignee_id.is_(None))
-        q = q.order_by(t.created_at, t.id).limit(limit * 4)
-        rows = list((await self.session.scalars(q)).all())
-        # Priority order is a domain rule (Priority.rank), applied here rather than in SQL.
-        rows.sort(key=lambda tk: (-tk.priority.rank, tk.created_at, tk.id))
-        return rows[:limit]
+        # Most urgent first, in SQL: sorting a prefix in Python would miss an urgent ticket behind a long queue.
+        # The ranks come from the domain rule (Priority.rank), so the order is defined in one place.
+        rank = case(*((t.priority == p, p.rank) for p in Priority), else_=Priority.NORMAL.rank)
+        q = q.order_by(rank.desc(), t.created_at, t.id).limit(limit)
+        return (await self.session.scalars(q)).all()
 
     async def recent_for_requester(self, requester_id: int, *, exclude: int | None = None, limit: int = 5) -> Sequence[Ticket]:
         t = orm.tickets.c
