@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     settings = Settings()
-    logs.configure(args.log_level or settings.log_level)
+    level = args.log_level or settings.log_level
+    if args.func is cmd_demo and not args.log_level and "TIKETTI_LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # the terminal is the tickets channel: keep routine log lines out of it
+    logs.configure(level)
     try:
         return int(asyncio.run(args.func(settings, args)) or 0)
     except KeyboardInterrupt:

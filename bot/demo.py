@@ -66,7 +66,7 @@ async def run_demo(settings: Settings, *, script: str | None, smtp_port: int | N
         if not script or sys.stdin.isatty():
             # After the guided tour, a person at a terminal carries on by hand.
             out.write("\nYour turn: type /ticket help, or /quit to stop.\n")
-            await console.run_lines(_draining(_stdin_lines(), runtime))
+            await console.run_lines(_draining(_stdin_lines(), runtime), echo=False)
             await runtime.drain_outbox()
     finally:
         await runtime.stop()

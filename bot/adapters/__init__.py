@@ -1,0 +1,1 @@
+"""Doors to chat platforms: each folder translates one platform to handler calls and events to views."""

@@ -1,0 +1,257 @@
+"""Console views: pure functions from the handlers' snapshots to text.
+
+The console stands in for the tickets channel, so these mirror what the chat
+views show: a root block per ticket, its thread below it, one `~` line when the
+root is "updated in place". Nothing here does I/O, so tests read the words
+without a terminal. Lines stay within WIDTH columns.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from bot.domain.model import MessageKind
+from bot.domain.status import Status
+from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
+from bot.handlers.views import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
+
+WIDTH = 100
+THREAD_LINES = 15  # body lines a thread message shows before "(… N more lines)"
+BODY = " " * 6  # indentation of message text under its thread header
+
+
+def clean(text: str) -> str:
+    """Mail is written by strangers: drop control characters so no body can drive the terminal."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
+
+
+def one_line(text: str, limit: int = WIDTH) -> str:
+    """Collapse whitespace and shorten with an ellipsis: for names, subjects, reasons."""
+    flat = " ".join(clean(text).split())
+    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + "…"
+
+
+def cut(line: str, limit: int = WIDTH) -> str:
+    """Shorten one of our own formatted lines, keeping its spacing."""
+    line = clean(line).replace("\n", " ")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def ok(summary: str) -> str:
+    return "✓ " + one_line(summary, WIDTH - 2)
+
+
+def error(message: str) -> str:
+    """One short message, no traceback; a long one (a list of valid words) wraps rather than losing its end."""
+    return textwrap.fill(one_line(message, 3 * WIDTH), WIDTH, initial_indent="✗ ", subsequent_indent="  ")
+
+
+def actions(ticket: TicketView) -> str:
+    """The buttons a chat root message would carry, in the words of the /ticket commands."""
+    if ticket.status == Status.CLOSED:
+        return "(closed for good: new mail opens a follow-up)"
+    if ticket.status == Status.SOLVED:
+        names = ["reopen", "reply", "note"]
+    else:
+        names = (["claim"] if ticket.assignee is None else []) + ["assign", "reply", "note", "priority", "close"]
+    return " ".join(f"[{n}]" for n in names)
+
+
+def state(ticket: TicketView) -> str:
+    assignee = one_line(ticket.assignee, 30) if ticket.assignee else "nobody"
+    return f"status: {ticket.status.label} · priority: {ticket.priority} · assignee: {assignee}"
+
+
+def _fit(head: str, subject: str, tail: str) -> str:
+    """head + subject + tail on one line, shortening the subject first; the tail wraps if it must."""
+    room = WIDTH - len(head) - len(tail)
+    if room >= 16 or room >= len(one_line(subject)):
+        return head + one_line(subject, room) + tail
+    return head + one_line(subject, WIDTH - len(head)) + "\n" + textwrap.fill(
+        tail.strip(" ·—"), WIDTH, initial_indent="  ", subsequent_indent="  "
+    )
+
+
+def _joined(parts: Sequence[str], sep: str = " · ") -> list[str]:
+    """Join short facts into indented lines, breaking only between facts."""
+    lines = ["  "]
+    for part in parts:
+        if lines[-1].strip() and len(lines[-1]) + len(sep) + len(part) > WIDTH:
+            lines.append("  ")
+        lines[-1] += (sep if lines[-1].strip() else "") + part
+    return lines
+
+
+def root_block(ticket: TicketView, *, details: bool = False) -> list[str]:
+    lines = [
+        _fit(f"● #{ticket.number} ", ticket.subject, ""),
+        "  from " + one_line(ticket.requester, WIDTH - 7),
+        "  " + state(ticket),
+    ]
+    if details:
+        facts = [f"opened {when(ticket.created_at)}", f"updated {when(ticket.updated_at)}"]
+        facts.append(f"first response {when(ticket.first_response_at)}" if ticket.first_response_at else "no response yet")
+        if ticket.solved_at:
+            facts.append(f"solved {when(ticket.solved_at)}")
+        lines.extend(_joined(facts))
+    if ticket.team or ticket.tags:
+        extra = ([f"team: {ticket.team}"] if ticket.team else []) + ([f"tags: {', '.join(ticket.tags)}"] if ticket.tags else [])
+        lines.append("  " + one_line(" · ".join(extra), WIDTH - 2))
+    lines.append("  " + actions(ticket))
+    lines.extend("  ⚠ " + one_line(failure, WIDTH - 4) for failure in ticket.failed_mail)
+    return lines
+
+
+def message_header(message: MessageView, *, with_time: bool = False) -> str:
+    author = one_line(message.author, 50) or "?"
+    if message.kind == MessageKind.INBOUND:
+        head = f"✉ from {author}"
+    elif message.kind == MessageKind.REPLY:
+        to = f" to {one_line(message.sent_to, 50)}" if message.sent_to else ""
+        head = f"↩ reply sent{to} by {author}"
+    elif message.kind == MessageKind.NOTE:
+        head = f"🔒 internal note by {author}"
+    else:
+        head = f"⚙ notice from {author}"
+    stamp = f" · {when(message.created_at)}" if with_time else ""
+    return f"  ↳ #{message.ticket_number} {head}{stamp}"
+
+
+def body_lines(text: str, limit: int | None) -> tuple[list[str], int]:
+    """Wrap text to the thread's width; return the lines to show and how many were left out."""
+    wrapped: list[str] = []
+    for line in clean(text).strip("\n").split("\n"):
+        line = line.rstrip()
+        wrapped.extend(textwrap.wrap(line, WIDTH - len(BODY), break_on_hyphens=False) or [""])
+    if limit is None or len(wrapped) <= limit:
+        return wrapped, 0
+    return wrapped[:limit], len(wrapped) - limit
+
+
+def attachment_line(attachment: AttachmentView) -> str:
+    kept = "" if attachment.stored else ", not stored: over the size limit"
+    return f"{BODY}📎 {one_line(attachment.filename, 50)} ({one_line(attachment.content_type, 30)}, {human_size(attachment.size)}{kept})"
+
+
+def message_block(message: MessageView, *, full: bool = False) -> list[str]:
+    """One thread message. The channel view is cut at THREAD_LINES; `full` (for /ticket show) is not."""
+    lines = [message_header(message, with_time=full)]
+    shown, hidden = body_lines(message.text, None if full else THREAD_LINES)
+    if message.text.strip():
+        lines.extend(BODY + line if line else "" for line in shown)
+    else:
+        lines.append(BODY + "(no text)")
+    if hidden:
+        lines.append(f"{BODY}(… {hidden} more lines, /ticket show {message.ticket_number})")
+    if full and message.full_text.strip() != message.text.strip():
+        lines.append(BODY + "(quoted history and signature hidden)")
+    lines.extend(attachment_line(a) for a in message.attachments)
+    return lines
+
+
+def others_lines(requester_email: str, others: Sequence[TicketView]) -> list[str]:
+    if not others:
+        return []
+    items = ", ".join(f"#{t.number} {one_line(t.subject, 40)} ({t.status.label})" for t in others)
+    head = f"other recent tickets from {one_line(requester_email, 50)}: "
+    return textwrap.wrap(head + items, WIDTH, initial_indent="  ", subsequent_indent="    ")
+
+
+def ticket_opened(event: TicketOpened) -> str:
+    lines = root_block(event.ticket)
+    if event.follow_up_of is not None:
+        lines.insert(1, f"  follow-up of closed ticket #{event.follow_up_of}")
+    lines.extend(message_block(event.first_message))
+    lines.extend(others_lines(event.ticket.requester_email, event.other_tickets))
+    return "\n".join(lines)
+
+
+def ticket_changed(event: TicketChanged) -> str:
+    """The root 'updated in place': one line when it fits, else what happened first and the state below."""
+    t, summary = event.ticket, one_line(event.summary, 75)
+    line = f"~ #{t.number} {one_line(t.subject)} · {state(t)} — {summary}"
+    if len(line) <= WIDTH:
+        return line
+    return _fit(f"~ #{t.number} ", t.subject, f" — {summary}") + "\n  " + state(t)
+
+
+def message_added(event: MessageAdded) -> str:
+    return "\n".join(message_block(event.message))
+
+
+def mail_quarantined(event: MailQuarantined) -> str:
+    sender = one_line(event.sender, 40) or "unknown sender"
+    subject = one_line(event.subject, 40) or "(no subject)"
+    first = f"⚠ mail quarantined as #{event.quarantine_id}: from {sender}, “{subject}”"
+    return "\n".join([first, "  reason: " + one_line(event.reason, WIDTH - 10),
+                      f"  see: tiketti quarantine show {event.quarantine_id}"])
+
+
+def delivery_failed(event: MailDeliveryFailed) -> str:
+    where = f"#{event.ticket.number} " if event.ticket else ""
+    first = f"⚠ {where}mail to {one_line(event.to_addr, 50)} could not be delivered: “{one_line(event.subject, 40)}”"
+    return first + "\n  error: " + one_line(event.error, WIDTH - 9)
+
+
+def details(d: TicketDetails) -> str:
+    lines = root_block(d.ticket, details=True)
+    for message in d.messages:
+        if message.kind == MessageKind.REPLY and not message.sent_to:
+            message = replace(message, sent_to=d.ticket.requester_email)  # replies go to the requester
+        lines.extend(message_block(message, full=True))
+    if not d.messages:
+        lines.append("  (no messages)")
+    lines.extend(others_lines(d.ticket.requester_email, d.other_tickets))
+    return "\n".join(lines)
+
+
+def ticket_list(title: str, tickets: Sequence[TicketView], empty: str) -> str:
+    if not tickets:
+        return f"── {title}: {empty}"
+    lines = [f"── {title} ({len(tickets)})"]
+    for t in tickets:
+        head = f"  #{t.number:<4} {t.priority.value:<6} {t.status.label:<22} "
+        tail = f" — {one_line(t.requester_email, 30)}" + (f" · {one_line(t.assignee, 20)}" if t.assignee else "")
+        lines.append(_fit(head, t.subject, tail))
+    return "\n".join(lines)
+
+
+def _value(field: str, value: str | None) -> str:
+    if value is None:
+        return "—"
+    return value.replace("_", " ") if field == "status" else value
+
+
+def audit_line(line: AuditLine) -> str:
+    """when, who, what, before → after."""
+    what = line.action
+    if line.field:
+        change = f"{line.field}: {_value(line.field, line.before)} → {_value(line.field, line.after)}"
+        what = change if line.field == line.action else f"{what}  {change}"
+    if line.detail:
+        what += f"  ({line.detail})"
+    return cut(f"  {line.created_at.strftime('%Y-%m-%d %H:%M:%S')}  {line.actor:<24} {what}")
+
+
+def history(number: int, lines: Sequence[AuditLine]) -> str:
+    return "\n".join([f"── history of #{number} ({len(lines)} events)", *(audit_line(line) for line in lines)])

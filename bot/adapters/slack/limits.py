@@ -1,0 +1,113 @@
+"""Slack's size limits and escaping, applied once so no view is ever rejected.
+
+Slack refuses a whole message when one block is too long (`invalid_blocks`), and
+mail is written by strangers: bodies are any length and may contain `<!channel>`.
+Everything user-written passes through here before it reaches a block: it is
+escaped (so it can link or ping nobody), stripped of control characters, and cut
+at the limit that applies to the place it goes.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_BLOCKS = 50  # blocks in one message
+MAX_MODAL_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000  # each of a section's fields
+MAX_FIELDS = 10
+MAX_HEADER_TEXT = 150
+MAX_BUTTON_TEXT = 75
+MAX_OPTION_TEXT = 75
+MAX_CONTEXT_ELEMENTS = 10
+MAX_MESSAGE_TEXT = 40_000  # the top-level "text" (notification fallback)
+MAX_MODAL_TITLE = 24
+MAX_INPUT_VALUE = 3000  # plain_text_input initial_value
+MAX_PRIVATE_METADATA = 3000
+
+# How much of one mail body a thread message shows. Beyond it the head is shown
+# and the whole text is attached as a file: a 100 KB mail in the channel helps nobody.
+MAX_BODY_CHARS = 5 * MAX_SECTION_TEXT
+NOTIFICATION_CHARS = 300  # the fallback text: enough for a notification preview
+
+ELLIPSIS = "…"
+_ENTITY_MAX = len("&amp;")
+
+
+def clean(text: str) -> str:
+    """Normalise line ends and drop control characters (a mail may carry any byte)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters in mrkdwn: with them escaped, `<!channel>` is just text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def one_line(text: str, limit: int) -> str:
+    """Plain text on one line, at most `limit` characters (an ellipsis marks a cut)."""
+    flat = " ".join(clean(text).split())
+    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def mrkdwn_line(text: str, limit: int) -> str:
+    """Escaped one-line mrkdwn within `limit`; cut before escaping so no entity is broken."""
+    flat = " ".join(clean(text).split())
+    room = limit
+    while True:
+        shown = escape(flat if len(flat) <= room else flat[: max(room - 1, 0)] + ELLIPSIS)
+        if len(shown) <= limit:
+            return shown
+        room -= len(shown) - limit
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """Where to end a piece of escaped text: a paragraph, a line, a word; never inside `&amp;`."""
+    if len(text) <= limit:
+        return len(text)
+    window = text[:limit]
+    for sep in ("\n\n", "\n", " "):
+        at = window.rfind(sep)
+        if at >= limit // 2:
+            return at + len(sep)
+    amp = window.rfind("&", limit - _ENTITY_MAX)
+    if amp > 0 and ";" not in window[amp:]:
+        return amp
+    return limit
+
+
+def split_for_slack(text: str, *, piece: int = MAX_SECTION_TEXT, budget: int = MAX_BODY_CHARS) -> tuple[list[str], bool]:
+    """Escape user text and cut it into section-sized pieces.
+
+    Returns the pieces (each at most `piece` characters, together at most
+    `budget`) and whether anything was left out, in which case the last piece
+    ends with an ellipsis and the caller should attach the whole text as a file.
+    """
+    rest = escape(clean(text).strip("\n").rstrip())
+    pieces: list[str] = []
+    used = 0
+    while rest:
+        room = min(piece, budget - used)
+        if room <= len(ELLIPSIS):
+            break
+        cut = _cut_point(rest, room if len(rest) <= room else room - len(ELLIPSIS))
+        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n")
+        if head:
+            pieces.append(head)
+            used += len(head)
+    truncated = bool(rest.strip())
+    if truncated and pieces:
+        pieces[-1] += ELLIPSIS
+    return pieces, truncated
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"

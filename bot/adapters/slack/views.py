@@ -1,0 +1,286 @@
+"""Block Kit views: pure functions from the handlers' snapshots to Slack payloads.
+
+A ticket's root message is rendered from scratch on every change and sent with
+chat.update, so the channel reads as a live queue. Every function returns plain
+dicts ready for the Web API (`text` + `blocks`, or a modal view); all user text
+goes through `limits`, so what these return is always within Slack's limits and
+can ping nobody. Interactive ids are a public contract with the listeners: the
+ticket number travels in a button's value and in its actions block's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.adapters.slack.limits import (
+    MAX_FIELD_TEXT, MAX_HEADER_TEXT, MAX_INPUT_VALUE, MAX_PRIVATE_METADATA, MAX_SECTION_TEXT,
+    NOTIFICATION_CHARS, escape, human_size, mrkdwn_line, one_line, split_for_slack,
+)
+from bot.domain.mail_ids import reply_subject
+from bot.domain.model import MessageKind
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+from bot.handlers.events import MailDeliveryFailed, MailQuarantined
+from bot.handlers.views import AttachmentView, MessageView, TicketView
+
+CLAIM = "ticket.claim"
+REPLY = "ticket.reply"
+CLOSE = "ticket.close"
+REOPEN = "ticket.reopen"
+ASSIGN = "ticket.assign"
+PRIORITY = "ticket.priority"
+REPLY_MODAL = "ticket.reply_modal"
+REPLY_BLOCK = "reply"  # the modal's input block_id ...
+REPLY_INPUT = "text"  # ... and its action_id: state.values["reply"]["text"]["value"]
+ACTIONS_BLOCK = "ticket.{number}.actions.{version}"
+
+STATUS_EMOJI = {
+    Status.NEW: ":new:",
+    Status.OPEN: ":large_blue_circle:",
+    Status.WAITING_ON_CUSTOMER: ":hourglass_flowing_sand:",
+    Status.CUSTOMER_REPLIED: ":speech_balloon:",
+    Status.WAITING_ON_THIRD_PARTY: ":hourglass:",
+    Status.SOLVED: ":white_check_mark:",
+    Status.CLOSED: ":lock:",
+}
+PRIORITY_EMOJI = {Priority.LOW: ":white_circle:", Priority.NORMAL: ":large_green_circle:",
+                  Priority.HIGH: ":large_orange_circle:", Priority.URGENT: ":red_circle:"}
+Blocks = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FullText:
+    """A message too long for a thread: upload this file (files_upload_v2) beside the head."""
+
+    filename: str
+    title: str
+    content: str
+
+
+def ticket_number(action: dict[str, Any]) -> int | None:
+    """The ticket an action belongs to: a button's value, else its actions block's id."""
+    value = str(action.get("value") or "")
+    if value.isdigit():
+        return int(value)
+    parts = str(action.get("block_id") or "").split(".")
+    if len(parts) >= 2 and parts[0] == "ticket" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+# --- small builders ---------------------------------------------------------------
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": one_line(text, limit) or " ", "emoji": False}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """Our own formatting around escaped user text; verbatim so Slack links and pings nothing by itself."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text[:MAX_SECTION_TEXT])}
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(t[:MAX_FIELD_TEXT]) for t in texts[:10]]}
+
+
+def button(label: str, action_id: str, number: int, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "text": plain(label, 75), "action_id": action_id, "value": str(number)}
+    if style:
+        element["style"] = style
+    return element
+
+
+def slack_date(moment: datetime) -> str:
+    """A date every reader sees in their own time zone (the fallback after | is UTC)."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+# --- the root message ----------------------------------------------------------------
+
+def _fields(ticket: TicketView) -> list[dict[str, Any]]:
+    if ticket.assignee_chat_id:
+        assignee = f"<@{escape(ticket.assignee_chat_id)}>"
+    else:
+        assignee = mrkdwn_line(ticket.assignee, 200) if ticket.assignee else "_unassigned_"
+    facts = [
+        ("Requester", mrkdwn_line(ticket.requester, 500)),
+        ("Status", f"{STATUS_EMOJI[ticket.status]} {ticket.status.label}"),
+        ("Priority", f"{PRIORITY_EMOJI[ticket.priority]} {ticket.priority.value}"),
+        ("Assignee", assignee),
+    ]
+    if ticket.team:
+        facts.append(("Team", mrkdwn_line(ticket.team, 200)))
+    if ticket.tags:
+        facts.append(("Tags", mrkdwn_line(", ".join(ticket.tags), 1000)))
+    return [mrkdwn(f"*{name}*\n{value}") for name, value in facts]
+
+
+def _priority_select(ticket: TicketView) -> dict[str, Any]:
+    options = {p: {"text": plain(p.value.capitalize(), 75), "value": p.value} for p in Priority}
+    return {
+        "type": "static_select", "action_id": PRIORITY, "placeholder": plain("Priority", 150),
+        "options": list(options.values()), "initial_option": options[ticket.priority],
+    }
+
+
+def _actions(ticket: TicketView) -> dict[str, Any] | None:
+    n = ticket.number
+    if ticket.status == Status.CLOSED:
+        return None  # closed for good: new mail opens a follow-up
+    if ticket.status == Status.SOLVED:
+        elements = [button("Reply", REPLY, n), button("Reopen", REOPEN, n)]
+    else:
+        assign: dict[str, Any] = {"type": "users_select", "action_id": ASSIGN, "placeholder": plain("Assign…", 150)}
+        if ticket.assignee_chat_id:
+            assign["initial_user"] = ticket.assignee_chat_id
+        elements = [
+            button("Claim", CLAIM, n, "primary" if ticket.assignee is None else None),
+            button("Reply", REPLY, n),
+            button("Close", CLOSE, n),
+            assign,
+            _priority_select(ticket),
+        ]
+    # A new block_id per version: Slack would otherwise keep a select's old choice after chat.update.
+    version = int(ticket.updated_at.timestamp())
+    return {"type": "actions", "block_id": ACTIONS_BLOCK.format(number=n, version=version), "elements": elements}
+
+
+def root_message(ticket: TicketView) -> dict[str, Any]:
+    """The ticket's root in the tickets channel; render again and chat.update on every change."""
+    stamp = f"Opened {slack_date(ticket.created_at)} · updated {slack_date(ticket.updated_at)}"
+    if ticket.first_response_at is None and ticket.status.is_active:
+        stamp += " · no response yet"
+    blocks: Blocks = [
+        {"type": "header", "text": plain(f"#{ticket.number} {ticket.subject}", MAX_HEADER_TEXT)},
+        {"type": "section", "fields": _fields(ticket)},
+        context(stamp),
+    ]
+    if ticket.status == Status.CLOSED:
+        blocks.append(context("Closed for good: new mail from the customer opens a follow-up ticket."))
+    if ticket.failed_mail:
+        lines = [f"• {mrkdwn_line(line, 300)}" for line in ticket.failed_mail[:8]]
+        if len(ticket.failed_mail) > 8:
+            lines.append(f"• … and {len(ticket.failed_mail) - 8} more")
+        blocks.append(section(":warning: *Mail could not be delivered*\n" + "\n".join(lines)))
+    actions = _actions(ticket)
+    if actions:
+        blocks.append(actions)
+    text = mrkdwn_line(f"#{ticket.number} {ticket.subject} — {ticket.status.label}, {ticket.priority.value} "
+                       f"priority, from {ticket.requester}", NOTIFICATION_CHARS)
+    return {"text": text, "blocks": blocks}
+
+
+# --- thread messages -----------------------------------------------------------------
+
+def _head(msg: MessageView) -> str:
+    author = mrkdwn_line(msg.author, 200) or "someone"
+    if msg.kind == MessageKind.INBOUND:
+        return f":envelope_with_arrow: *{author}* wrote:"
+    if msg.kind == MessageKind.REPLY:
+        to = f" ({mrkdwn_line(msg.sent_to, 200)})" if msg.sent_to else ""
+        return f":outbox_tray: Sent to customer{to} by {author}:"
+    if msg.kind == MessageKind.NOTE:
+        return f":lock: Internal note by {author}:"
+    return f":gear: {author}:"
+
+
+def _attachment(a: AttachmentView) -> str:
+    kept = "" if a.stored else ", not stored: over the size limit"
+    return f":paperclip: {mrkdwn_line(a.filename, 150)} ({mrkdwn_line(a.content_type, 60)}, {human_size(a.size)}{kept})"
+
+
+def thread_message(msg: MessageView) -> dict[str, Any]:
+    """One ticket message for its thread. When `thread_message_file` is not None, upload it too."""
+    pieces, truncated = split_for_slack(msg.text)
+    blocks: Blocks = [section(_head(msg))]
+    blocks.extend(section(piece) for piece in pieces)
+    if not pieces:
+        blocks.append(context("_(no text)_"))
+    if msg.attachments:
+        lines = [_attachment(a) for a in msg.attachments[:20]]
+        if len(msg.attachments) > 20:
+            lines.append(f"… and {len(msg.attachments) - 20} more")
+        blocks.append(section("\n".join(lines)))
+    notes = []
+    if truncated:
+        notes.append(":page_facing_up: Too long for Slack: the whole text is attached as a file.")
+    elif msg.full_text.strip() and msg.full_text.strip() != msg.text.strip():
+        notes.append(f"Quoted history and signature hidden: `/ticket show {msg.ticket_number}`")
+    if notes:
+        blocks.append(context(*notes))
+    preview = one_line(msg.text, NOTIFICATION_CHARS) or "(no text)"
+    return {"text": mrkdwn_line(f"#{msg.ticket_number} {msg.author}: {preview}", NOTIFICATION_CHARS + 100), "blocks": blocks}
+
+
+def thread_message_file(msg: MessageView) -> FullText | None:
+    """The whole text of a message `thread_message` had to cut, or None when it fits."""
+    _, truncated = split_for_slack(msg.text)
+    if not truncated:
+        return None
+    return FullText(
+        filename=f"ticket-{msg.ticket_number}-message-{msg.id}.txt",
+        title=one_line(f"#{msg.ticket_number} full message from {msg.author}", 200),
+        content=msg.full_text if len(msg.full_text) >= len(msg.text) else msg.text,
+    )
+
+
+# --- modals and notices -------------------------------------------------------------
+
+def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str = REPLY_MODAL,
+                initial_text: str = "", subject_tag: str = "#") -> dict[str, Any]:
+    """The Reply modal: says exactly to whom and under which subject the text is mailed."""
+    subject = reply_subject(ticket.subject, subject_tag, ticket.number)
+    element: dict[str, Any] = {
+        "type": "plain_text_input", "action_id": REPLY_INPUT, "multiline": True,
+        "placeholder": plain("Write to the customer…", 150),
+    }
+    if initial_text.strip():
+        element["initial_value"] = initial_text[:MAX_INPUT_VALUE]
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": private_metadata[:MAX_PRIVATE_METADATA],
+        "title": plain(f"Reply to #{ticket.number}", 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(f"*To:* {mrkdwn_line(ticket.requester, 500)}\n*Subject:* {mrkdwn_line(subject, 500)}"),
+            {
+                "type": "input", "block_id": REPLY_BLOCK, "element": element,
+                "label": plain("Message to the customer", 2000),
+                "hint": plain("This is emailed to the customer. Anything written in the thread stays internal.", 2000),
+            },
+        ],
+    }
+
+
+def quarantine_notice(event: MailQuarantined) -> dict[str, Any]:
+    """A mail that did not become a ticket: enough to decide whether to look at it."""
+    sender = mrkdwn_line(event.sender, 300) or "unknown sender"
+    subject = mrkdwn_line(event.subject, 300) or "(no subject)"
+    blocks: Blocks = [
+        section(f":warning: *Mail quarantined as #{event.quarantine_id}*"),
+        {"type": "section", "fields": [mrkdwn(f"*From*\n{sender}"), mrkdwn(f"*Subject*\n{subject}")]},
+        section(f"*Reason:* {mrkdwn_line(event.reason, 1000)}"),
+        context(f"Source: {mrkdwn_line(event.source, 200)} · inspect with `tiketti quarantine show {event.quarantine_id}`"),
+    ]
+    return {"text": f"Mail quarantined as #{event.quarantine_id}: from {sender}", "blocks": blocks}
+
+
+def delivery_failed_notice(event: MailDeliveryFailed) -> dict[str, Any]:
+    """Posted in the ticket's thread (or the channel) when the outbox gives up on a mail."""
+    where = f"#{event.ticket.number} " if event.ticket else ""
+    head = f":warning: {where}mail to {mrkdwn_line(event.to_addr, 300)} could not be delivered"
+    blocks: Blocks = [
+        section(f"{head}: “{mrkdwn_line(event.subject, 300)}”"),
+        context(f"Error: {mrkdwn_line(event.error, 1500)}"),
+    ]
+    return {"text": head, "blocks": blocks}
