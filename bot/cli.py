@@ -7,10 +7,12 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from bot import __version__, logs
 from bot.app import Core, build_core
+from bot.domain.model import QuarantinedMail
 from bot.settings import Settings
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the mail and tries again later
@@ -69,14 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _core(settings: Settings) -> Core:
-    return await build_core(settings)
-
-
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.runtime import Runtime
 
-    core = await _core(settings)
+    core = await build_core(settings)
     runtime = Runtime(core)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,7 +102,7 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         print("tiketti ingest: no mail on standard input", file=sys.stderr)
         return 65  # EX_DATAERR
     try:
-        core = await _core(settings)
+        core = await build_core(settings)
     except Exception as exc:
         print(f"tiketti ingest: cannot open the store ({type(exc).__name__}: {exc}); try again later", file=sys.stderr)
         return EX_TEMPFAIL
@@ -127,45 +125,53 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    core = await _core(settings)
-    await core.close()
-    print("schema is up to date")
+    async with opened_core(settings):
+        print("schema is up to date")
     return 0
 
 
-async def cmd_quarantine_list(settings: Settings, _args: argparse.Namespace) -> int:
-    core = await _core(settings)
+@asynccontextmanager
+async def opened_core(settings: Settings) -> AsyncIterator[Core]:
+    core = await build_core(settings)
     try:
-        async with core.ctx.uow() as uow:
-            items = await uow.quarantine.unresolved(limit=1000)
-        if not items:
-            print("no mail in quarantine")
-        for it in items:
-            print(f"#{it.id}  {it.received_at:%Y-%m-%d %H:%M}  {it.source:<12} from {it.sender or '?'}  "
-                  f"subject {it.subject or '?'!r}  — {it.reason}")
+        yield core
     finally:
         await core.close()
+
+
+async def _quarantined(core: Core, item_id: int) -> QuarantinedMail | None:
+    async with core.ctx.uow() as uow:
+        item = await uow.quarantine.get(item_id)
+    if item is None:
+        print(f"no quarantined mail #{item_id}", file=sys.stderr)
+    return item
+
+
+async def cmd_quarantine_list(settings: Settings, _args: argparse.Namespace) -> int:
+    async with opened_core(settings) as core:
+        async with core.ctx.uow() as uow:
+            items = await uow.quarantine.unresolved(limit=1000)
+    if not items:
+        print("no mail in quarantine")
+    for it in items:
+        print(f"#{it.id}  {it.received_at:%Y-%m-%d %H:%M}  {it.source:<12} from {it.sender or '?'}  "
+              f"subject {it.subject or '?'!r}  — {it.reason}")
     return 0
 
 
 async def cmd_quarantine_show(settings: Settings, args: argparse.Namespace) -> int:
-    core = await _core(settings)
-    try:
-        async with core.ctx.uow() as uow:
-            it = await uow.quarantine.get(args.id)
-        if it is None:
-            print(f"no quarantined mail #{args.id}", file=sys.stderr)
-            return 1
-        if args.raw:
-            sys.stdout.buffer.write(it.raw)
-            return 0
-        print(f"quarantined mail #{it.id}\n  received: {it.received_at:%Y-%m-%d %H:%M:%S} UTC via {it.source}\n"
-              f"  from:     {it.sender}\n  subject:  {it.subject}\n  reason:   {it.reason}\n  size:     {len(it.raw)} bytes")
-        if it.resolved_at:
-            print(f"  resolved: {it.resolved_at:%Y-%m-%d %H:%M:%S} UTC: {it.resolution}")
-        print(f"(the original is kept whole: tiketti quarantine show {it.id} --raw > mail.eml)")
-    finally:
-        await core.close()
+    async with opened_core(settings) as core:
+        it = await _quarantined(core, args.id)
+    if it is None:
+        return 1
+    if args.raw:
+        sys.stdout.buffer.write(it.raw)
+        return 0
+    print(f"quarantined mail #{it.id}\n  received: {it.received_at:%Y-%m-%d %H:%M:%S} UTC via {it.source}\n"
+          f"  from:     {it.sender}\n  subject:  {it.subject}\n  reason:   {it.reason}\n  size:     {len(it.raw)} bytes")
+    if it.resolved_at:
+        print(f"  resolved: {it.resolved_at:%Y-%m-%d %H:%M:%S} UTC: {it.resolution}")
+    print(f"(the original is kept whole: tiketti quarantine show {it.id} --raw > mail.eml)")
     return 0
 
 
@@ -173,12 +179,9 @@ async def cmd_quarantine_retry(settings: Settings, args: argparse.Namespace) -> 
     from bot.handlers import intake
     from bot.mail.parse import UnparseableMail, parse_mail
 
-    core = await _core(settings)
-    try:
-        async with core.ctx.uow() as uow:
-            it = await uow.quarantine.get(args.id)
-        if it is None:
-            print(f"no quarantined mail #{args.id}", file=sys.stderr)
+    async with opened_core(settings) as core:
+        it = await _quarantined(core, args.id)
+        if it is None or it.id is None:
             return 1
         if it.resolved_at:
             print(f"#{it.id} was already resolved: {it.resolution}")
@@ -190,10 +193,8 @@ async def cmd_quarantine_retry(settings: Settings, args: argparse.Namespace) -> 
             return 1
         outcome = await intake.receive_mail(core.ctx, mail, source=f"quarantine:{it.id}")
         note = f"retried: {outcome.action}" + (f" ticket #{outcome.ticket_number}" if outcome.ticket_number else "")
-        await intake.resolve_quarantined(core.ctx, it.id, note)  # type: ignore[arg-type]
+        await intake.resolve_quarantined(core.ctx, it.id, note)
         print(f"#{it.id} {note}")
-    finally:
-        await core.close()
     return 0
 
 
