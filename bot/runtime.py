@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.app import Core
-from bot.handlers import events
+from bot.handlers import events, intake
 from bot.mail.imap import ImapFetcher
 from bot.mail.listener import InboundListener
 from bot.mail.outbox import OutboxWorker
@@ -22,6 +22,8 @@ from bot.mail.pipeline import MailPipeline
 from bot.web import WebServer, build_web_app
 
 log = logging.getLogger(__name__)
+
+QUARANTINE_SWEEP_SECONDS = 5.0
 
 
 class Runtime:
@@ -56,6 +58,18 @@ class Runtime:
         self._spawn(self.outbox.run(self._stop), "outbox")
         if self.imap:
             self._spawn(self.imap.run(self._stop), "imap")
+        self._spawn(self._announce_quarantine(), "quarantine-announcer")
+
+    async def _announce_quarantine(self) -> None:
+        """Mail quarantined by `tiketti ingest` (another process) reaches the channel within a few seconds."""
+        while not self._stop.is_set():
+            if self.core.ctx.bus.has_subscribers(events.MailQuarantined):
+                try:
+                    await intake.announce_quarantined(self.core.ctx)
+                except Exception:
+                    log.exception("announcing quarantined mail failed; will try again")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=QUARANTINE_SWEEP_SECONDS)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))

@@ -201,6 +201,7 @@ class QuarantinedMail:
     subject: str = ""
     resolved_at: datetime | None = None
     resolution: str | None = None
+    announced_at: datetime | None = None  # when agents were told in chat; None until an adapter ran
     id: int | None = None
 
 

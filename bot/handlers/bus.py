@@ -19,6 +19,9 @@ class EventBus:
     def subscribe(self, event_type: type, fn: Subscriber) -> None:
         self._subs[event_type].append(fn)
 
+    def has_subscribers(self, event_type: type) -> bool:
+        return bool(self._subs.get(event_type))
+
     async def publish(self, events: Iterable[object]) -> None:
         """Deliver each event to its subscribers in order.
 

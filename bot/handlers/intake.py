@@ -228,8 +228,11 @@ async def quarantine(
     """Keep a mail we could not process, whole, and tell the team. Never raises for the mail's sake."""
     now = ctx.clock()
     async with ctx.uow() as uow:
+        # Announced now if an adapter in this process listens; otherwise a running bot's sweep does it.
+        announced = now if ctx.bus.has_subscribers(events.MailQuarantined) else None
         item = await uow.quarantine.add(
-            QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender[:400], subject=subject[:998])
+            QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender[:400],
+                            subject=subject[:998], announced_at=announced)
         )
         audit(uow, None, SYSTEM, "quarantined", now, detail=f"quarantine #{item.id}: {reason}")
         if also is not None:
@@ -251,3 +254,17 @@ async def resolve_quarantined(ctx: Context, item_id: int, resolution: str) -> No
         item.resolved_at, item.resolution = now, resolution
         audit(uow, None, SYSTEM, "quarantine_resolved", now, detail=f"quarantine #{item_id}: {resolution}")
         await uow.commit()
+
+
+async def announce_quarantined(ctx: Context) -> int:
+    """Tell the team about mail quarantined by another process (`tiketti ingest`) while no adapter listened."""
+    async with ctx.uow() as uow:
+        items = await uow.quarantine.unannounced()
+        now = ctx.clock()
+        pending: list[object] = []
+        for it in items:
+            it.announced_at = now
+            pending.append(events.MailQuarantined(it.id, it.sender, it.subject, it.reason, it.source))  # type: ignore[arg-type]
+        await uow.commit()
+    await ctx.bus.publish(pending)
+    return len(pending)

@@ -209,6 +209,7 @@ quarantine = Table(
     Column("subject", String(998), nullable=False),
     Column("resolved_at", UTCDateTime(), nullable=True),
     Column("resolution", Text, nullable=True),
+    Column("announced_at", UTCDateTime(), nullable=True),
 )
 
 mailbox_cursors = Table(

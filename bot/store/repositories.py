@@ -223,6 +223,13 @@ class SqlQuarantine(_Repo):
     async def get(self, item_id: int) -> QuarantinedMail | None:
         return await self.session.get(QuarantinedMail, item_id)
 
+    async def unannounced(self, limit: int = 100) -> Sequence[QuarantinedMail]:
+        q = orm.quarantine.c
+        stmt = select(QuarantinedMail).where(q.announced_at.is_(None)).order_by(q.id).limit(limit)
+        if self._pg:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.session.scalars(stmt)).all()
+
     async def unresolved(self, limit: int = 100) -> Sequence[QuarantinedMail]:
         q = orm.quarantine.c
         stmt = select(QuarantinedMail).where(q.resolved_at.is_(None)).order_by(q.id).limit(limit)

@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=998), nullable=False),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('announced_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quarantine'))
     )
     op.create_table('tickets',
