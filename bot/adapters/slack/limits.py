@@ -71,9 +71,9 @@ def _cut_point(text: str, limit: int) -> int:
         at = window.rfind(sep)
         if at >= limit // 2:
             return at + len(sep)
-    amp = window.rfind("&", limit - _ENTITY_MAX)
-    if amp > 0 and ";" not in window[amp:]:
-        return amp
+    amp = window.rfind("&", max(0, limit - _ENTITY_MAX))
+    if amp >= 0 and ";" not in window[amp:]:
+        return amp  # 0 when not even one entity fits
     return limit
 
 
@@ -85,18 +85,18 @@ def split_for_slack(text: str, *, piece: int = MAX_SECTION_TEXT, budget: int = M
     ends with an ellipsis and the caller should attach the whole text as a file.
     """
     rest = escape(clean(text).strip("\n").rstrip())
+    truncated = len(rest) > budget
+    if truncated:  # cut once at the budget, so the pieces below are all full-sized
+        rest = rest[: _cut_point(rest, budget - len(ELLIPSIS))].rstrip()
     pieces: list[str] = []
-    used = 0
     while rest:
-        room = min(piece, budget - used)
-        if room <= len(ELLIPSIS):
+        last = len(rest) <= piece
+        cut = _cut_point(rest, piece - len(ELLIPSIS) if truncated and last else piece)
+        if cut == 0:
             break
-        cut = _cut_point(rest, room if len(rest) <= room else room - len(ELLIPSIS))
         head, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n")
         if head:
             pieces.append(head)
-            used += len(head)
-    truncated = bool(rest.strip())
     if truncated and pieces:
         pieces[-1] += ELLIPSIS
     return pieces, truncated
