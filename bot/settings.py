@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -69,6 +69,24 @@ class Settings(BaseSettings):
     inbound_smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP/LMTP listener binds to")
     inbound_smtp_port: int | None = Field(None, description="Port of the inbound SMTP listener; unset disables it")
     inbound_lmtp: bool = Field(False, description="Speak LMTP instead of SMTP on the inbound listener")
+
+    # --- Slack (names without the TIKETTI_ prefix follow Slack's own conventions) ---
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"), description="xoxb- token; unset disables Slack"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        description="Verifies that requests to /slack/events come from Slack (HTTP mode)",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"),
+        description="xapp- token; when set, Slack is reached over Socket Mode instead of HTTP",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url"),
+        description="Slack Web API base URL (point it at a local server for tests)",
+    )
+    slack_channel: str | None = Field(None, description="Channel id (C…) where ticket threads are posted")
 
     # --- web server ---
     http_host: str = Field("127.0.0.1", description="Address of the bot's web server (GET /healthz)")
