@@ -14,7 +14,7 @@ import hmac
 import re
 import secrets
 import struct
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _OUR_ID = re.compile(r"^<tiketti\.(\d+)\.([0-9a-z]+)\.([0-9a-f]{16})@([^>]+)>$")
 
@@ -69,7 +69,7 @@ def ticket_subject(subject: str, prefix: str, number: int) -> str:
 # each reply appends a 5-byte child block. Outlook groups mail with the same first
 # 22 bytes, so we derive them from the ticket alone and stay consistent across mails.
 
-_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
 
 def _filetime(dt: datetime) -> int:

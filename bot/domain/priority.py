@@ -17,7 +17,7 @@ class Priority(StrEnum):
         return _RANK[self]
 
     @classmethod
-    def parse(cls, text: str) -> "Priority":
+    def parse(cls, text: str) -> Priority:
         try:
             return cls(text.strip().lower())
         except ValueError:

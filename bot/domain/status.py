@@ -24,7 +24,7 @@ class Status(StrEnum):
         return self not in (Status.SOLVED, Status.CLOSED)
 
     @classmethod
-    def parse(cls, text: str) -> "Status":
+    def parse(cls, text: str) -> Status:
         """Accept what people type: 'waiting on customer', 'Waiting-On-Customer', 'pending'."""
         key = text.strip().lower().replace("-", "_").replace(" ", "_")
         key = _ALIASES.get(key, key)

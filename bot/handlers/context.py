@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bot.domain.model import Agent, AuditEvent, Ticket
 from bot.handlers.bus import EventBus
@@ -11,7 +11,7 @@ from bot.handlers.ports import Clock, MailComposer, UnitOfWork, UnitOfWorkFactor
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import ssl as ssl_lib
 from collections.abc import Callable
 from typing import Any, Self
 
-from imap_tools import AND, U, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 from imap_tools.errors import MailboxFetchError
 
 from bot.handlers.context import Context

@@ -84,7 +84,7 @@ class InboundListener:
                 session.transport.close()
         try:
             await asyncio.wait_for(self._server.wait_closed(), timeout=5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("inbound listener: connections still open at shutdown")
         self._server = None
 

@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -68,7 +68,7 @@ class SmtpTransport:
             raise TransientError(f"SMTP login refused: {exc.code} {exc.message}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _classify([(exc.code, exc.message)]) from exc
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         refused = [(r.code, f"{addr}: {r.message}") for addr, r in errors.items() if not 200 <= r.code < 300]
         if refused:
@@ -111,7 +111,7 @@ class FolderTransport:
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             while True:
                 target = self.directory / f"{stamp}-{next(self._counter)}.eml"
                 try:

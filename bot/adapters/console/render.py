@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from bot.adapters.formatting import human_size
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
@@ -40,17 +41,6 @@ def cut(line: str, limit: int = WIDTH) -> str:
     """Shorten one of our own formatted lines, keeping its spacing."""
     line = clean(line).replace("\n", " ")
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KB", "MB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
 
 
 def when(moment: datetime) -> str:

@@ -102,12 +102,3 @@ def split_for_slack(text: str, *, piece: int = MAX_SECTION_TEXT, budget: int = M
     return pieces, truncated
 
 
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = size / 1024
-    for unit in ("KB", "MB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"

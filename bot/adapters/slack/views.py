@@ -14,9 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.adapters.formatting import human_size
 from bot.adapters.slack.limits import (
-    MAX_FIELD_TEXT, MAX_HEADER_TEXT, MAX_INPUT_VALUE, MAX_PRIVATE_METADATA, MAX_SECTION_TEXT,
-    NOTIFICATION_CHARS, escape, human_size, mrkdwn_line, one_line, split_for_slack,
+    MAX_FIELD_TEXT,
+    MAX_HEADER_TEXT,
+    MAX_INPUT_VALUE,
+    MAX_PRIVATE_METADATA,
+    MAX_SECTION_TEXT,
+    NOTIFICATION_CHARS,
+    escape,
+    mrkdwn_line,
+    one_line,
+    split_for_slack,
 )
 from bot.domain.mail_ids import reply_subject
 from bot.domain.model import MessageKind
