@@ -1,8 +1,8 @@
 """The long-running parts of the bot, started and stopped together.
 
 `tiketti run` and `tiketti demo` both use this: the web server, the outbox
-worker, the inbound SMTP listener and the IMAP fetcher, each optional by
-settings. Chat adapters attach to the same Core.
+worker, the inbound SMTP listener, the IMAP fetcher and the Slack adapter,
+each optional by settings. The console adapter attaches to the same Core.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import Core
 from bot.handlers import events, intake
@@ -20,6 +20,9 @@ from bot.mail.listener import InboundListener
 from bot.mail.outbox import OutboxWorker
 from bot.mail.pipeline import MailPipeline
 from bot.web import WebServer, build_web_app
+
+if TYPE_CHECKING:
+    from bot.adapters.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,11 @@ class Runtime:
             else None
         )
         self.imap = ImapFetcher.from_settings(core.ctx, self.pipeline, s) if s.imap_host else None
-        self.web = WebServer(build_web_app(core.engine), s.http_host, s.http_port) if web else None
+        self.slack = _slack_adapter(core) if s.slack_bot_token else None
+        web_app = build_web_app(core.engine)
+        if self.slack:
+            self.slack.mount(web_app)
+        self.web = WebServer(web_app, s.http_host, s.http_port) if web else None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         # Wake the outbox as soon as a committed change may have queued mail.
@@ -58,6 +65,8 @@ class Runtime:
         self._spawn(self.outbox.run(self._stop), "outbox")
         if self.imap:
             self._spawn(self.imap.run(self._stop), "imap")
+        if self.slack:
+            self._tasks.append(await self.slack.start(self._stop))
         self._spawn(self._announce_quarantine(), "quarantine-announcer")
 
     async def _announce_quarantine(self) -> None:
@@ -91,7 +100,15 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)
+        if self.slack:
+            await self.slack.stop()
         if self.listener:
             await self.listener.stop()
         if self.web:
             await self.web.stop()
+
+
+def _slack_adapter(core: Core) -> SlackAdapter:
+    from bot.adapters.slack.adapter import SlackAdapter  # Slack's SDKs load only when Slack is configured
+
+    return SlackAdapter(core.ctx, core.settings)

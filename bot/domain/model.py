@@ -213,3 +213,45 @@ class MailboxCursor:
     uidvalidity: int
     last_uid: int = 0
     id: int | None = None
+
+
+@dataclass(eq=False)
+class ChatThread:
+    """Where one ticket is shown on one chat platform: the channel and the root message.
+
+    The row exists before the root is posted, so posting can be leased to one worker
+    (of any instance) and an attempt that may have reached the platform is known.
+    """
+
+    platform: str  # "slack", "discord"
+    ticket_id: int
+    channel: str
+    root_ref: str | None = None  # the platform's id of the root message (Slack: its ts)
+    post_attempts: int = 0  # root posts begun; more than one means an earlier try may have landed
+    rendered_at: datetime | None = None  # the ticket's updated_at that the root shows
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class ChatPost:
+    """A ticket message shown in its chat thread, so it is never shown twice."""
+
+    platform: str
+    message_id: int
+    ticket_id: int
+    ref: str  # the platform's id of the posted message
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Collaborator:
+    """Someone from the team pulled into a ticket (an expert mentioned in its thread)."""
+
+    ticket_id: int
+    agent_id: int
+    added_at: datetime
+    added_by: str
+    id: int | None = None

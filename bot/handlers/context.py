@@ -65,7 +65,13 @@ class Refused(ValueError):
 
 
 async def agent_for(uow: UnitOfWork, actor: Actor, now: datetime) -> Agent:
+    """The agent record for a chat user: by chat id, else the record that has their email (an agent
+    set up before they first used chat takes on their chat id), else a new one."""
     agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
+    if agent is None and actor.email:
+        agent = await uow.agents.by_email(actor.email)
+        if agent is not None:
+            agent.chat_user_id = actor.chat_user_id
     if agent is None:
         agent = await uow.agents.add(Agent(chat_user_id=actor.chat_user_id, name=actor.name, email=actor.email, created_at=now))
     elif (actor.name and actor.name != agent.name) or (actor.email and actor.email != agent.email):

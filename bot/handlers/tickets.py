@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.domain.model import Message, MessageKind, Ticket
+from bot.domain.model import Collaborator, Message, MessageKind, Ticket
 from bot.domain.priority import Priority
 from bot.domain.status import InvalidTransition, Status
 from bot.handlers import events
-from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.context import SYSTEM, Actor, Context, Refused, agent_for, audit, load_ticket
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.views import MessageView, TicketView
@@ -160,5 +160,33 @@ async def edit_note(ctx: Context, actor: Actor, chat_ref: str, text: str) -> boo
         note.body_text = note.body_display = text
         ticket = await load_ticket(uow, note.ticket_id)
         audit(uow, ticket, actor.audit_name, "note_edited", now, before=before, after=text)
+        await uow.commit()
+    return True
+
+
+async def add_collaborator(ctx: Context, actor: Actor, number: int, expert: Actor) -> bool:
+    """Pull a colleague (an expert) into a ticket. False if they were already on it."""
+    async with ctx.uow() as uow:
+        ticket = await load_ticket(uow, number, for_update=False)
+        now = ctx.clock()
+        await agent_for(uow, actor, now)
+        agent = await agent_for(uow, expert, now)
+        assert agent.id is not None
+        added = await uow.collaborators.add_if_absent(
+            Collaborator(ticket_id=number, agent_id=agent.id, added_at=now, added_by=actor.audit_name))
+        if added:
+            audit(uow, ticket, actor.audit_name, "collaborator_added", now, field="collaborators", after=agent.display)
+        await uow.commit()
+    return added
+
+
+async def note_deleted(ctx: Context, chat_ref: str) -> bool:
+    """The chat message behind a note was deleted. The note stays (the record is the record); the trail says so."""
+    async with ctx.uow() as uow:
+        note = await uow.messages.by_chat_ref(chat_ref)
+        if note is None or note.kind != MessageKind.NOTE:
+            return False
+        ticket = await load_ticket(uow, note.ticket_id)
+        audit(uow, ticket, SYSTEM, "note_deleted_in_chat", ctx.clock(), detail=f"note {note.id}")
         await uow.commit()
     return True

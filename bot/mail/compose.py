@@ -12,8 +12,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from bot.domain.outgoing import OutgoingMail
 from bot.handlers.context import Clock, utcnow
+from bot.mail.headers import CachedHeaders
 
 LOOP_HEADER = "X-Tiketti-Loop"
+
+# Same output as email.policy.SMTP, without building a header class per header (bot.mail.headers).
+_POLICY = SMTP.clone(header_factory=CachedHeaders(values=256))
 
 _CTRL = re.compile(r"[\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 
@@ -33,10 +37,11 @@ class MailComposer:
             autoescape=select_autoescape(["html.j2"]),
             undefined=StrictUndefined,
             keep_trailing_newline=True,
+            auto_reload=False,  # packaged templates: compiled once, not stat()ed on every mail
         )
 
     def compose(self, mail: OutgoingMail) -> bytes:
-        msg = EmailMessage(policy=SMTP)
+        msg = EmailMessage(policy=_POLICY)
         msg["From"] = Address(one_line(self.support_name), addr_spec=self.support_address)
         msg["To"] = Address(one_line(mail.to_name), addr_spec=one_line(mail.to_addr))
         msg["Subject"] = one_line(mail.subject)

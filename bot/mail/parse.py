@@ -7,14 +7,12 @@ detail must cost that detail only, never the ticket.
 from __future__ import annotations
 
 import binascii
-import functools
 import hashlib
 import io
 import re
 from datetime import datetime, timezone
 from email import policy
 from email.header import decode_header, make_header
-from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -23,6 +21,7 @@ import nh3
 
 from bot.domain.inbound import InboundAttachment, InboundMail
 from bot.mail import large_parts
+from bot.mail.headers import CachedHeaders
 from bot.mail.text import clean_str, decode_bytes, html_to_text, strip_quotes
 
 _MSG_ID = re.compile(r"<([^<>]+)>")
@@ -33,20 +32,8 @@ _NESTED_MAIL_TYPES = {"message/rfc822", "message/global"}
 _LOOP_HEADER = "X-Tiketti-Loop"  # bot.mail.compose.LOOP_HEADER; not imported to keep this module light
 
 
-class _CachedHeaders(HeaderRegistry):
-    """The stdlib builds a new header class and re-parses the value on every access (one mail asks for
-    its Content-Type a dozen times); header objects are immutable, so each distinct short value is
-    parsed once. This tripled parse speed in bench/ingest.py. Long values are not kept alive."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._cached = functools.lru_cache(maxsize=2048)(super().__call__)
-
-    def __call__(self, name: str, value: str) -> BaseHeader:
-        return self._cached(name, value) if len(value) <= 1000 else super().__call__(name, value)
-
-
-_POLICY = policy.default.clone(header_factory=_CachedHeaders())
+# Mail repeats its headers (Content-Type is asked for a dozen times per mail): parse each distinct one once.
+_POLICY = policy.default.clone(header_factory=CachedHeaders(values=2048))
 
 
 class UnparseableMail(ValueError):

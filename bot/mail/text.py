@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import html as html_lib
 import re
+from typing import ClassVar
 
 import html2text
 from mailparser_reply import EmailMessage
@@ -42,7 +43,24 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 class _ReplyMessage(EmailMessage):
-    """The library's parser with Finnish added and its over-eager sign-off patterns tamed."""
+    """The library's parser with Finnish added and its over-eager sign-off patterns tamed.
+
+    The library assembles and compiles its three big patterns for every message (re's own
+    cache is too small to keep them); they depend only on the languages, so we keep them.
+    """
+
+    _compiled: ClassVar[dict[tuple[str, tuple[str, ...], bool], re.Pattern[str]]] = {}
+
+    def _pattern(self, name: str) -> re.Pattern[str]:
+        key = (name, tuple(self.languages), self.keep_hyphen_lists)
+        pattern = self._compiled.get(key)
+        if pattern is None:
+            pattern = self._compiled[key] = getattr(EmailMessage, name).fget(self)
+        return pattern
+
+    HEADER_REGEX = property(lambda self: self._pattern("HEADER_REGEX"))  # type: ignore[assignment]
+    SIGNATURE_REGEX = property(lambda self: self._pattern("SIGNATURE_REGEX"))  # type: ignore[assignment]
+    DISCLAIMERS_REGEX = property(lambda self: self._pattern("DISCLAIMERS_REGEX"))  # type: ignore[assignment]
 
     def _get_language_regex(self, language: str, regex_key: str) -> str:
         if language == "fi":

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import registry
 
@@ -33,6 +34,9 @@ from bot.domain.model import (
     Agent,
     Attachment,
     AuditEvent,
+    ChatPost,
+    ChatThread,
+    Collaborator,
     Contact,
     MailboxCursor,
     MailState,
@@ -229,6 +233,46 @@ kv = Table(
     Column("value", Text, nullable=False),
 )
 
+# Where each ticket is shown in chat: one row per ticket and platform (see bot.domain.model.ChatThread).
+chat_threads = Table(
+    "chat_threads",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("root_ref", String(64), nullable=True),
+    Column("post_attempts", Integer, nullable=False),
+    Column("rendered_at", UTCDateTime(), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("platform", "ticket_id", name="uq_chat_threads_platform_ticket"),
+    Index("ix_chat_threads_root", "platform", "channel", "root_ref"),
+)
+
+chat_posts = Table(
+    "chat_posts",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("message_id", PK, ForeignKey("messages.id"), nullable=False),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("ref", String(64), nullable=False),
+    UniqueConstraint("platform", "message_id", name="uq_chat_posts_platform_message"),
+)
+
+collaborators = Table(
+    "collaborators",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("agent_id", PK, ForeignKey("agents.id"), nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("added_by", String(400), nullable=False),
+    UniqueConstraint("ticket_id", "agent_id", name="uq_collaborators_ticket_agent"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 
@@ -248,6 +292,9 @@ def start_mappers() -> None:
         (OutboundMail, outbox),
         (QuarantinedMail, quarantine),
         (MailboxCursor, mailbox_cursors),
+        (ChatThread, chat_threads),
+        (ChatPost, chat_posts),
+        (Collaborator, collaborators),
     ):
         mapper_registry.map_imperatively(cls, table)
     _started = True

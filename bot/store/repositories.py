@@ -65,6 +65,11 @@ class SqlAgents(_Repo):
     async def get(self, agent_id: int) -> Agent | None:
         return await self.session.get(Agent, agent_id)
 
+    async def by_email(self, email: str) -> Agent | None:
+        a = orm.agents.c
+        res = await self.session.scalars(select(Agent).where(func.lower(a.email) == email.lower()).order_by(a.id))
+        return res.first()
+
     async def by_chat_user_id(self, chat_user_id: str) -> Agent | None:
         res = await self.session.scalars(select(Agent).where(orm.agents.c.chat_user_id == chat_user_id))
         return res.first()

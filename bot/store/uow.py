@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.handlers.ports import Conflict
 from bot.store import orm
+from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.db import session_factory
 from bot.store.repositories import (
     SqlAgents,
@@ -42,6 +43,9 @@ class SqlUnitOfWork:
         self.quarantine = SqlQuarantine(s)
         self.cursors = SqlCursors(s)
         self.kv = SqlKeyValue(s)
+        self.chat_threads = SqlChatThreads(s)
+        self.chat_posts = SqlChatPosts(s)
+        self.collaborators = SqlCollaborators(s)
         self.events = []
         return self
 

@@ -71,6 +71,7 @@ class Failure:
     status: int
     retry_after: int | None
     error: str
+    after: bool = False  # the call takes effect, then fails: the client cannot know it worked
 
 
 class FakeSlack:
@@ -127,11 +128,15 @@ class FakeSlack:
 
     # --- programming failures ---------------------------------------------------------
     def fail_next(self, method: str, *, status: int = 429, retry_after: int | None = 1,
-                  error: str | None = None, times: int = 1) -> None:
-        """The next `times` calls of `method` fail: 429 + Retry-After, a 5xx, or `ok: false` with `error`."""
+                  error: str | None = None, times: int = 1, after: bool = False) -> None:
+        """The next `times` calls of `method` fail: 429 + Retry-After, a 5xx, or `ok: false` with `error`.
+
+        With `after=True` each call first takes effect (the message is posted) and then fails,
+        as when Slack times out after doing the work.
+        """
         default = {429: "ratelimited"}.get(status, "internal_error" if status >= 500 else "fatal_error")
         for _ in range(times):
-            self._failures[method].append(Failure(status, retry_after if status == 429 else None, error or default))
+            self._failures[method].append(Failure(status, retry_after if status == 429 else None, error or default, after))
 
     def limit_posts(self, per_second: int | None) -> None:
         """Allow at most this many chat.postMessage per channel in any one second; 429 beyond."""
@@ -176,8 +181,10 @@ class FakeSlack:
         call = Call(method, args)
         self.calls.append(call)
         headers: dict[str, str] = {}
-        if self._failures.get(method):
+        if self._failures.get(method) and token == self.token:
             fail = self._failures[method].popleft()
+            if fail.after and (handler := self._methods().get(method)) is not None:
+                handler(args)
             call.status, call.error = fail.status, fail.error
             if fail.retry_after is not None:
                 headers["Retry-After"] = str(fail.retry_after)
@@ -352,7 +359,8 @@ class FakeSlack:
         if (channel, ts) not in self.messages:
             return {"ok": False, "error": "thread_not_found"}
         thread = [self.messages[(channel, ts)], *self.thread(channel, ts)]
-        return {"ok": True, "messages": [m.payload() for m in thread], "has_more": False}
+        meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        return {"ok": True, "messages": [m.payload(with_metadata=meta) for m in thread], "has_more": False}
 
     def _react(self, args: dict[str, Any]) -> dict[str, Any]:
         posted = self.messages.get((str(args.get("channel")), str(args.get("timestamp"))))

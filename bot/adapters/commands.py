@@ -1,0 +1,107 @@
+"""The `/ticket` grammar every chat adapter shares: one vocabulary in Slack, Discord and the console.
+
+Parsing is strict and reports problems as UsageError, whose message each adapter
+shows as is. What a parsed command then does is the adapter's business (each
+renders answers its own way), but the words are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+
+
+class UsageError(ValueError):
+    """The line does not say what to do; the message (shown as is) says how to say it."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    usage: str
+    does: str
+    number: bool = True  # takes a ticket number first
+    rest: str = "none"  # what follows: "none" | "text" | "user" | "priority" | "status"
+
+
+SPECS: dict[str, Spec] = {
+    "help": Spec("/ticket help", "this list", number=False),
+    "claim": Spec("/ticket claim N", "take ticket N yourself"),
+    "assign": Spec("/ticket assign N @user [Name]", "give ticket N to a chat user (@U2, @ana)", rest="user"),
+    "reply": Spec("/ticket reply N text…", "MAIL the text to the customer", rest="text"),
+    "note": Spec("/ticket note N text…", "internal note, never mailed", rest="text"),
+    "close": Spec("/ticket close N", "mark ticket N solved"),
+    "reopen": Spec("/ticket reopen N", "open a solved ticket again"),
+    "priority": Spec("/ticket priority N low|normal|high|urgent", "set the priority", rest="priority"),
+    "status": Spec("/ticket status N <status>", "e.g. waiting on customer, on hold, solved", rest="status"),
+    "show": Spec("/ticket show N", "the whole thread and details"),
+    "mine": Spec("/ticket mine", "your active tickets", number=False),
+    "queue": Spec("/ticket queue", "active tickets nobody has taken", number=False),
+    "history": Spec("/ticket history N", "who changed what, and when"),
+}
+
+
+@dataclass(frozen=True)
+class TicketCommand:
+    verb: str
+    number: int | None = None
+    text: str = ""
+    priority: Priority | None = None
+    status: Status | None = None
+    assignee: str | None = None  # chat user id, without the @
+    assignee_name: str = ""
+
+
+def split_slash(line: str) -> tuple[str, str]:
+    """'/Ticket  claim 3' -> ('ticket', 'claim 3')."""
+    name, _, rest = line.strip()[1:].partition(" ")
+    return name.strip().lower(), rest.strip()
+
+
+def parse_number(token: str, usage: str) -> int:
+    digits = token.removeprefix("#")
+    if not digits.isdecimal() or int(digits) <= 0:
+        raise UsageError(f"{token!r} is not a ticket number; usage: {usage}" if token else f"usage: {usage}")
+    return int(digits)
+
+
+_MENTION = re.compile(r"^<?@([A-Za-z0-9._-]+)(?:\|[^>]*)?>?$")
+
+
+def parse_user(token: str, usage: str) -> str:
+    """Accept '@U2', '<@U2>', '<@U2|ana>' (Slack's mention syntax) and a bare 'U2'."""
+    match = _MENTION.match(token) or re.match(r"^([A-Za-z0-9._-]+)$", token)
+    if match is None:
+        raise UsageError(f"{token!r} is not a chat user; usage: {usage}")
+    return match.group(1)
+
+
+def parse_ticket(args: str) -> TicketCommand:
+    """Parse what follows '/ticket'. Priority and status words are checked here, before any handler runs."""
+    verb, _, rest = args.strip().partition(" ")
+    verb = verb.lower() or "help"
+    spec = SPECS.get(verb)
+    if spec is None:
+        raise UsageError(f"unknown command '/ticket {verb}'; try /ticket help")
+    rest = rest.strip()
+    number = None
+    if spec.number:
+        token, _, rest = rest.partition(" ")
+        number = parse_number(token, spec.usage)
+        rest = rest.strip()
+    if spec.rest == "none":
+        if rest:
+            raise UsageError(f"unexpected {rest!r}; usage: {spec.usage}")
+        return TicketCommand(verb, number)
+    if not rest:
+        raise UsageError(f"usage: {spec.usage}")
+    if spec.rest == "text":
+        return TicketCommand(verb, number, text=rest)
+    if spec.rest == "priority":
+        return TicketCommand(verb, number, priority=Priority.parse(rest))  # ValueError names the choices
+    if spec.rest == "status":
+        return TicketCommand(verb, number, status=Status.parse(rest))  # InvalidTransition names the choices
+    user, _, name = rest.partition(" ")
+    return TicketCommand(verb, number, assignee=parse_user(user, spec.usage), assignee_name=name.strip())

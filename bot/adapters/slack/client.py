@@ -1,0 +1,125 @@
+"""Talking to Slack's Web API within its rules: 429 Retry-After, 5xx retries, posts made once.
+
+Two slack_sdk clients share one token. `api` retries on its own (rate limits,
+server errors, dropped connections) and serves every call that is safe to
+repeat: chat.update, views.open, users.info... `post_once` is the only way we
+create messages, because a chat.postMessage that failed with a 5xx or a dropped
+connection may still have been posted: before trying again it looks for the
+message by the key stamped in its metadata, so a retry never doubles a root.
+A 429 closes the channel's gate for every worker until Retry-After has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "tiketti_post"
+UNCERTAIN_TRIES = 5  # 5xx / connection failures of one post before the caller gives up for now
+
+
+class SlackPostFailed(Exception):
+    """A message could not be posted now; the caller keeps the work and tries later."""
+
+
+class ChannelGate:
+    """Per-channel pause after a 429: everyone waits out Retry-After instead of hammering."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    async def wait(self, channel: str) -> None:
+        while (delay := self._until.get(channel, 0.0) - time.monotonic()) > 0:
+            await asyncio.sleep(delay)
+
+    def close_for(self, channel: str, seconds: float) -> None:
+        self._until[channel] = max(self._until.get(channel, 0.0), time.monotonic() + seconds)
+
+
+class SlackApi:
+    def __init__(self, token: str, base_url: str, *, timeout: int = 30) -> None:
+        base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.api = AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+        ])
+        self._poster = AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+        self.gate = ChannelGate()
+        self.retry_base = 0.5  # seconds before the first retry of an uncertain post; doubles, capped at 30
+
+    async def post_once(self, channel: str, message: Mapping[str, Any], *, key: str, thread_ts: str | None = None,
+                        maybe_posted: bool = False) -> str:
+        """Post `message` and return its ts; if a message with `key` is already there, return that one's."""
+        if maybe_posted and (found := await self.find_posted(channel, key, thread_ts)):
+            log.info("slack: %s was already posted (ts %s); not posting again", key, found)
+            return found
+        uncertain = 0
+        while True:
+            await self.gate.wait(channel)
+            try:
+                resp = await self._poster.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}}, **message)
+                return str(resp["ts"])
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if status == 429:
+                    self.gate.close_for(channel, _retry_after(exc.response.headers))
+                    continue
+                if status < 500:
+                    raise SlackPostFailed(f"chat.postMessage: {exc.response.get('error')}") from exc
+                reason = f"HTTP {status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                reason = type(exc).__name__
+            uncertain += 1
+            if uncertain > UNCERTAIN_TRIES:
+                raise SlackPostFailed(f"chat.postMessage kept failing ({reason})")
+            await asyncio.sleep(min(30.0, self.retry_base * 2 ** (uncertain - 1)))
+            # The failed call may have posted after all: look before posting again.
+            if found := await self.find_posted(channel, key, thread_ts):
+                return found
+
+    async def find_posted(self, channel: str, key: str, thread_ts: str | None) -> str | None:
+        """The ts of our message stamped with `key`: among the thread's replies, or the channel's roots."""
+        cursor: str | None = None
+        for _ in range(20):  # at most 20 pages back: older roots are not the ones we just tried
+            if thread_ts:
+                resp = await self.api.conversations_replies(channel=channel, ts=thread_ts, cursor=cursor,
+                                                            include_all_metadata=True, limit=200)
+            else:
+                resp = await self.api.conversations_history(channel=channel, cursor=cursor,
+                                                            include_all_metadata=True, limit=200)
+            for message in resp.get("messages") or []:
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == METADATA_EVENT and (meta.get("event_payload") or {}).get("key") == key:
+                    return str(message["ts"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if not resp.get("has_more") or not cursor:
+                return None
+        return None
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                break
+    return 1.0

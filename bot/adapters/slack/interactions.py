@@ -1,0 +1,129 @@
+"""Buttons and selects on a ticket's root, the Reply modal, and the "Send to customer" shortcut.
+
+Every click is acknowledged first (Slack allows 3 seconds) and worked after;
+the root message is then re-rendered by the publisher from committed state, so
+a refused action changes nothing and only the clicker is told why. A modal's
+submission is the exception: its answer must carry any error, so the reply is
+stored before the ack, which is one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.adapters.slack import answers, views
+from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
+from bot.domain.priority import Priority
+from bot.handlers import queries, replies, tickets
+from bot.handlers.context import Actor
+from bot.handlers.tickets import ActionResult
+
+log = logging.getLogger(__name__)
+
+SEND_TO_CUSTOMER = "ticket.send_to_customer"  # the message shortcut's callback_id
+SEND_MODAL = "ticket.send_modal"
+
+Act = Callable[[Actor, int], Awaitable[ActionResult]]
+
+
+def register(app: Any, parts: SlackParts) -> None:
+    ctx = parts.ctx
+
+    async def act(body: dict[str, Any], action: dict[str, Any], fn: Act) -> None:
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        number = views.ticket_number(action)
+        if number is None:
+            return
+        try:
+            await fn(await parts.people.actor(user, body["user"].get("name", "")), number)
+        except SHOWN_AS_IS as exc:
+            await parts.tell(user, channel, answers.text(f":warning: {exc}"))
+        except Exception:
+            log.exception("slack: %s on #%s failed", action.get("action_id"), number)
+            await parts.tell(user, channel, answers.text(":warning: that failed unexpectedly; the team's log says why"))
+
+    @app.action(views.CLAIM)
+    async def on_claim(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await act(body, action, lambda actor, n: tickets.claim(ctx, actor, n))
+
+    @app.action(views.CLOSE)
+    async def on_close(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await act(body, action, lambda actor, n: tickets.close(ctx, actor, n))
+
+    @app.action(views.REOPEN)
+    async def on_reopen(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await act(body, action, lambda actor, n: tickets.reopen(ctx, actor, n))
+
+    @app.action(views.ASSIGN)
+    async def on_assign(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        chosen = action.get("selected_user")
+        if not chosen:
+            return
+
+        async def assign(actor: Actor, n: int) -> ActionResult:
+            target = actor if chosen == actor.chat_user_id else await parts.people.actor(chosen)
+            return await tickets.assign(ctx, actor, n, target)
+
+        await act(body, action, assign)
+
+    @app.action(views.PRIORITY)
+    async def on_priority(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        value = (action.get("selected_option") or {}).get("value", "")
+        await act(body, action, lambda actor, n: tickets.set_priority(ctx, actor, n, Priority.parse(value)))
+
+    @app.action(views.REPLY)
+    async def on_reply(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        number = views.ticket_number(action)
+        if number is not None:
+            await _open_reply(parts, body, number, callback_id=views.REPLY_MODAL)
+
+    @app.shortcut(SEND_TO_CUSTOMER)
+    async def on_send_to_customer(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
+        root = message.get("thread_ts")
+        number = await parts.ticket_in(channel, root) if root and root != message.get("ts") else None
+        if number is None:
+            await parts.tell(body["user"]["id"], channel, answers.text(
+                "“Send to customer” works on a message inside a ticket's thread."))
+            return
+        await _open_reply(parts, body, number, callback_id=SEND_MODAL, text=plain_text(message.get("text") or ""))
+
+    async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        value = ((view.get("state") or {}).get("values") or {}).get(views.REPLY_BLOCK, {}).get(views.REPLY_INPUT, {})
+        text = value.get("value") or ""
+        user = body["user"]["id"]
+        try:
+            await replies.reply(ctx, await parts.people.actor(user, body["user"].get("name", "")), int(meta["ticket"]), text)
+        except SHOWN_AS_IS as exc:
+            await ack(response_action="errors", errors={views.REPLY_BLOCK: str(exc)[:150]})
+            return
+        await ack()
+
+    app.view(views.REPLY_MODAL)(on_submit)
+    app.view(SEND_MODAL)(on_submit)
+
+
+async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, callback_id: str, text: str = "") -> None:
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id")
+    try:
+        ticket = (await queries.show(parts.ctx, number)).ticket
+    except SHOWN_AS_IS as exc:
+        await parts.tell(user, channel, answers.text(f":warning: {exc}"))
+        return
+    meta = json.dumps({"ticket": number, "channel": channel})
+    modal = views.reply_modal(ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
+                              subject_tag=parts.ctx.config.subject_tag)
+    await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)

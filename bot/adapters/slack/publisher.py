@@ -1,0 +1,192 @@
+"""Shows committed tickets in the tickets channel: one root per ticket, its messages in the thread.
+
+Events from the bus only say "ticket N changed"; a worker then asks the store
+what N's thread lacks (`bot.handlers.threads`) and brings Slack up to date:
+posts the root, posts messages not shown yet, re-renders a stale root with
+chat.update. Because the work is computed from the store, not carried in the
+event, a lost event, a Slack outage, a restart or a change made by another
+process (`tiketti ingest`) is caught up by the periodic sweep, and doing the
+same work twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from slack_sdk.errors import SlackApiError
+
+from bot.adapters.slack import views
+from bot.adapters.slack.client import SlackApi, SlackPostFailed
+from bot.handlers import events, threads
+from bot.handlers.context import Context
+from bot.handlers.threads import ThreadWork
+from bot.handlers.views import MessageView
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
+
+
+class ThreadPublisher:
+    def __init__(self, ctx: Context, api: SlackApi, channel: str, *, workers: int = 4,
+                 sweep_seconds: float = 15.0) -> None:
+        self.ctx, self.api, self.channel = ctx, api, channel
+        self.owner = f"slack-{uuid.uuid4().hex[:12]}"  # this process, in the lease owner's name
+        self.workers = workers
+        self.sweep_seconds = sweep_seconds
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._retry_at: dict[int, float] = {}
+        self._active: set[int] = set()  # being synced by a worker of this process
+        self._again: set[int] = set()  # changed while being synced: sync once more after
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._busy = 0
+
+    # ---- what to do ------------------------------------------------------------------
+
+    def subscribe(self) -> None:
+        bus = self.ctx.bus
+        for event_type in (events.TicketOpened, events.TicketChanged, events.MessageAdded):
+            bus.subscribe(event_type, self._on_ticket_event)
+        bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
+        bus.subscribe(events.MailQuarantined, self._on_quarantined)
+
+    async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
+        self.mark(event.ticket.number)
+
+    def mark(self, number: int) -> None:
+        """Ticket `number` may differ from what Slack shows; a worker will look soon."""
+        if number not in self._queued:
+            self._queued.add(number)
+            self._idle.clear()
+            self._queue.put_nowait(number)
+
+    async def _on_delivery_failed(self, event: events.MailDeliveryFailed) -> None:
+        notice = views.delivery_failed_notice(event)
+        ref = await threads.thread_of(self.ctx, PLATFORM, event.ticket.number) if event.ticket else None
+        await self._notice(ref.channel if ref else self.channel, notice, ref.root_ref if ref else None)
+        if event.ticket:
+            self.mark(event.ticket.number)  # the root lists undeliverable mail
+
+    async def _on_quarantined(self, event: events.MailQuarantined) -> None:
+        await self._notice(self.channel, views.quarantine_notice(event), None)
+
+    async def _notice(self, channel: str, message: dict[str, object], thread_ts: str | None) -> None:
+        await self.api.gate.wait(channel)
+        await self.api.api.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)
+
+    # ---- running ---------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [asyncio.create_task(self._worker(), name=f"slack-publisher-{i}") for i in range(self.workers)]
+        try:
+            while not stop.is_set():
+                await self.sweep()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.sweep_seconds)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def sweep(self) -> int:
+        """Queue every recent ticket whose thread is behind (after a restart, or changes made elsewhere)."""
+        try:
+            numbers = await threads.tickets_to_sync(self.ctx, PLATFORM)
+        except Exception:
+            log.exception("slack: looking for tickets to show failed; will try again")
+            return 0
+        now = time.monotonic()
+        due = [n for n in numbers if self._retry_at.get(n, 0.0) <= now]
+        for number in due:
+            self.mark(number)
+        return len(due)
+
+    async def drained(self) -> None:
+        """Wait until nothing is queued or in progress (tests and the benchmark use this)."""
+        await self._idle.wait()
+
+    async def _worker(self) -> None:
+        while True:
+            number = await self._queue.get()
+            self._queued.discard(number)
+            if number in self._active:  # another worker has it: look again when it is done
+                self._again.add(number)
+                self._settle()
+                continue
+            self._active.add(number)
+            self._busy += 1
+            try:
+                if not await self.sync(number):  # another instance has it: the sweep looks again
+                    self._retry_at[number] = time.monotonic() + 1.0
+            except Exception as exc:  # one ticket's trouble must not stop the others
+                self._retry_at[number] = time.monotonic() + RETRY_SECONDS
+                log.warning("slack: showing ticket #%d failed (%s); will try again", number, _reason(exc))
+            finally:
+                self._active.discard(number)
+                self._busy -= 1
+                if number in self._again:
+                    self._again.discard(number)
+                    self.mark(number)
+                self._settle()
+
+    def _settle(self) -> None:
+        if self._busy == 0 and self._queue.empty():
+            self._idle.set()
+
+    # ---- one ticket ----------------------------------------------------------------------
+
+    async def sync(self, number: int) -> bool:
+        """Bring ticket `number`'s root and thread up to date. False if another worker had it."""
+        owner = f"{self.owner}-{uuid.uuid4().hex[:8]}"  # one lease per sync: workers exclude each other too
+        work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner)
+        if work is None:
+            return False
+        try:
+            root = work.root_ref or await self._post_root(work)
+            await self._post_messages(work, root)
+            if work.root_ref and work.root_stale:
+                await self.api.api.chat_update(channel=work.channel, ts=root, **views.root_message(work.ticket))
+                await threads.root_rendered(self.ctx, PLATFORM, number, work.ticket.updated_at)
+            self._retry_at.pop(number, None)
+            return True
+        finally:
+            await threads.end_sync(self.ctx, PLATFORM, number, owner)
+
+    async def _post_root(self, work: ThreadWork) -> str:
+        # A second attempt, or a lease taken over from a crashed worker: the root may be there already.
+        ts = await self.api.post_once(work.channel, views.root_message(work.ticket), key=f"ticket-{work.ticket.number}",
+                                      maybe_posted=work.post_attempts > 1)
+        await threads.root_posted(self.ctx, PLATFORM, work.ticket.number, ts, work.ticket.updated_at)
+        return ts
+
+    async def _post_messages(self, work: ThreadWork, root: str) -> None:
+        maybe_posted = work.post_attempts > 1 or work.recovering
+        for message in work.unposted:
+            ts = await self.api.post_once(work.channel, views.thread_message(message), key=f"message-{message.id}",
+                                          thread_ts=root, maybe_posted=maybe_posted)
+            await self._upload_full_text(work.channel, root, message)
+            await threads.message_posted(self.ctx, PLATFORM, work.ticket.number, message.id, ts)
+
+    async def _upload_full_text(self, channel: str, root: str, message: MessageView) -> None:
+        full = views.thread_message_file(message)
+        if full is None:
+            return
+        try:
+            await self.api.api.files_upload_v2(channel=channel, thread_ts=root, filename=full.filename,
+                                               title=full.title, content=full.content.encode("utf-8"))
+        except SlackApiError as exc:  # the head is in the thread; the whole text stays in `/ticket show`
+            log.warning("slack: attaching the full text of message %d failed: %s", message.id, _reason(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error')}"
+    if isinstance(exc, SlackPostFailed):
+        return str(exc)
+    return type(exc).__name__

@@ -1,0 +1,131 @@
+"""Keeping a chat platform's view of tickets in step with the store, whatever the platform.
+
+A chat adapter shows committed state: it asks here what a ticket's thread is
+missing (the root, messages not yet shown, a root older than the ticket) and
+records what it posted. Because the thread row and its lease live in the same
+database as the tickets, a root is posted once even with several workers, several
+bot instances, retries and restarts; `post_attempts` tells the adapter when an
+earlier try may have reached the platform, so it looks before posting again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.model import ChatPost
+from bot.handlers.context import Context
+from bot.handlers.snapshots import message_views, ticket_view
+from bot.handlers.views import MessageView, TicketView
+
+
+@dataclass(frozen=True)
+class ThreadWork:
+    """What one sync of one ticket has to do; the caller holds the lease until `end_sync`."""
+
+    ticket: TicketView
+    channel: str
+    root_ref: str | None
+    post_attempts: int  # including this one, when the root is still to be posted
+    rendered_at: datetime | None
+    unposted: tuple[MessageView, ...]  # oldest first
+    recovering: bool = False  # the last holder died mid-sync: anything may have been posted already
+
+    @property
+    def root_stale(self) -> bool:
+        return self.rendered_at is None or self.rendered_at < self.ticket.updated_at
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    channel: str
+    root_ref: str
+
+
+async def begin_sync(ctx: Context, platform: str, number: int, channel: str, owner: str,
+                     lease: timedelta = timedelta(minutes=2)) -> ThreadWork | None:
+    """Lease the ticket's thread and say what it lacks; None if someone else holds it (or no such ticket).
+
+    `channel` is where a new root goes; a thread already posted keeps its own channel.
+    """
+    async with ctx.uow() as uow:
+        ticket = await uow.tickets.get(number)
+        if ticket is None:
+            return None
+        now = ctx.clock()
+        await uow.chat_threads.ensure(platform, number, channel, now)
+        before = await uow.chat_threads.get(platform, number)
+        assert before is not None
+        recovering = before.lease_owner not in (None, owner)  # acquired over a lease that ran out
+        if not await uow.chat_threads.acquire(platform, number, owner, now, now + lease):
+            await uow.commit()
+            return None
+        thread = await uow.chat_threads.get(platform, number)
+        assert thread is not None
+        if thread.root_ref is None:
+            thread.post_attempts += 1
+        posted = await uow.chat_posts.posted_message_ids(platform, number)
+        prefix = f"{platform}:"
+        todo = [m for m in await uow.messages.for_ticket(number)
+                if m.id not in posted and not (m.chat_ref or "").startswith(prefix)]
+        work = ThreadWork(
+            ticket=await ticket_view(uow, ticket),
+            channel=thread.channel,
+            root_ref=thread.root_ref,
+            post_attempts=thread.post_attempts,
+            rendered_at=thread.rendered_at,
+            unposted=await message_views(uow, number, todo),
+            recovering=recovering,
+        )
+        await uow.commit()
+        return work
+
+
+async def root_posted(ctx: Context, platform: str, number: int, root_ref: str, rendered_at: datetime) -> None:
+    async with ctx.uow() as uow:
+        thread = await uow.chat_threads.get(platform, number)
+        assert thread is not None
+        thread.root_ref, thread.rendered_at = root_ref, rendered_at
+        await uow.commit()
+
+
+async def root_rendered(ctx: Context, platform: str, number: int, rendered_at: datetime) -> None:
+    async with ctx.uow() as uow:
+        thread = await uow.chat_threads.get(platform, number)
+        if thread is not None and (thread.rendered_at is None or thread.rendered_at < rendered_at):
+            thread.rendered_at = rendered_at
+            await uow.commit()
+
+
+async def message_posted(ctx: Context, platform: str, number: int, message_id: int, ref: str) -> None:
+    async with ctx.uow() as uow:
+        await uow.chat_posts.add(ChatPost(platform=platform, message_id=message_id, ticket_id=number, ref=ref))
+        await uow.commit()
+
+
+async def end_sync(ctx: Context, platform: str, number: int, owner: str) -> None:
+    async with ctx.uow() as uow:
+        await uow.chat_threads.release(platform, number, owner)
+        await uow.commit()
+
+
+async def tickets_to_sync(ctx: Context, platform: str, *, within: timedelta = timedelta(days=14),
+                          limit: int = 200) -> Sequence[int]:
+    """Tickets whose thread is behind: how a restart (or another process's change) catches up."""
+    async with ctx.uow() as uow:
+        return await uow.chat_threads.needing_sync(platform, ctx.clock() - within, limit)
+
+
+async def ticket_for_thread(ctx: Context, platform: str, channel: str, root_ref: str) -> int | None:
+    async with ctx.uow() as uow:
+        thread = await uow.chat_threads.by_root(platform, channel, root_ref)
+        return thread.ticket_id if thread else None
+
+
+async def thread_of(ctx: Context, platform: str, number: int) -> ThreadRef | None:
+    async with ctx.uow() as uow:
+        thread = await uow.chat_threads.get(platform, number)
+        if thread is None or thread.root_ref is None:
+            return None
+        return ThreadRef(thread.channel, thread.root_ref)
