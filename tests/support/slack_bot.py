@@ -135,9 +135,15 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def fake_slack() -> FakeSlack:
+    return FakeSlack(token=TOKEN, bot_user_id=BOT_USER, users=USERS)
+
+
 @asynccontextmanager
-async def running_bot(db: Database, tmp_path: Path, **overrides: Any) -> AsyncIterator[SlackBot]:
-    async with FakeSlack(token=TOKEN, bot_user_id=BOT_USER, users=USERS) as slack:
+async def running_bot(db: Database, tmp_path: Path, *, slack: FakeSlack | None = None,
+                      **overrides: Any) -> AsyncIterator[SlackBot]:
+    """The bot on `db`, talking to `slack` (a fresh fake unless given one that is already running)."""
+    async with _fake(slack) as slack:
         sink = SmtpSink()
         await sink.start()
         settings = make_settings(db, tmp_path, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
@@ -157,3 +163,12 @@ async def running_bot(db: Database, tmp_path: Path, **overrides: Any) -> AsyncIt
             await runtime.stop()
             await core.close()
             await sink.stop()
+
+
+@asynccontextmanager
+async def _fake(given: FakeSlack | None) -> AsyncIterator[FakeSlack]:
+    if given is not None:
+        yield given
+        return
+    async with fake_slack() as slack:
+        yield slack
