@@ -30,6 +30,12 @@ def text(message: str) -> Answer:
     return {"text": mrkdwn_line(message, 3000), "blocks": [section(mrkdwn_line(message, 3000))]}
 
 
+def done(summary: str, link: str | None) -> Answer:
+    """A change confirmed to the person who made it, with the way to its thread."""
+    shown = mrkdwn_line(summary, 2900) + (f" · <{link}|open thread>" if link else "")
+    return {"text": mrkdwn_line(summary, 2900), "blocks": [section(shown)]}
+
+
 def help_answer() -> Answer:
     lines = [f"`{spec.usage}` — {spec.does}" for spec in SPECS.values()]
     return {"text": "/ticket commands", "blocks": [section("*/ticket commands*\n" + "\n".join(lines)), section(THREAD_HELP)]}

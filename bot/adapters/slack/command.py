@@ -56,8 +56,7 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand) -> dict[s
             return answers.history(n, await queries.history(ctx, n))
         case _:
             return answers.text(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
-    link = await parts.thread_link(result.ticket.number)
-    return answers.text(f"{result.summary}" + (f" · {link}" if link else ""))
+    return answers.done(result.summary, await parts.thread_link(result.ticket.number))
 
 
 async def _links(parts: SlackParts, views: list[Any]) -> dict[int, str]:
