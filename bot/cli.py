@@ -75,7 +75,12 @@ async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     from bot.runtime import Runtime
 
     core = await build_core(settings)
-    runtime = Runtime(core)
+    try:
+        runtime = Runtime(core)
+    except ValueError as exc:  # a half-configured adapter: say what is missing, and stop
+        print(f"tiketti run: {exc}", file=sys.stderr)
+        await core.close()
+        return 78  # EX_CONFIG
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runtime.request_stop)

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.support.block_kit import block_kit_errors, view_errors
+from tests.support.fake_socket import FakeSocketMode
 
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")  # sent as JSON strings in forms
 MAX_TEXT = 40_000
@@ -82,8 +83,9 @@ class FakeSlack:
 
     def __init__(self, *, token: str = "xoxb-test-token", bot_user_id: str = "U0BOT",
                  users: dict[str, dict[str, Any]] | None = None, channels: dict[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, app_token: str = "xapp-test-token") -> None:
         self.token = token
+        self.socket_mode = FakeSocketMode(app_token)
         self.bot_user_id = bot_user_id
         self.users: dict[str, dict[str, Any]] = dict(users or {})
         self.channels = channels  # id -> name; None accepts any channel
@@ -116,13 +118,15 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/hooks/{hook}", self._hook)
+        self.socket_mode.install(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])  # the kernel picked a free port
+        self.port = self.socket_mode.port = int(self._runner.addresses[0][1])  # the kernel picked a free port
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.socket_mode.close()
         if self._runner:
             await self._runner.cleanup()
 
@@ -189,8 +193,10 @@ class FakeSlack:
             if fail.retry_after is not None:
                 headers["Retry-After"] = str(fail.retry_after)
             return web.json_response({"ok": False, "error": fail.error}, status=fail.status, headers=headers)
-        if not token:
-            body: dict[str, Any] = {"ok": False, "error": "not_authed"}
+        if method == "apps.connections.open":
+            body: dict[str, Any] = self.socket_mode.connections_open(token)
+        elif not token:
+            body = {"ok": False, "error": "not_authed"}
         elif token != self.token:
             body = {"ok": False, "error": "invalid_auth"}
         elif method == "chat.postMessage" and (wait := self._rate_limited(str(args.get("channel", "")))):
