@@ -210,3 +210,17 @@ async def test_empty_reply_in_the_modal_is_refused_inline(bot: SlackBot) -> None
     reply = await bot.send(bot.requests.view_submission(view, values, user="U0ANA"))
     assert reply.json()["response_action"] == "errors"
     assert "empty reply" in reply.json()["errors"][views.REPLY_BLOCK]
+
+
+async def test_an_agent_set_up_by_email_is_the_same_agent_when_they_first_click_in_slack(bot: SlackBot) -> None:
+    from bot.handlers import tickets
+    from bot.handlers.context import Actor
+
+    first, _ = await ticket_with_root(bot, subject="Before Slack")
+    await tickets.claim(bot.core.ctx, Actor("console-ana", "Ana", "ANA@helpdesk.test"), first)
+    number, root = await ticket_with_root(bot, subject="In Slack")
+    await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))  # users.info: ana@helpdesk.test
+    await eventually(lambda: "<@U0ANA>" in bot.root_text(root))
+    a, b = await ticket(bot.core, first), await ticket(bot.core, number)
+    assert a is not None and b is not None and a.assignee_id == b.assignee_id
+    assert [t.subject for t in await queries.mine(bot.core.ctx, Actor("U0ANA"))] == ["Before Slack", "In Slack"]

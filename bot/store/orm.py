@@ -127,7 +127,7 @@ tickets = Table(
     Column("team", String(64), nullable=True, index=True),
     Column("tags", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False, index=True),
-    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False, index=True),  # chat adapters catch up by it
     Column("first_response_at", UTCDateTime(), nullable=True),
     Column("solved_at", UTCDateTime(), nullable=True),
     Column("closed_at", UTCDateTime(), nullable=True),

@@ -1,4 +1,4 @@
-"""chat threads, chat posts, collaborators
+"""chat threads, chat posts, collaborators; tickets indexed by updated_at
 
 Where each ticket is shown in chat (root message, posted messages) and who was
 pulled into it: what the Slack adapter needs to post every root exactly once.
@@ -21,6 +21,7 @@ PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.create_index(op.f("ix_tickets_updated_at"), "tickets", ["updated_at"], unique=False)
     op.create_table(
         "chat_threads",
         sa.Column("id", PK, autoincrement=True, nullable=False),
@@ -73,3 +74,4 @@ def downgrade() -> None:
     op.drop_table("chat_posts")
     op.drop_index("ix_chat_threads_root", table_name="chat_threads")
     op.drop_table("chat_threads")
+    op.drop_index(op.f("ix_tickets_updated_at"), table_name="tickets")
