@@ -18,7 +18,7 @@ from bot.adapters.slack import answers, views
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
 from bot.domain.priority import Priority
 from bot.handlers import queries, replies, tickets
-from bot.handlers.context import Actor
+from bot.handlers.context import Actor, Context
 from bot.handlers.tickets import ActionResult
 
 log = logging.getLogger(__name__)
@@ -46,20 +46,15 @@ def register(app: Any, parts: SlackParts) -> None:
             log.exception("slack: %s on #%s failed", action.get("action_id"), number)
             await parts.tell(user, channel, answers.text(":warning: that failed unexpectedly; the team's log says why"))
 
-    @app.action(views.CLAIM)
-    async def on_claim(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        await act(body, action, lambda actor, n: tickets.claim(ctx, actor, n))
+    def button(handler: Callable[[Context, Actor, int], Awaitable[ActionResult]]) -> Callable[..., Awaitable[None]]:
+        async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            await act(body, action, lambda actor, n: handler(ctx, actor, n))
+        return on_click
 
-    @app.action(views.CLOSE)
-    async def on_close(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        await act(body, action, lambda actor, n: tickets.close(ctx, actor, n))
-
-    @app.action(views.REOPEN)
-    async def on_reopen(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        await act(body, action, lambda actor, n: tickets.reopen(ctx, actor, n))
+    for action_id, handler in ((views.CLAIM, tickets.claim), (views.CLOSE, tickets.close),
+                               (views.REOPEN, tickets.reopen)):
+        app.action(action_id)(button(handler))
 
     @app.action(views.ASSIGN)
     async def on_assign(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
