@@ -22,7 +22,7 @@ from bot.handlers import events
 from bot.handlers.context import SYSTEM, Context, audit
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.ports import Conflict, UnitOfWork
-from bot.handlers.snapshots import message_view, ticket_view
+from bot.handlers.snapshots import message_view, ticket_view, ticket_views
 from bot.handlers.views import AttachmentView
 
 log = logging.getLogger(__name__)
@@ -74,22 +74,23 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
     if await uow.messages.by_mail_message_id(mail.message_id) is not None:
         return IntakeOutcome("duplicate", None, "Message-ID already stored")
     now = ctx.clock()
-    contact = await _contact(uow, mail, now)
+    contact, is_new = await _contact(uow, mail, now)
     ticket = await _find_ticket(ctx, uow, mail, contact)
     if ticket is None:
-        return await _open(ctx, uow, mail, contact, follow_up_of=None)
+        return await _open(ctx, uow, mail, contact, follow_up_of=None, new_contact=is_new)
     if ticket.status == Status.CLOSED:
-        return await _open(ctx, uow, mail, contact, follow_up_of=ticket)
+        return await _open(ctx, uow, mail, contact, follow_up_of=ticket, new_contact=is_new)
     return await _append(ctx, uow, mail, contact, ticket)
 
 
-async def _contact(uow: UnitOfWork, mail: InboundMail, now: datetime) -> Contact:
+async def _contact(uow: UnitOfWork, mail: InboundMail, now: datetime) -> tuple[Contact, bool]:
+    """The sender's contact, and whether it was created just now."""
     contact = await uow.contacts.by_email(mail.from_addr)
     if contact is None:
-        contact = await uow.contacts.add(Contact(email=mail.from_addr, name=mail.from_name, created_at=now))
-    elif mail.from_name and not contact.name:
+        return await uow.contacts.add(Contact(email=mail.from_addr, name=mail.from_name, created_at=now)), True
+    if mail.from_name and not contact.name:
         contact.name = mail.from_name
-    return contact
+    return contact, False
 
 
 async def _find_ticket(ctx: Context, uow: UnitOfWork, mail: InboundMail, sender: Contact) -> Ticket | None:
@@ -138,7 +139,9 @@ async def _store_message(uow: UnitOfWork, ticket: Ticket, mail: InboundMail, con
     return message
 
 
-async def _open(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, follow_up_of: Ticket | None) -> IntakeOutcome:
+async def _open(
+    ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, follow_up_of: Ticket | None, new_contact: bool
+) -> IntakeOutcome:
     now = ctx.clock()
     ticket = await uow.tickets.add(
         Ticket(
@@ -159,13 +162,14 @@ async def _open(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Conta
         audit(uow, ticket, SYSTEM, "follow_up", now, detail=f"follow-up of closed ticket #{follow_up_of.number}")
         audit(uow, follow_up_of, SYSTEM, "follow_up", now, detail=f"customer wrote again: follow-up ticket #{ticket.number}")
     await _acknowledge(ctx, uow, ticket, contact, mail, now)
-    others = await uow.tickets.recent_for_requester(contact.id, exclude=ticket.number)  # type: ignore[arg-type]
-    view = await ticket_view(uow, ticket)
+    # A contact created in this transaction has no other tickets yet: no need to ask.
+    others = [] if new_contact else await uow.tickets.recent_for_requester(contact.id, exclude=ticket.number)  # type: ignore[arg-type]
+    view, *other_views = await ticket_views(uow, [ticket, *others])
     uow.events.append(
         events.TicketOpened(
             ticket=view,
             first_message=message_view(ticket.number, message, _attachment_views(mail)),
-            other_tickets=tuple([await ticket_view(uow, t) for t in others]),
+            other_tickets=tuple(other_views),
             follow_up_of=follow_up_of.number if follow_up_of else None,
         )
     )

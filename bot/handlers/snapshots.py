@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.domain.model import MailState, Message, MessageKind, Ticket
+from bot.domain.model import Message, MessageKind, Ticket
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
 
 async def ticket_view(uow: UnitOfWork, ticket: Ticket) -> TicketView:
+    return (await ticket_views(uow, [ticket]))[0]
+
+
+async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket]) -> list[TicketView]:
+    """Views of several tickets with one query for their failed mail (a new ticket lists the customer's others)."""
+    failed: dict[int, list[str]] = {}
+    for number, to_addr, error in await uow.outbox.failures([t.number for t in tickets]):
+        failed.setdefault(number, []).append(f"mail to {to_addr} failed: {error}")
+    return [await _view(uow, t, tuple(failed.get(t.number, ()))) for t in tickets]
+
+
+async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...]) -> TicketView:
     requester = await uow.contacts.get(ticket.requester_id)
     assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
-    failed = tuple(
-        f"mail to {m.to_addr} failed: {m.last_error}"
-        for m in await uow.outbox.for_ticket(ticket.number)
-        if m.state == MailState.FAILED
-    )
     return TicketView(
         number=ticket.number,
         subject=ticket.subject,

@@ -173,8 +173,8 @@ class SqlAudit(_Repo):
 
 class SqlOutbox(_Repo):
     async def add(self, mail: OutboundMail) -> OutboundMail:
+        # No flush: nothing needs the row's id before commit, so the INSERT joins the commit's flush.
         self.session.add(mail)
-        await self._flush()
         return mail
 
     async def get(self, outbox_id: int) -> OutboundMail | None:
@@ -217,6 +217,14 @@ class SqlOutbox(_Repo):
         o = orm.outbox.c
         q = select(OutboundMail).where(o.ticket_id == ticket_id).order_by(o.id)
         return (await self.session.scalars(q)).all()
+
+    async def failures(self, ticket_ids: Sequence[int]) -> Sequence[tuple[int, str, str | None]]:
+        """(ticket, to, error) of failed mail for several tickets in one query, without loading the mails."""
+        if not ticket_ids:
+            return []
+        o = orm.outbox.c
+        q = select(o.ticket_id, o.to_addr, o.last_error).where(o.ticket_id.in_(list(ticket_ids)), o.state == MailState.FAILED)
+        return [(r.ticket_id, r.to_addr, r.last_error) for r in await self.session.execute(q.order_by(o.id))]
 
 
 class SqlQuarantine(_Repo):
