@@ -76,6 +76,10 @@ class Ticket:
     # References chain so replies keep the whole conversation together in mail clients.
     references: list[str] = field(default_factory=list)
     follow_up_of: int | None = None  # the closed ticket this one continues
+    category: str | None = None
+    status_label: str | None = None  # a team's own name for the status ("on hold at vendor")
+    parent_id: int | None = None  # the ticket this one was split from
+    merged_into: int | None = None  # where this ticket's conversation went on
     id: int | None = None
 
     @property
@@ -89,6 +93,7 @@ class Ticket:
         check_transition(self.status, target)
         before = self.status
         self.status = target
+        self.status_label = None
         self.updated_at = now
         if target == Status.SOLVED:
             self.solved_at = now
@@ -254,4 +259,29 @@ class Collaborator:
     agent_id: int
     added_at: datetime
     added_by: str
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Task:
+    """A to-do on a ticket ("call the customer back"), optionally due at a time; its assignee is reminded."""
+
+    ticket_id: int
+    text: str
+    created_at: datetime
+    created_by: str
+    assignee_id: int | None = None
+    due_at: datetime | None = None
+    done_at: datetime | None = None
+    reminded_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class ReplyDraft:
+    """An agent has the Reply form open on a ticket: what collision warnings are made of."""
+
+    ticket_id: int
+    agent_id: int
+    opened_at: datetime
     id: int | None = None

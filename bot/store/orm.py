@@ -44,6 +44,8 @@ from bot.domain.model import (
     MessageKind,
     OutboundMail,
     QuarantinedMail,
+    ReplyDraft,
+    Task,
     Ticket,
 )
 from bot.domain.priority import Priority
@@ -134,6 +136,10 @@ tickets = Table(
     Column("last_inbound_message_id", String(998), nullable=True),
     Column("references", JSON, nullable=False),
     Column("follow_up_of", PK, ForeignKey("tickets.id"), nullable=True),
+    Column("category", String(64), nullable=True, index=True),
+    Column("status_label", String(64), nullable=True),
+    Column("parent_id", PK, ForeignKey("tickets.id"), nullable=True, index=True),
+    Column("merged_into", PK, ForeignKey("tickets.id"), nullable=True),
 )
 
 messages = Table(
@@ -273,6 +279,31 @@ collaborators = Table(
     UniqueConstraint("ticket_id", "agent_id", name="uq_collaborators_ticket_agent"),
 )
 
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(400), nullable=False),
+    Column("assignee_id", PK, ForeignKey("agents.id"), nullable=True, index=True),
+    Column("due_at", UTCDateTime(), nullable=True),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Column("reminded_at", UTCDateTime(), nullable=True),
+    Index("ix_tasks_due", "done_at", "reminded_at", "due_at"),
+)
+
+reply_drafts = Table(
+    "reply_drafts",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("agent_id", PK, ForeignKey("agents.id"), nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("ticket_id", "agent_id", name="uq_reply_drafts_ticket_agent"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 
@@ -295,6 +326,8 @@ def start_mappers() -> None:
         (ChatThread, chat_threads),
         (ChatPost, chat_posts),
         (Collaborator, collaborators),
+        (Task, tasks),
+        (ReplyDraft, reply_drafts),
     ):
         mapper_registry.map_imperatively(cls, table)
     _started = True

@@ -1,0 +1,238 @@
+"""How a support organisation works: teams, routing rules, categories, templates, follow-ups.
+
+Plain data, read once from `config/workflow.toml` (see config/workflow.example.toml)
+and handed to the handlers. `route()` decides where a new ticket goes; it is a
+pure function so the rules can be tested without a database or a mail.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+
+FOLLOW_UP_POLICIES = ("reopen", "new", "new_after_days")
+ASSIGNMENT = ("none", "least_loaded", "skills")
+
+
+class WorkflowError(ValueError):
+    """The workflow file says something we cannot follow; the message names the place."""
+
+
+@dataclass(frozen=True)
+class CustomStatus:
+    """A team's own word for a status ("on hold at vendor"), counted as its category everywhere."""
+
+    name: str
+    category: Status
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    channel: str | None = None  # chat channel of its tickets; None: the default tickets channel
+    members: tuple[str, ...] = ()  # chat user ids or emails
+    assignment: str = "none"  # "none" | "least_loaded" | "skills"
+    follow_up: str = "new"  # a mail to a closed ticket: "reopen" | "new" | "new_after_days"
+    follow_up_days: int = 14  # for "new_after_days": reopen if closed more recently than this
+    statuses: tuple[CustomStatus, ...] = ()
+
+    def has_member(self, chat_user_id: str, email: str | None) -> bool:
+        keys = {chat_user_id.lower(), (email or "").lower()} - {""}
+        return any(m.lower() in keys for m in self.members)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """First matching rule wins. Every condition given must match; patterns are case-insensitive."""
+
+    team: str | None = None
+    to: tuple[str, ...] = ()  # recipient addresses (globs: "billing@*")
+    sender: tuple[str, ...] = ()  # sender addresses or domains ("*@bigcorp.com", "bigcorp.com")
+    keywords: tuple[str, ...] = ()  # any of these words in subject or body
+    priority: Priority | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def matches(self, *, to: Iterable[str], sender: str, text: str) -> bool:
+        if self.to and not any(_glob(addr, p) for addr in to for p in self.to):
+            return False
+        if self.sender and not any(_sender_matches(sender, p) for p in self.sender):
+            return False
+        if self.keywords and not any(_has_word(text, k) for k in self.keywords):
+            return False
+        return bool(self.to or self.sender or self.keywords)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What the rules decided for a new ticket."""
+
+    team: str | None = None
+    priority: Priority | None = None
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    rule: int | None = None  # index of the matching rule, for the audit trail
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    team: str | None
+    subject: str
+
+
+@dataclass(frozen=True)
+class Template:
+    """A ticket an agent opens by hand (a phone call, a supplier order): preset fields and questions."""
+
+    name: str
+    subject: str = ""
+    team: str | None = None
+    priority: Priority = Priority.NORMAL
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
+    children: tuple[ChildSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    teams: tuple[Team, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    categories: tuple[str, ...] = ("billing", "complaint", "technical", "other")
+    default_team: str | None = None
+    skills: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # agent (id or email) -> skills
+    templates: tuple[Template, ...] = ()
+    auto_close_days: int = 7  # solved tickets close for good after this many days
+
+    def team(self, name: str | None) -> Team | None:
+        return next((t for t in self.teams if name and t.name.lower() == name.lower()), None)
+
+    def require_team(self, name: str) -> Team:
+        team = self.team(name)
+        if team is None:
+            known = ", ".join(t.name for t in self.teams) or "none are configured"
+            raise WorkflowError(f"no team called {name!r} ({known})")
+        return team
+
+    def category(self, name: str) -> str:
+        for known in self.categories:
+            if known.lower() == name.strip().lower():
+                return known
+        raise WorkflowError(f"unknown category {name!r}; use one of: {', '.join(self.categories)}")
+
+    def template(self, name: str) -> Template | None:
+        return next((t for t in self.templates if t.name.lower() == name.strip().lower()), None)
+
+    def custom_status(self, team: str | None, text: str) -> CustomStatus | None:
+        wanted = " ".join(text.lower().split())
+        teams = [t for t in self.teams if team is None or t.name == team] or list(self.teams)
+        return next((s for t in teams for s in t.statuses if s.name.lower() == wanted), None)
+
+    def skills_of(self, chat_user_id: str, email: str | None) -> set[str]:
+        keys = {chat_user_id.lower(), (email or "").lower()} - {""}
+        return {s.lower() for who, skills in self.skills.items() if who.lower() in keys for s in skills}
+
+    def route(self, *, to: Iterable[str], sender: str, subject: str, body: str) -> Routing:
+        text = f"{subject}\n{body}"
+        to = [a.lower() for a in to]
+        for i, rule in enumerate(self.rules):
+            if rule.matches(to=to, sender=sender.lower(), text=text):
+                return Routing(rule.team or self.default_team, rule.priority, rule.category, rule.tags, i)
+        return Routing(self.default_team)
+
+
+def _glob(address: str, pattern: str) -> bool:
+    return fnmatch.fnmatchcase(address.lower(), pattern.lower())
+
+
+def _sender_matches(sender: str, pattern: str) -> bool:
+    pattern = pattern.lower()
+    if "@" not in pattern:  # a bare domain matches it and its subdomains
+        domain = sender.rsplit("@", 1)[-1]
+        return domain == pattern or domain.endswith("." + pattern)
+    return _glob(sender, pattern)
+
+
+def _has_word(text: str, keyword: str) -> bool:
+    """Whole words, any case; a keyword ending in * matches word beginnings ("reklamaatio*")."""
+    stem = re.escape(keyword.lower().rstrip("*"))
+    tail = r"\w*" if keyword.endswith("*") else r"\b"
+    return re.search(rf"\b{stem}{tail}", text.lower()) is not None
+
+
+# --- reading the file ---------------------------------------------------------------------
+
+def parse_workflow(data: Mapping[str, Any]) -> Workflow:
+    """Build a Workflow from the TOML document; WorkflowError says where it is wrong."""
+    teams = tuple(_team(t, i) for i, t in enumerate(data.get("teams", [])))
+    names = {t.name for t in teams}
+    rules = tuple(_rule(r, i, names) for i, r in enumerate(data.get("rules", [])))
+    categories = tuple(str(c) for c in data.get("categories", Workflow.categories))
+    default_team = data.get("default_team")
+    if default_team is not None and default_team not in names:
+        raise WorkflowError(f"default_team {default_team!r} is not one of the teams")
+    skills = {str(who): tuple(str(s) for s in v) for who, v in (data.get("skills") or {}).items()}
+    templates = tuple(_template(t, i, names) for i, t in enumerate(data.get("templates", [])))
+    return Workflow(teams=teams, rules=rules, categories=categories, default_team=default_team, skills=skills,
+                    templates=templates, auto_close_days=int(data.get("auto_close_days", 7)))
+
+
+def _team(d: Mapping[str, Any], i: int) -> Team:
+    where = f"teams[{i}]"
+    name = _required(d, "name", where)
+    assignment = str(d.get("assignment", "none"))
+    follow_up = str(d.get("follow_up", "new"))
+    if assignment not in ASSIGNMENT:
+        raise WorkflowError(f"{where}.assignment must be one of {', '.join(ASSIGNMENT)}")
+    if follow_up not in FOLLOW_UP_POLICIES:
+        raise WorkflowError(f"{where}.follow_up must be one of {', '.join(FOLLOW_UP_POLICIES)}")
+    statuses = []
+    for j, s in enumerate(d.get("statuses", [])):
+        category = Status.parse(_required(s, "category", f"{where}.statuses[{j}]"))
+        statuses.append(CustomStatus(" ".join(_required(s, "name", f"{where}.statuses[{j}]").split()), category))
+    return Team(name=name, channel=d.get("channel"), members=tuple(str(m) for m in d.get("members", [])),
+                assignment=assignment, follow_up=follow_up, follow_up_days=int(d.get("follow_up_days", 14)),
+                statuses=tuple(statuses))
+
+
+def _rule(d: Mapping[str, Any], i: int, teams: set[str]) -> Rule:
+    where = f"rules[{i}]"
+    team = d.get("team")
+    if team is not None and team not in teams:
+        raise WorkflowError(f"{where}.team {team!r} is not one of the teams")
+    rule = Rule(team=team, to=_strings(d, "to"), sender=_strings(d, "from"), keywords=_strings(d, "keywords"),
+                priority=Priority.parse(d["priority"]) if "priority" in d else None,
+                category=d.get("category"), tags=_strings(d, "tags"))
+    if not (rule.to or rule.sender or rule.keywords):
+        raise WorkflowError(f"{where} has no condition (to, from or keywords)")
+    return rule
+
+
+def _template(d: Mapping[str, Any], i: int, teams: set[str]) -> Template:
+    where = f"templates[{i}]"
+    children = tuple(ChildSpec(c.get("team"), _required(c, "subject", f"{where}.children[{j}]"))
+                     for j, c in enumerate(d.get("children", [])))
+    for child in children:
+        if child.team is not None and child.team not in teams:
+            raise WorkflowError(f"{where}: child team {child.team!r} is not one of the teams")
+    return Template(name=_required(d, "name", where), subject=str(d.get("subject", "")), team=d.get("team"),
+                    priority=Priority.parse(d.get("priority", "normal")), category=d.get("category"),
+                    tags=_strings(d, "tags"), questions=_strings(d, "questions"), children=children)
+
+
+def _required(d: Mapping[str, Any], key: str, where: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise WorkflowError(f"{where}.{key} is required")
+    return value.strip()
+
+
+def _strings(d: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = d.get(key, ())
+    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
