@@ -111,9 +111,13 @@ async def end_sync(ctx: Context, platform: str, number: int, owner: str) -> None
 
 
 async def tickets_to_sync(ctx: Context, platform: str, *, within: timedelta = timedelta(days=14),
-                          limit: int = 200) -> Sequence[int]:
-    """Tickets whose thread is behind: how a restart (or another process's change) catches up."""
+                          limit: int = 200, existing_only: bool = False) -> Sequence[int]:
+    """Tickets whose thread is behind: how a restart (or another process's change) catches up.
+
+    `existing_only` limits it to tickets that have a thread row already (customers' DM threads)."""
     async with ctx.uow() as uow:
+        if existing_only:
+            return await uow.chat_threads.needing_sync(platform, ctx.clock() - within, limit, existing_only=True)  # type: ignore[call-arg]
         return await uow.chat_threads.needing_sync(platform, ctx.clock() - within, limit)
 
 

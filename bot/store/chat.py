@@ -51,8 +51,11 @@ class SqlChatThreads(_Repo):
         )
         await self.session.execute(stmt)
 
-    async def needing_sync(self, platform: str, since: datetime, limit: int) -> Sequence[int]:
-        """Recent tickets whose chat view is behind: no root yet, a stale root, or messages not shown."""
+    async def needing_sync(self, platform: str, since: datetime, limit: int, *, existing_only: bool = False) -> Sequence[int]:
+        """Recent tickets whose chat view is behind: no root yet, a stale root, or messages not shown.
+
+        `existing_only`: only tickets that already have a thread row on `platform` (a customer's DM
+        thread is created with its ticket; other tickets are never shown there)."""
         tk, m = orm.tickets.c, orm.messages.c
         thread = orm.chat_threads.alias("th")
         unposted = exists().where(
@@ -62,7 +65,8 @@ class SqlChatThreads(_Repo):
         )
         q = (
             select(tk.id)
-            .select_from(orm.tickets.outerjoin(thread, and_(thread.c.ticket_id == tk.id, thread.c.platform == platform)))
+            .select_from((orm.tickets.join if existing_only else orm.tickets.outerjoin)(
+                thread, and_(thread.c.ticket_id == tk.id, thread.c.platform == platform)))
             .where(tk.updated_at >= since)
             .where(or_(thread.c.root_ref.is_(None), thread.c.rendered_at.is_(None),
                        thread.c.rendered_at < tk.updated_at, unposted))

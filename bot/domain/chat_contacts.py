@@ -1,0 +1,29 @@
+"""Customers who reach us through a chat platform's direct messages rather than by mail.
+
+Such a customer is an ordinary Contact whose address is `<user id>@<platform>.invalid`.
+RFC 2606 reserves the `.invalid` top-level domain, so the address can never be mailed
+by accident, and everything that already works for contacts (their tickets, history,
+`/ticket show`) works for chat customers unchanged, on both channels at once.
+"""
+
+from __future__ import annotations
+
+SUFFIX = ".invalid"
+
+
+def chat_address(platform: str, user_id: str) -> str:
+    """The contact address standing for a chat user: '123@discord.invalid'."""
+    return f"{user_id}@{platform}{SUFFIX}".lower()
+
+
+def chat_user(address: str) -> tuple[str, str] | None:
+    """(platform, user id) if `address` stands for a chat user; None for a real mail address."""
+    local, _, domain = address.lower().rpartition("@")
+    if not local or not domain.endswith(SUFFIX):
+        return None
+    return domain.removesuffix(SUFFIX), local
+
+
+def dm_platform(platform: str) -> str:
+    """The chat_threads platform key under which a ticket is shown in its customer's DM."""
+    return f"{platform}-dm"

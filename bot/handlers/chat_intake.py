@@ -1,0 +1,114 @@
+"""A customer's direct message to the bot opens a ticket (or continues their open one), like mail does.
+
+The customer becomes a contact with a chat address (`bot.domain.chat_contacts`),
+so their history spans mail and chat. The ticket gets a ChatThread row of
+platform "<platform>-dm" pointing at the DM channel: the adapter shows the
+customer their side of the conversation there (an acknowledgement, and every
+reply), with the same leases and posting records as a team thread. Replies to
+such a ticket are not mailed (`bot.handlers.replies`); the adapter delivers them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.chat_contacts import chat_address, dm_platform
+from bot.domain.model import Contact, Message, MessageKind, Ticket
+from bot.domain.status import Status
+from bot.handlers import events
+from bot.handlers.context import Context, audit
+from bot.handlers.ports import UnitOfWork
+from bot.handlers.snapshots import message_view, ticket_view
+
+# As with mail: a customer writing again brings the ticket back to the team's attention.
+_ON_CUSTOMER_MESSAGE = {
+    Status.WAITING_ON_CUSTOMER: Status.CUSTOMER_REPLIED,
+    Status.WAITING_ON_THIRD_PARTY: Status.CUSTOMER_REPLIED,
+    Status.SOLVED: Status.OPEN,
+}
+SUBJECT_CHARS = 80
+
+
+@dataclass(frozen=True)
+class ChatIntakeOutcome:
+    action: str  # "created" | "appended" | "duplicate"
+    ticket_number: int | None
+
+
+@dataclass(frozen=True)
+class ChatMessageIn:
+    platform: str  # "discord"
+    user_id: str
+    user_name: str
+    dm_channel: str  # where answers go back to
+    message_id: str  # the platform's id: the natural key that makes redelivery harmless
+    text: str
+
+    @property
+    def chat_ref(self) -> str:
+        return f"{dm_platform(self.platform)}:{self.dm_channel}:{self.message_id}"
+
+
+async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
+    """Store one direct message on the customer's open ticket, or open a new one."""
+    async with ctx.uow() as uow:
+        if await uow.messages.by_chat_ref(msg.chat_ref) is not None:
+            return ChatIntakeOutcome("duplicate", None)
+        now = ctx.clock()
+        contact = await _contact(uow, msg, now)
+        ticket = await _open_ticket_of(uow, contact)
+        created = ticket is None
+        if ticket is None:
+            ticket = await uow.tickets.add(Ticket(subject=_subject(msg.text), requester_id=contact.id,  # type: ignore[arg-type]
+                                                  created_at=now, updated_at=now))
+        message = await uow.messages.add(Message(
+            ticket_id=ticket.number, kind=MessageKind.INBOUND, created_at=now, body_text=msg.text,
+            body_display=msg.text, author_contact_id=contact.id, author_label=f"{contact.name or msg.user_id} (DM)",
+            chat_ref=msg.chat_ref))
+        await uow.chat_threads.ensure(dm_platform(msg.platform), ticket.number, msg.dm_channel, now)
+        actor = f"contact:{contact.email}"
+        summary = f"{contact.name or contact.email} wrote by DM"
+        if created:
+            audit(uow, ticket, actor, "created", now, detail=f"from a {msg.platform} direct message")
+        else:
+            ticket.updated_at = now
+            audit(uow, ticket, actor, "customer_message", now, detail=f"{msg.platform} direct message")
+            if (target := _ON_CUSTOMER_MESSAGE.get(ticket.status)) is not None:
+                before = ticket.move_to(target, now)
+                audit(uow, ticket, actor, "status", now, field="status", before=before, after=target)
+                summary += f": {before.label} → {target.label}"
+        view = await ticket_view(uow, ticket)
+        shown = message_view(ticket.number, message)
+        if created:
+            uow.events.append(events.TicketOpened(ticket=view, first_message=shown))
+        else:
+            uow.events.append(events.MessageAdded(ticket=view, message=shown))
+            uow.events.append(events.TicketChanged(ticket=view, actor=actor, summary=summary))
+        await uow.commit()
+        pending = list(uow.events)
+    await ctx.bus.publish(pending)
+    return ChatIntakeOutcome("created" if created else "appended", view.number)
+
+
+async def _contact(uow: UnitOfWork, msg: ChatMessageIn, now: datetime) -> Contact:
+    address = chat_address(msg.platform, msg.user_id)
+    contact = await uow.contacts.by_email(address)
+    if contact is None:
+        contact = await uow.contacts.add(Contact(email=address, name=msg.user_name, created_at=now))
+    elif msg.user_name and contact.name != msg.user_name:
+        contact.name = msg.user_name
+    return contact
+
+
+async def _open_ticket_of(uow: UnitOfWork, contact: Contact) -> Ticket | None:
+    """The customer's latest ticket unless it is closed for good (then a new one starts)."""
+    [latest, *_] = [*await uow.tickets.recent_for_requester(contact.id, limit=1), None]  # type: ignore[arg-type]
+    if latest is None or latest.status == Status.CLOSED:
+        return None
+    return await uow.tickets.get(latest.number, for_update=True)
+
+
+def _subject(text: str) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "") or "Direct message"
+    return line if len(line) <= SUBJECT_CHARS else line[: SUBJECT_CHARS - 1] + "…"
