@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain.workflow import Workflow, WorkflowError, parse_workflow
 from bot.handlers.bus import EventBus
 from bot.handlers.context import Context, HelpdeskConfig
 from bot.mail.compose import MailComposer
@@ -36,7 +39,19 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         ack_limit_per_hour=s.ack_limit_per_hour,
         first_response_text=s.first_response_text,
         max_attachment_bytes=s.max_attachment_bytes,
+        workflow=load_workflow(s.workflow_file),
     )
+
+
+def load_workflow(path: Path) -> Workflow:
+    """Teams, routing rules and templates from the workflow file; none of them when there is no file."""
+    if not path.is_file():
+        return Workflow()
+    with path.open("rb") as f:
+        try:
+            return parse_workflow(tomllib.load(f))
+        except (tomllib.TOMLDecodeError, WorkflowError, ValueError) as exc:
+            raise WorkflowError(f"{path}: {exc}") from exc
 
 
 async def build_core(settings: Settings, *, migrate: bool = True, engine: AsyncEngine | None = None) -> Core:

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "within one business day", description="Expected response time quoted in the acknowledgement"
     )
 
+    workflow_file: Path = Field(
+        Path("config/workflow.toml"),
+        description="Teams, routing rules, categories and templates (see config/workflow.example.toml); optional",
+    )
+
     # --- IMAP intake ---
     imap_host: str | None = Field(None, description="IMAP server; unset disables IMAP intake")
     imap_port: int = Field(993, description="IMAP port (993 for implicit TLS, 143 for plain or STARTTLS)")
@@ -87,6 +92,16 @@ class Settings(BaseSettings):
         description="Slack Web API base URL (point it at a local server for tests)",
     )
     slack_channel: str | None = Field(None, description="Channel id (C…) where ticket threads are posted")
+
+    # --- Discord ---
+    discord_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token"),
+        description="Discord bot token; unset disables Discord",
+    )
+    discord_channel: str | None = Field(
+        None, description="Id of the forum channel, or text channel, where each ticket becomes a thread"
+    )
+    discord_guild: str | None = Field(None, description="Id of the Discord server (guild); /ticket is registered there")
 
     # --- web server ---
     http_host: str = Field("127.0.0.1", description="Address of the bot's web server (GET /healthz)")

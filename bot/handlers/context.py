@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.domain.model import Agent, AuditEvent, Ticket
+from bot.domain.workflow import Workflow
 from bot.handlers.bus import EventBus
 from bot.handlers.ports import Clock, MailComposer, UnitOfWork, UnitOfWorkFactory
 
@@ -24,6 +25,7 @@ class HelpdeskConfig:
     ack_limit_per_hour: int = 3
     first_response_text: str = "within one business day"
     max_attachment_bytes: int = 10_000_000
+    workflow: Workflow = field(default_factory=Workflow)
 
     @property
     def mail_domain(self) -> str:

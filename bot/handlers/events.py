@@ -27,6 +27,25 @@ class TicketChanged:
 
 
 @dataclass(frozen=True)
+class TicketMoved:
+    """The ticket changed teams: adapters move its thread to the new team's channel."""
+
+    number: int
+    from_team: str | None
+    to_team: str
+
+
+@dataclass(frozen=True)
+class TaskDue:
+    """A task's due time came: remind whoever it is assigned to."""
+
+    task_id: int
+    ticket: TicketView
+    text: str
+    assignee_chat_id: str | None
+
+
+@dataclass(frozen=True)
 class MessageAdded:
     ticket: TicketView
     message: MessageView

@@ -18,7 +18,7 @@ from bot.domain.autoreply import is_our_loop, suppress_reason
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import events
+from bot.handlers import events, routing
 from bot.handlers.context import SYSTEM, Context, audit
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.ports import Conflict, UnitOfWork
@@ -78,9 +78,24 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
     ticket = await _find_ticket(ctx, uow, mail, contact)
     if ticket is None:
         return await _open(ctx, uow, mail, contact, follow_up_of=None, new_contact=is_new)
+    ticket = await _merge_target(uow, ticket)
     if ticket.status == Status.CLOSED:
-        return await _open(ctx, uow, mail, contact, follow_up_of=ticket, new_contact=is_new)
+        if not routing.follow_up_reopens(ctx, ticket, now):
+            return await _open(ctx, uow, mail, contact, follow_up_of=ticket, new_contact=is_new)
+        routing.reopen_closed(uow, ticket, f"contact:{contact.email}", now)
     return await _append(ctx, uow, mail, contact, ticket)
+
+
+async def _merge_target(uow: UnitOfWork, ticket: Ticket) -> Ticket:
+    """Mail to a merged ticket belongs to the ticket it was merged into (and so on, a few steps at most)."""
+    for _ in range(10):
+        if ticket.merged_into is None:
+            return ticket
+        target = await uow.tickets.get(ticket.merged_into, for_update=True)
+        if target is None:
+            return ticket
+        ticket = target
+    return ticket
 
 
 async def _contact(uow: UnitOfWork, mail: InboundMail, now: datetime) -> tuple[Contact, bool]:
@@ -161,6 +176,8 @@ async def _open(
     if follow_up_of is not None:
         audit(uow, ticket, SYSTEM, "follow_up", now, detail=f"follow-up of closed ticket #{follow_up_of.number}")
         audit(uow, follow_up_of, SYSTEM, "follow_up", now, detail=f"customer wrote again: follow-up ticket #{ticket.number}")
+        ticket.team = follow_up_of.team  # the team that knew the case; a routing rule may still send it elsewhere
+    await routing.route_new(ctx, uow, ticket, mail, now)
     await _acknowledge(ctx, uow, ticket, contact, mail, now)
     # A contact created in this transaction has no other tickets yet: no need to ask.
     others = [] if new_contact else await uow.tickets.recent_for_requester(contact.id, exclude=ticket.number)  # type: ignore[arg-type]

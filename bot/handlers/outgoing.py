@@ -24,11 +24,13 @@ async def queue_mail(
     message_row_id: int | None = None,
     automatic: bool = False,
     context: dict[str, object] | None = None,
+    first: bool = False,
 ) -> OutboundMail:
     """Render and record a mail in the outbox, in the caller's transaction.
 
     Recording before sending is what makes delivery safe: the worker sends only
-    committed rows, so a rolled-back reply is never mailed.
+    committed rows, so a rolled-back reply is never mailed. `first` is for mail
+    that starts a conversation (an agent writing to a supplier): no "Re:".
     """
     cfg = ctx.config
     mid = message_id or mail_ids.make_message_id(ticket.number, ctx.key, cfg.mail_domain)
@@ -37,7 +39,8 @@ async def queue_mail(
         template=template,
         to_addr=to.email,
         to_name=to.name,
-        subject=mail_ids.reply_subject(ticket.subject, cfg.subject_tag, ticket.number),
+        subject=(mail_ids.ticket_subject if first else mail_ids.reply_subject)(ticket.subject, cfg.subject_tag,
+                                                                            ticket.number),
         message_id=mid,
         thread_index=mail_ids.thread_index(ctx.key, ticket.number, ticket.created_at, now, depth),
         thread_topic=ticket.subject,

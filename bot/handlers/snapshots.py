@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.domain.model import Message, MessageKind, Ticket
+from bot.domain.status import Status
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
@@ -18,10 +19,15 @@ async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket]) -> list[Ticke
     failed: dict[int, list[str]] = {}
     for number, to_addr, error in await uow.outbox.failures([t.number for t in tickets]):
         failed.setdefault(number, []).append(f"mail to {to_addr} failed: {error}")
-    return [await _view(uow, t, tuple(failed.get(t.number, ()))) for t in tickets]
+    return [await _view(uow, t, tuple(failed.get(t.number, ())), await _children(uow, t)) for t in tickets]
 
 
-async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...]) -> TicketView:
+async def _children(uow: UnitOfWork, ticket: Ticket) -> tuple[tuple[int, Status], ...]:
+    return tuple((c.number, c.status) for c in await uow.tickets.children(ticket.number))
+
+
+async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],
+                children: tuple[tuple[int, Status], ...] = ()) -> TicketView:
     requester = await uow.contacts.get(ticket.requester_id)
     assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
     return TicketView(
@@ -40,6 +46,12 @@ async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...]) -> Tic
         first_response_at=ticket.first_response_at,
         solved_at=ticket.solved_at,
         failed_mail=failed,
+        category=ticket.category,
+        status_label=ticket.status_label,
+        parent=ticket.parent_id,
+        children=children,
+        merged_into=ticket.merged_into,
+        follow_up_of=ticket.follow_up_of,
     )
 
 

@@ -25,7 +25,7 @@ class ActionResult:
 Change = Callable[[UnitOfWork, Ticket], Awaitable[str]]
 
 
-async def _act(ctx: Context, actor: Actor, number: int, change: Change) -> ActionResult:
+async def act(ctx: Context, actor: Actor, number: int, change: Change) -> ActionResult:
     """Run one change in one transaction; publish TicketChanged after commit."""
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number)
@@ -40,6 +40,11 @@ async def _act(ctx: Context, actor: Actor, number: int, change: Change) -> Actio
 
 async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, target: Status) -> str:
     now = ctx.clock()
+    if not target.is_active:
+        children = [c.number for c in await uow.tickets.children(ticket.number) if c.status.is_active]
+        if children:
+            listed = ", ".join(f"#{n}" for n in children)
+            raise Refused(f"#{ticket.number} cannot be {target.label} while its child tickets are open: {listed}")
     try:
         before = ticket.move_to(target, now)
     except InvalidTransition as exc:
@@ -64,7 +69,7 @@ async def claim(ctx: Context, actor: Actor, number: int) -> ActionResult:
             await _move(ctx, uow, ticket, actor, Status.OPEN)
         return f"claimed by {agent.display}"
 
-    return await _act(ctx, actor, number, change)
+    return await act(ctx, actor, number, change)
 
 
 async def assign(ctx: Context, actor: Actor, number: int, assignee: Actor) -> ActionResult:
@@ -84,7 +89,7 @@ async def assign(ctx: Context, actor: Actor, number: int, assignee: Actor) -> Ac
             await _move(ctx, uow, ticket, actor, Status.OPEN)
         return f"assigned to {agent.display}"
 
-    return await _act(ctx, actor, number, change)
+    return await act(ctx, actor, number, change)
 
 
 async def _assignee_name(uow: UnitOfWork, ticket: Ticket) -> str | None:
@@ -99,7 +104,7 @@ async def set_status(ctx: Context, actor: Actor, number: int, target: Status) ->
         await agent_for(uow, actor, ctx.clock())
         return "status: " + await _move(ctx, uow, ticket, actor, target)
 
-    return await _act(ctx, actor, number, change)
+    return await act(ctx, actor, number, change)
 
 
 async def close(ctx: Context, actor: Actor, number: int) -> ActionResult:
@@ -121,7 +126,7 @@ async def set_priority(ctx: Context, actor: Actor, number: int, priority: Priori
         audit(uow, ticket, actor.audit_name, "priority", now, field="priority", before=before, after=priority)
         return f"priority: {before} → {priority}"
 
-    return await _act(ctx, actor, number, change)
+    return await act(ctx, actor, number, change)
 
 
 async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_ref: str | None = None) -> ActionResult:
@@ -190,3 +195,24 @@ async def note_deleted(ctx: Context, chat_ref: str) -> bool:
         audit(uow, ticket, SYSTEM, "note_deleted_in_chat", ctx.clock(), detail=f"note {note.id}")
         await uow.commit()
     return True
+
+
+async def set_status_named(ctx: Context, actor: Actor, number: int, text: str) -> ActionResult:
+    """A status as an agent types it: one of ours, or the ticket's team's own name for one."""
+    async def change(uow: UnitOfWork, ticket: Ticket) -> str:
+        await agent_for(uow, actor, ctx.clock())
+        custom = ctx.config.workflow.custom_status(ticket.team, text)
+        if custom is None:
+            target = Status.parse(text)  # InvalidTransition lists the choices
+            return "status: " + await _move(ctx, uow, ticket, actor, target)
+        before_text = ticket.status_label or ticket.status.label
+        if ticket.status != custom.category:
+            await _move(ctx, uow, ticket, actor, custom.category)
+        elif ticket.status_label == custom.name:
+            raise Refused(f"#{number} is already {custom.name}")
+        ticket.status_label, ticket.updated_at = custom.name, ctx.clock()
+        audit(uow, ticket, actor.audit_name, "status", ctx.clock(), field="status_label", before=before_text,
+              after=custom.name)
+        return f"status: {before_text} → {custom.name}"
+
+    return await act(ctx, actor, number, change)

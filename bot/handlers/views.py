@@ -27,6 +27,21 @@ class TicketView:
     first_response_at: datetime | None
     solved_at: datetime | None
     failed_mail: tuple[str, ...] = ()  # one line per mail we could not deliver
+    category: str | None = None
+    status_label: str | None = None  # the team's own name for the status, if it has one
+    parent: int | None = None
+    children: tuple[tuple[int, Status], ...] = ()  # (number, status) of tickets split from this one
+    merged_into: int | None = None
+    follow_up_of: int | None = None
+
+    @property
+    def status_text(self) -> str:
+        """The status as the team says it: "on hold at vendor" rather than "waiting on third party"."""
+        return self.status_label or self.status.label
+
+    @property
+    def open_children(self) -> tuple[int, ...]:
+        return tuple(n for n, s in self.children if s.is_active)
 
 
 @dataclass(frozen=True)

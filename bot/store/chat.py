@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, not_, or_, select, update
+from sqlalchemy import and_, delete, exists, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -85,6 +85,11 @@ class SqlChatPosts(_Repo):
     async def posted_message_ids(self, platform: str, ticket_id: int) -> set[int]:
         q = select(_p.message_id).where(_p.platform == platform, _p.ticket_id == ticket_id)
         return set((await self.session.scalars(q)).all())
+
+    async def forget_messages(self, message_ids: Sequence[int]) -> None:
+        """These messages are to be shown again (they moved to another ticket's thread)."""
+        if message_ids:
+            await self.session.execute(delete(orm.chat_posts).where(_p.message_id.in_(list(message_ids))))
 
     async def by_ref(self, platform: str, ref: str) -> ChatPost | None:
         q = select(ChatPost).where(_p.platform == platform, _p.ref == ref)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +70,13 @@ class SqlAgents(_Repo):
         res = await self.session.scalars(select(Agent).where(func.lower(a.email) == email.lower()).order_by(a.id))
         return res.first()
 
+    async def matching(self, keys: Sequence[str]) -> Sequence[Agent]:
+        """Agents named by chat user id or email (how the workflow file lists team members)."""
+        a = orm.agents.c
+        lowered = [k.lower() for k in keys]
+        q = select(Agent).where(or_(a.chat_user_id.in_(list(keys)), func.lower(a.email).in_(lowered))).order_by(a.id)
+        return (await self.session.scalars(q)).all()
+
     async def by_chat_user_id(self, chat_user_id: str) -> Agent | None:
         res = await self.session.scalars(select(Agent).where(orm.agents.c.chat_user_id == chat_user_id))
         return res.first()
@@ -89,17 +96,41 @@ class SqlTickets(_Repo):
         await self._flush()
         return ticket
 
-    async def active(self, *, assignee_id: int | None = None, unassigned: bool = False, limit: int = 50) -> Sequence[Ticket]:
+    async def active(self, *, assignee_id: int | None = None, unassigned: bool = False, limit: int = 50,
+                     teams: Sequence[str] | None = None, for_update: bool = False) -> Sequence[Ticket]:
         t = orm.tickets.c
         q = select(Ticket).where(t.status.in_(ACTIVE))
         if assignee_id is not None:
             q = q.where(t.assignee_id == assignee_id)
         if unassigned:
             q = q.where(t.assignee_id.is_(None))
+        if teams is not None:
+            q = q.where(t.team.in_(list(teams)))
+        if for_update and self._pg:
+            q = q.with_for_update(skip_locked=True)  # two agents asking for "next" get different tickets
         # Most urgent first, in SQL: sorting a prefix in Python would miss an urgent ticket behind a long queue.
         # The ranks come from the domain rule (Priority.rank), so the order is defined in one place.
         rank = case(*((t.priority == p, p.rank) for p in Priority), else_=Priority.NORMAL.rank)
         q = q.order_by(rank.desc(), t.created_at, t.id).limit(limit)
+        return (await self.session.scalars(q)).all()
+
+    async def children(self, parent_id: int) -> Sequence[Ticket]:
+        t = orm.tickets.c
+        return (await self.session.scalars(select(Ticket).where(t.parent_id == parent_id).order_by(t.id))).all()
+
+    async def active_counts(self, agent_ids: Sequence[int]) -> dict[int, int]:
+        """Active tickets per agent: the load that least-loaded assignment balances."""
+        t = orm.tickets.c
+        q = (select(t.assignee_id, func.count()).where(t.assignee_id.in_(list(agent_ids)), t.status.in_(ACTIVE))
+             .group_by(t.assignee_id))
+        counts = {int(a): int(n) for a, n in (await self.session.execute(q)).all()}
+        return {a: counts.get(a, 0) for a in agent_ids}
+
+    async def solved_before(self, moment: datetime, limit: int = 500) -> Sequence[Ticket]:
+        t = orm.tickets.c
+        q = select(Ticket).where(t.status == Status.SOLVED, t.solved_at < moment).order_by(t.solved_at).limit(limit)
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)
         return (await self.session.scalars(q)).all()
 
     async def recent_for_requester(self, requester_id: int, *, exclude: int | None = None, limit: int = 5) -> Sequence[Ticket]:
@@ -136,6 +167,15 @@ class SqlMessages(_Repo):
         m = orm.messages.c
         q = select(Message).where(m.ticket_id == ticket_id).order_by(m.created_at, m.id)
         return (await self.session.scalars(q)).all()
+
+    async def move(self, from_ticket: int, to_ticket: int) -> list[int]:
+        """Move a ticket's messages to another ticket (a merge); their chat refs go, as they now live elsewhere."""
+        m = orm.messages.c
+        ids = list((await self.session.scalars(select(m.id).where(m.ticket_id == from_ticket))).all())
+        if ids:
+            stmt = update(Message).where(m.id.in_(ids)).values(ticket_id=to_ticket, chat_ref=None)
+            await self.session.execute(stmt.execution_options(synchronize_session="fetch"))
+        return ids
 
     async def by_chat_ref(self, chat_ref: str) -> Message | None:
         res = await self.session.scalars(select(Message).where(orm.messages.c.chat_ref == chat_ref))

@@ -11,6 +11,7 @@ from bot.handlers.ports import Conflict
 from bot.store import orm
 from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.db import session_factory
+from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 from bot.store.repositories import (
     SqlAgents,
     SqlAttachments,
@@ -46,6 +47,8 @@ class SqlUnitOfWork:
         self.chat_threads = SqlChatThreads(s)
         self.chat_posts = SqlChatPosts(s)
         self.collaborators = SqlCollaborators(s)
+        self.tasks = SqlTasks(s)
+        self.reply_drafts = SqlReplyDrafts(s)
         self.events = []
         return self
 
