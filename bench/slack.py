@@ -1,0 +1,369 @@
+"""Slack adapter benchmark: how fast the bot acks Slack, and how close posting gets to Slack's rate limit.
+
+    .venv/bin/python bench/slack.py                       # both parts on SQLite
+    .venv/bin/python bench/slack.py --db postgres --part ack
+    .venv/bin/python bench/slack.py --part drain --drain-start restart
+
+The whole bot runs (web server, outbox, Slack adapter) against the fake Slack Web
+API of the tests (tests/support/fake_slack.py), in this process.
+
+1. ack: Slack gives an app 3 seconds to answer a request, and retries or shows
+   an error otherwise; the bot acks first and works after. 50 clients (a child
+   process, so that they do not compete with the bot's event loop) post
+   Slack-signed requests to /slack/events: button clicks on ticket roots (Claim,
+   Close, Reopen) and thread messages (stored as internal notes). Each
+   request's time until its HTTP response is the ack latency.
+2. drain: a burst of new tickets under a per-channel chat.postMessage limit
+   (the fake answers 429 + Retry-After beyond it). How close to the limit does
+   the publisher post, how many 429s does it provoke, and does every ticket get
+   exactly one root? `--drain-start live` delivers the mail while the bot runs;
+   `restart` delivers it first (as `tiketti ingest` or a restart would) and lets
+   the publisher's sweep find it.
+
+It prints figures and never fails on timing: this is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot` and `tests` importable
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from bot.adapters.slack import views  # noqa: E402
+from bot.app import build_core  # noqa: E402
+from bot.domain.model import MessageKind  # noqa: E402
+from tests.conftest import make_settings  # noqa: E402
+from tests.support.db import Database, make_database  # noqa: E402
+from tests.support.fake_slack import FakeSlack, Posted  # noqa: E402
+from tests.support.mails import deliver, messages, raw_mail  # noqa: E402
+from tests.support.slack_bot import BOT_USER, CHANNEL, TOKEN, USERS, SlackBot, running_bot  # noqa: E402
+from tests.support.slack_requests import SlackRequest  # noqa: E402
+
+TARGET_P99_MS = 100.0
+TARGET_DRAIN = 0.90  # posts/s within 10 % of the limit
+AGENTS = sorted(USERS)
+MIX = [("note", 40), ("claim", 30), ("close", 15), ("reopen", 15)]  # % of the ack requests
+
+
+def main() -> None:
+    args = _parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.load:
+        print("RESULT " + json.dumps(asyncio.run(fire(Path(args.load), args.clients))))
+        return
+    print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    if args.part in ("ack", "both"):
+        _print_ack(asyncio.run(ack_latency(args)))
+    if args.part in ("drain", "both"):
+        _print_drain(asyncio.run(drain(args)))
+
+
+def _parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    p.add_argument("--part", choices=["ack", "drain", "both"], default="both")
+    p.add_argument("--requests", type=int, default=5000, help="signed requests in the ack run (default 5000)")
+    p.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients in the ack run (default 50)")
+    p.add_argument("--open-tickets", type=int, default=50, help="tickets the ack run clicks and notes on (default 50)")
+    p.add_argument("--tickets", type=int, default=1000, help="new tickets in the drain run (default 1000)")
+    p.add_argument("--post-limit", type=int, default=50, help="chat.postMessage per channel per second (default 50)")
+    p.add_argument("--drain-start", choices=["live", "restart"], default="live",
+                   help="mail arrives while the bot runs (live), or before it starts (restart)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--load", help=argparse.SUPPRESS)  # internal: be the load generator for this request file
+    return p.parse_args()
+
+
+@asynccontextmanager
+async def database(kind: str) -> AsyncIterator[tuple[Database, Path]]:
+    """A fresh migrated store: SQLite in a temp dir, or a PostgreSQL schema of its own (dropped after)."""
+    with tempfile.TemporaryDirectory(prefix="tiketti-bench-slack-") as tmp:
+        gen = make_database(kind, Path(tmp))
+        db = await anext(gen)
+        try:
+            yield db, Path(tmp)
+        finally:
+            await gen.aclose()
+
+
+def customer_mail(i: int) -> bytes:
+    return raw_mail(frm=f"Customer {i} <c{i}@customer.example>", subject=f"Bench ticket {i}",
+                    body=f"Hello, order {1000 + i} has not arrived. Could you check?")
+
+
+# --- 1. ack latency -------------------------------------------------------------------
+
+
+async def ack_latency(args: argparse.Namespace) -> dict[str, Any]:
+    async with database(args.db) as (db, tmp), running_bot(db, tmp) as bot:
+        roots = await _open_tickets(bot, args.open_tickets)
+        await _warm_up(bot, roots)
+        notes_before, errors = await _note_count(bot, roots), ErrorCount.install()
+        plan = _plan(bot, roots, args.requests, random.Random(args.seed))
+        path = tmp / "requests.json"
+        path.write_text(json.dumps([{"kind": kind, "body": r.body, "headers": r.headers} for kind, r in plan]))
+        idle_tasks = len(asyncio.all_tasks())
+        result = await _spawn_load(path, bot.url, args.clients)
+        start = time.perf_counter()
+        caught_up = await _until(lambda: len(asyncio.all_tasks()) <= idle_tasks, timeout=180)
+        result["catch_up_s"] = time.perf_counter() - start if caught_up else None
+        await bot.settled()
+        result.update(db=args.db, clients=args.clients, errors=dict(errors.by_logger),
+                      notes_sent=sum(1 for kind, _ in plan if kind == "note"),
+                      notes_stored=await _note_count(bot, roots) - notes_before)
+        logging.getLogger().removeHandler(errors)
+        return result
+
+
+class ErrorCount(logging.Handler):
+    """Counts ERROR records by logger: work after an ack that failed is only ever logged."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.by_logger: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.by_logger[record.name] += 1
+
+    @classmethod
+    def install(cls) -> ErrorCount:
+        handler = cls()
+        logging.getLogger().addHandler(handler)
+        return handler
+
+
+async def _open_tickets(bot: SlackBot, n: int) -> list[Posted]:
+    for i in range(n):
+        await bot.mail(customer_mail(i))
+    await bot.settled()
+    roots = bot.roots()
+    assert len(roots) == n, f"{len(roots)} roots for {n} tickets"
+    return roots
+
+
+async def _warm_up(bot: SlackBot, roots: list[Posted]) -> None:
+    """Imports, users.info for every agent, pooled connections: not part of the figure."""
+    for agent in AGENTS:
+        await bot.send(bot.requests.click(roots[0].payload(), views.CLAIM, user=agent))
+        await bot.event(bot.requests.message("warm-up note", user=agent, thread_ts=roots[0].ts))
+    await bot.settled()
+
+
+def _plan(bot: SlackBot, roots: list[Posted], n: int, rng: random.Random) -> list[tuple[str, SlackRequest]]:
+    """`n` signed requests in MIX proportions, each on a random ticket by a random agent."""
+    kinds = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX], k=n)
+    return [(kind, _request(bot, kind, rng.choice(roots), rng.choice(AGENTS), i)) for i, kind in enumerate(kinds)]
+
+
+def _request(bot: SlackBot, kind: str, root: Posted, agent: str, i: int) -> SlackRequest:
+    req = bot.requests
+    if kind == "note":
+        return req.event(req.message(f"note {i}: checked the courier, no scan yet", user=agent, thread_ts=root.ts))
+    if kind == "reopen":  # the root shows Reopen only once solved; Slack would echo this button
+        number = str(_number(root))
+        action = {"type": "button", "action_id": views.REOPEN, "block_id": f"ticket.{number}", "value": number,
+                  "text": {"type": "plain_text", "text": "Reopen"}}
+        return req.block_action(root.payload(), action, user=agent)
+    return req.click(root.payload(), views.CLAIM if kind == "claim" else views.CLOSE, user=agent)
+
+
+async def _spawn_load(path: Path, url: str, clients: int) -> dict[str, Any]:
+    """Fire the requests from a child process; this process's loop stays the bot's alone."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--load", str(path), "--clients", str(clients),
+        env={**os.environ, "BENCH_SLACK_URL": url}, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(f"load generator exited with {proc.returncode}")
+    line = next(line for line in reversed(out.decode().splitlines()) if line.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])  # type: ignore[no-any-return]
+
+
+async def fire(path: Path, clients: int) -> dict[str, Any]:
+    """(child process) `clients` keep-alive clients share the request list; each request is timed."""
+    url = os.environ["BENCH_SLACK_URL"]
+    plan = json.loads(path.read_text())
+    latencies: dict[str, list[float]] = {}
+    statuses: Counter[int] = Counter()
+    queue = iter(plan)
+
+    async def client() -> None:
+        async with aiohttp.ClientSession() as http:
+            for item in queue:
+                t0 = time.perf_counter()
+                async with http.post(url, data=item["body"].encode(), headers=item["headers"]) as resp:
+                    await resp.read()
+                latencies.setdefault(item["kind"], []).append(time.perf_counter() - t0)
+                statuses[resp.status] += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    wall = time.perf_counter() - start
+    every = [x for xs in latencies.values() for x in xs]
+    return {"n": len(every), "seconds": wall, "rate": len(every) / wall, "all": _quantiles(every),
+            "by_kind": {k: _quantiles(v) for k, v in latencies.items()}, "statuses": dict(statuses)}
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(values, n=100) if len(values) >= 2 else values * 99
+    return {"n": len(values), "p50": q[49] * 1e3, "p90": q[89] * 1e3, "p99": q[98] * 1e3, "max": max(values) * 1e3}
+
+
+async def _note_count(bot: SlackBot, roots: list[Posted]) -> int:
+    count = 0
+    for root in roots:
+        count += sum(m.kind == MessageKind.NOTE for m in await messages(bot.core, _number(root)))
+    return count
+
+
+def _number(root: Posted) -> int:
+    """The ticket a root shows, from the key the publisher stamps in its metadata ("ticket-12")."""
+    return int(((root.metadata or {}).get("event_payload") or {})["key"].removeprefix("ticket-"))
+
+
+# --- 2. drain under the rate limit ------------------------------------------------------
+
+
+class TimedSlack(FakeSlack):
+    """The fake, noting when chat.postMessage was first tried and when each root and first reply landed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.first_try: float | None = None
+        self.roots_at: dict[str, float] = {}
+        self.first_reply_at: dict[str, float] = {}
+
+    def _rate_limited(self, channel: str) -> int:
+        self.first_try = self.first_try or time.perf_counter()
+        return super()._rate_limited(channel)
+
+    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        body = super()._post(args)
+        if body.get("ok"):
+            thread = args.get("thread_ts")
+            if not thread:
+                self.roots_at[body["ts"]] = time.perf_counter()
+            elif thread not in self.first_reply_at:
+                self.first_reply_at[str(thread)] = time.perf_counter()
+        return body
+
+    def complete(self, n: int) -> bool:
+        return len(self.roots_at) >= n and len(self.first_reply_at) >= n
+
+
+async def drain(args: argparse.Namespace) -> dict[str, Any]:
+    n, result = args.tickets, {"db": args.db, "tickets": args.tickets, "limit": args.post_limit,
+                               "start": args.drain_start}
+    async with database(args.db) as (db, tmp), TimedSlack(token=TOKEN, bot_user_id=BOT_USER, users=USERS) as slack:
+        slack.limit_posts(args.post_limit)
+        if args.drain_start == "restart":
+            result["deliver_s"] = await _deliver_before_start(db, tmp, n)
+        async with running_bot(db, tmp, slack=slack, ack_enabled=False) as bot:
+            if args.drain_start == "live":
+                start = time.perf_counter()
+                for i in range(n):
+                    await bot.mail(customer_mail(i))
+                result["deliver_s"] = time.perf_counter() - start
+            result["complete"] = await _until(lambda: slack.complete(n), timeout=30 + 10 * n / args.post_limit)
+            assert slack.first_try is not None
+            done = max([*slack.roots_at.values(), *slack.first_reply_at.values()])
+            await bot.settled()
+            posts = slack.calls_to("chat.postMessage")
+            result.update(seconds=done - slack.first_try, posts=sum(c.error is None for c in posts),
+                          rate_limited=sum(c.status == 429 for c in posts), check=_check_roots(slack, n))
+    result["rate"] = 2 * n / result["seconds"]
+    return result
+
+
+async def _deliver_before_start(db: Database, tmp: Path, n: int) -> float:
+    """The mail comes in while the bot is down (or through `tiketti ingest`): only the sweep can find it."""
+    core = await build_core(make_settings(db, tmp, ack_enabled=False), engine=db.engine())
+    try:
+        start = time.perf_counter()
+        for i in range(n):
+            await deliver(core, customer_mail(i))
+        return time.perf_counter() - start
+    finally:
+        await core.close()
+
+
+async def _until(done: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+def _check_roots(slack: FakeSlack, n: int) -> dict[str, Any]:
+    """From the fake's records: one root per ticket 1..n, none lost or doubled, each with one customer message."""
+    keys = Counter(((r.metadata or {}).get("event_payload") or {}).get("key") for r in slack.roots(CHANNEL))
+    wanted = {f"ticket-{i}" for i in range(1, n + 1)}
+    replies = [sum(1 for m in slack.thread(CHANNEL, r.ts) if m.metadata) for r in slack.roots(CHANNEL)]
+    check = {"roots": sum(keys.values()), "missing": len(wanted - set(keys)),
+             "doubled": sum(c - 1 for k, c in keys.items() if c > 1), "strangers": len(set(keys) - wanted),
+             "threads_with_one_message": replies.count(1)}
+    check["ok"] = (check["roots"] == n and not check["missing"] and not check["doubled"] and not check["strangers"]
+                   and check["threads_with_one_message"] == n)
+    return check
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+def _print_ack(r: dict[str, Any]) -> None:
+    a = r["all"]
+    print(f"\n== Ack latency: {r['n']} signed requests to /slack/events from {r['clients']} clients, {r['db']} ==\n")
+    print(f"{'requests':<10}{'n':>6}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for kind, q in [("all", a), *sorted(r["by_kind"].items())]:
+        print(f"{kind:<10}{q['n']:>6}{q['p50']:>9.1f}{q['p90']:>9.1f}{q['p99']:>9.1f}{q['max']:>9.1f}")
+    met = "yes" if a["p99"] < TARGET_P99_MS else f"NO (by {a['p99'] - TARGET_P99_MS:.0f} ms)"
+    print(f"\n{r['rate']:.0f} requests/s over {r['seconds']:.1f} s; p99 {a['p99']:.1f} ms, target < {TARGET_P99_MS:.0f} ms: "
+          f"{met}")
+    print(f"HTTP statuses: {r['statuses']}")
+    catch_up = f"{r['catch_up_s']:.1f} s" if r["catch_up_s"] is not None else "not within 180 s"
+    print(f"work after the acks: done {catch_up} after the last ack; notes stored {r['notes_stored']} of "
+          f"{r['notes_sent']} sent; errors logged {sum(r['errors'].values())} {r['errors'] or ''}\n")
+
+
+def _print_drain(r: dict[str, Any]) -> None:
+    n, limit, c = r["tickets"], r["limit"], r["check"]
+    print(f"\n== Drain: {n} new tickets ({2 * n} posts: root + customer message), limit {limit} "
+          f"chat.postMessage/s per channel, {r['db']}, mail {'before start' if r['start'] == 'restart' else 'live'} ==\n")
+    print(f"mail delivered: {n} in {r['deliver_s']:.1f} s ({n / r['deliver_s']:.0f} mails/s)")
+    if not r["complete"]:
+        print("NOT COMPLETE: some roots or first replies were still missing at the timeout")
+    share = r["rate"] / limit
+    met = "yes" if share >= TARGET_DRAIN else f"NO (short by {(TARGET_DRAIN - share) * 100:.0f} points)"
+    print(f"first chat.postMessage -> every root and first reply: {r['seconds']:.1f} s "
+          f"(at the limit: {2 * n / limit:.1f} s)")
+    print(f"posts/s: {r['rate']:.1f} = {share:.0%} of the limit; target >= {TARGET_DRAIN:.0%}: {met}")
+    print(f"chat.postMessage: {r['posts']} posted, {r['rate_limited']} answered 429")
+    print(f"roots check: {'OK' if c['ok'] else 'FAILED'} - {c['roots']} roots, {c['missing']} missing, "
+          f"{c['doubled']} doubled, {c['strangers']} unknown; {c['threads_with_one_message']} threads hold exactly "
+          f"one customer message\n")
+
+
+if __name__ == "__main__":
+    main()
