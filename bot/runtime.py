@@ -1,7 +1,7 @@
 """The long-running parts of the bot, started and stopped together.
 
 `tiketti run` and `tiketti demo` both use this: the web server, the outbox
-worker, the inbound SMTP listener, the IMAP fetcher and the Slack adapter,
+worker, the inbound SMTP listener, the IMAP fetcher and the Slack and Discord adapters,
 each optional by settings. The console adapter attaches to the same Core.
 """
 
@@ -22,6 +22,7 @@ from bot.mail.pipeline import MailPipeline
 from bot.web import WebServer, build_web_app
 
 if TYPE_CHECKING:
+    from bot.adapters.discord.adapter import DiscordAdapter
     from bot.adapters.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Runtime:
         )
         self.imap = ImapFetcher.from_settings(core.ctx, self.pipeline, s) if s.imap_host else None
         self.slack = _slack_adapter(core) if s.slack_bot_token else None
+        self.discord = _discord_adapter(core) if s.discord_token else None
         web_app = build_web_app(core.engine)
         if self.slack:
             self.slack.mount(web_app)
@@ -67,6 +69,8 @@ class Runtime:
             self._spawn(self.imap.run(self._stop), "imap")
         if self.slack:
             self._tasks.append(await self.slack.start(self._stop))
+        if self.discord:
+            self._tasks.append(await self.discord.start(self._stop))
         self._spawn(self._announce_quarantine(), "quarantine-announcer")
 
     async def _announce_quarantine(self) -> None:
@@ -102,6 +106,8 @@ class Runtime:
                 await asyncio.wait_for(task, timeout=10)
         if self.slack:
             await self.slack.stop()
+        if self.discord:
+            await self.discord.stop()
         if self.listener:
             await self.listener.stop()
         if self.web:
@@ -112,3 +118,9 @@ def _slack_adapter(core: Core) -> SlackAdapter:
     from bot.adapters.slack.adapter import SlackAdapter  # Slack's SDKs load only when Slack is configured
 
     return SlackAdapter(core.ctx, core.settings)
+
+
+def _discord_adapter(core: Core) -> DiscordAdapter:
+    from bot.adapters.discord.adapter import DiscordAdapter  # discord.py loads only when Discord is configured
+
+    return DiscordAdapter(core.ctx, core.settings)

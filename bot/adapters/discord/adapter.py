@@ -1,0 +1,84 @@
+"""The Discord adapter assembled: the client for what Discord sends, the publishers for what we show.
+
+The bot connects out to Discord's gateway (no public URL). It runs beside the
+Slack adapter or instead of it; both read the same store, so each ticket is
+shown on every configured platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from bot.adapters.discord.client import TikettiClient
+from bot.adapters.discord.dm import DmRelay
+from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.publisher import ThreadPublisher
+from bot.handlers.context import Context
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+READY_SECONDS = 60.0
+
+
+class DiscordConfigError(ValueError):
+    """Discord is half set up; the message names what is missing."""
+
+
+class DiscordAdapter:
+    def __init__(self, ctx: Context, settings: Settings) -> None:
+        if settings.discord_token is None:
+            raise DiscordConfigError("DISCORD_TOKEN is not set")
+        channel, guild = _snowflake(settings.discord_channel), _snowflake(settings.discord_guild)
+        if channel is None:
+            raise DiscordConfigError("TIKETTI_DISCORD_CHANNEL (the id of the tickets forum or text channel) is not set")
+        if guild is None:
+            raise DiscordConfigError("TIKETTI_DISCORD_GUILD (the id of the Discord server) is not set")
+        self.token = settings.discord_token.get_secret_value()
+        self.client = TikettiClient(guild)
+        self.parts = DiscordParts(ctx, self.client, channel, guild)
+        self.client.parts = self.parts
+        self.publisher = ThreadPublisher(self.parts)
+        self.dms = DmRelay(self.parts)
+        self.publisher.subscribe()
+        self.dms.subscribe()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
+        """Log in, connect, and start showing tickets. Returns the task that runs until `stop`."""
+        await self.client.login(self.token)
+        gateway = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
+        ready = asyncio.create_task(self.client.ready.wait())
+        await asyncio.wait({gateway, ready}, timeout=READY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        if gateway.done():
+            ready.cancel()
+            gateway.result()  # the connection failed: say why
+        ready.cancel()
+        await self.publisher.prepare()
+        log.info("discord: tickets go to channel %s", self.parts.channel_id)
+        return asyncio.create_task(self._run(stop, gateway), name="discord")
+
+    async def _run(self, stop: asyncio.Event, gateway: asyncio.Task[None]) -> None:
+        publishing = [asyncio.create_task(self.publisher.queue.run(stop), name="discord-publisher"),
+                      asyncio.create_task(self.dms.queue.run(stop), name="discord-dm")]
+        try:
+            await asyncio.gather(*publishing)
+        finally:
+            await self.client.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(gateway, timeout=5)
+
+    async def stop(self) -> None:
+        if not self.client.is_closed():
+            await self.client.close()
+
+
+def _snowflake(value: str | None) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdecimal():
+        raise DiscordConfigError(f"{value!r} is not a Discord id (enable Developer Mode, then Copy ID)")
+    return int(value)

@@ -1,0 +1,68 @@
+"""The discord.py client: the intents Tiketti needs, the persistent buttons, `/ticket`, and message events.
+
+Intents: guilds (channels and threads), guild messages and direct messages (notes
+and DM intake), and message content, a privileged intent switched on in the
+Developer Portal, without which thread messages arrive empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord import messages
+from bot.adapters.discord.commands import ticket_group
+from bot.adapters.discord.controls import TicketControls
+from bot.adapters.discord.parts import DiscordParts
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.guild_messages = True
+    wanted.dm_messages = True
+    wanted.message_content = True
+    return wanted
+
+
+class TikettiClient(discord.Client):
+    def __init__(self, guild_id: int) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none())
+        self.tree = app_commands.CommandTree(self)
+        self.guild = discord.Object(guild_id)
+        self.parts: DiscordParts | None = None
+        self.ready = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        """Runs once after login, before the gateway: buttons from before a restart work again at once."""
+        assert self.parts is not None
+        self.add_view(TicketControls(self.parts))
+        self.tree.add_command(ticket_group(self.parts), guild=self.guild)
+        try:
+            await self.tree.sync(guild=self.guild)  # per guild: available at once, unlike global commands
+        except discord.HTTPException as exc:
+            log.warning("discord: registering /ticket failed (%s %s); is the bot invited with applications.commands?",
+                        exc.status, exc.text)
+
+    async def on_ready(self) -> None:
+        log.info("discord: connected as %s", self.user)
+        self.ready.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        assert self.parts is not None
+        try:
+            await messages.on_message(self.parts, message)
+        except Exception:
+            log.exception("discord: handling message %s failed", message.id)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        assert self.parts is not None
+        try:
+            await messages.on_edit(self.parts, payload)
+        except Exception:
+            log.exception("discord: handling an edit of message %s failed", payload.message_id)

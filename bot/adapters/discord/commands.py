@@ -1,0 +1,112 @@
+"""`/ticket` as a Discord application command, with the same subcommands as Slack and the console.
+
+Options are typed (a member picker for assign, choices for priority and status,
+autocomplete for ticket numbers) and then turned into the shared TicketCommand,
+so the vocabulary and its checks stay in `bot.adapters.commands`. Inside a
+ticket's thread the number may be left out. Every answer is ephemeral and comes
+after a defer, inside Discord's 3-second window however slow the work is.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+
+from bot.adapters.commands import TicketCommand
+from bot.adapters.discord import actions
+from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.parts import DiscordParts, actor
+from bot.adapters.discord.replying import deferred
+from bot.adapters.discord.views import cut
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+from bot.handlers import queries
+
+PRIORITIES = [app_commands.Choice(name=p.value, value=p.value) for p in Priority]
+STATUSES = [app_commands.Choice(name=s.label, value=s.value) for s in Status]
+Number = app_commands.Range[int, 1]
+
+
+def ticket_group(parts: DiscordParts) -> app_commands.Group:
+    group = app_commands.Group(name="ticket", description="Work helpdesk tickets")
+
+    async def run(interaction: discord.Interaction, verb: str, number: int | None = None, *,
+                  assignee: discord.abc.User | None = None, **fields: object) -> None:
+        async def work() -> Answer:
+            n = number or await _thread_ticket(parts, interaction)
+            cmd = TicketCommand(verb, n, **fields)  # type: ignore[arg-type]
+            who = actor(assignee) if assignee is not None else None
+            return await actions.execute(parts, actor(interaction.user), cmd, assignee=who)
+
+        await deferred(interaction, work, f"/ticket {verb}")
+
+    async def numbers(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        """The caller's tickets and the queue, filtered by what is typed (a number or words of the subject)."""
+        found = {t.number: t for t in [*await queries.mine(parts.ctx, actor(interaction.user)),
+                                       *await queries.queue(parts.ctx)]}
+        typed = current.strip().lstrip("#").lower()
+        return [app_commands.Choice(name=cut(f"#{t.number} {t.subject}", 100), value=t.number)
+                for t in sorted(found.values(), key=lambda t: -t.number)
+                if not typed or str(t.number).startswith(typed) or typed in t.subject.lower()][:25]
+
+    def simple(verb: str, description: str) -> None:
+        async def callback(interaction: discord.Interaction, number: Number | None = None) -> None:
+            await run(interaction, verb, number)
+        command = app_commands.Command(name=verb, description=description, callback=callback)
+        command.autocomplete("number")(numbers)
+        group.add_command(command)
+
+    for verb, description in (("claim", "Take a ticket yourself"), ("close", "Mark a ticket solved"),
+                              ("reopen", "Open a solved ticket again"), ("show", "A ticket's details and messages"),
+                              ("history", "Who changed what on a ticket, and when")):
+        simple(verb, description)
+
+    @group.command(name="help", description="What /ticket can do")
+    async def help_(interaction: discord.Interaction) -> None:
+        await run(interaction, "help")
+
+    @group.command(name="mine", description="Your active tickets, most urgent first")
+    async def mine(interaction: discord.Interaction) -> None:
+        await run(interaction, "mine")
+
+    @group.command(name="queue", description="Active tickets nobody has taken, most urgent first")
+    async def queue(interaction: discord.Interaction) -> None:
+        await run(interaction, "queue")
+
+    @group.command(name="assign", description="Give a ticket to a colleague")
+    @app_commands.autocomplete(number=numbers)
+    async def assign(interaction: discord.Interaction, member: discord.Member, number: Number | None = None) -> None:
+        await run(interaction, "assign", number, assignee=member)
+
+    @group.command(name="reply", description="MAIL text to the ticket's customer")
+    @app_commands.autocomplete(number=numbers)
+    async def reply(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
+        await run(interaction, "reply", number, text=text)
+
+    @group.command(name="note", description="An internal note, never mailed")
+    @app_commands.autocomplete(number=numbers)
+    async def note(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
+        await run(interaction, "note", number, text=text)
+
+    @group.command(name="priority", description="Set a ticket's priority")
+    @app_commands.autocomplete(number=numbers)
+    @app_commands.choices(level=PRIORITIES)
+    async def priority(interaction: discord.Interaction, level: app_commands.Choice[str],
+                       number: Number | None = None) -> None:
+        await run(interaction, "priority", number, priority=Priority.parse(level.value))
+
+    @group.command(name="status", description="Set a ticket's status")
+    @app_commands.autocomplete(number=numbers)
+    @app_commands.choices(status=STATUSES)
+    async def status(interaction: discord.Interaction, status: app_commands.Choice[str],
+                     number: Number | None = None) -> None:
+        await run(interaction, "status", number, status=Status(status.value))
+
+    return group
+
+
+async def _thread_ticket(parts: DiscordParts, interaction: discord.Interaction) -> int | None:
+    """The ticket whose thread the command was typed in, if any."""
+    if interaction.channel_id is None or interaction.channel_id == parts.channel_id:
+        return None
+    return await parts.ticket_in(interaction.channel_id, getattr(interaction.channel, "parent_id", None))

@@ -1,0 +1,89 @@
+"""The buttons on every ticket's starter message (Claim, Reply, Close) and the Reply modal.
+
+The view is persistent: its custom ids are fixed and it is registered at every
+start, so buttons on messages posted before a restart keep working. Which
+ticket a click is about comes from the message clicked: a thread's starter
+message has the thread's id, which is the ticket's recorded root.
+"""
+
+from __future__ import annotations
+
+import discord
+
+from bot.adapters.discord import answers
+from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts, actor
+from bot.adapters.discord.replying import answer, deferred
+from bot.domain.chat_contacts import chat_user
+from bot.domain.mail_ids import reply_subject
+from bot.handlers import queries, replies, tickets
+
+CLAIM, REPLY, CLOSE = "tiketti:claim", "tiketti:reply", "tiketti:close"
+REPLY_CHARS = 4000  # Discord's limit for a text input
+
+
+class TicketControls(discord.ui.View):
+    def __init__(self, parts: DiscordParts) -> None:
+        super().__init__(timeout=None)
+        self.parts = parts
+
+    async def _ticket(self, interaction: discord.Interaction) -> int | None:
+        message, channel = interaction.message, interaction.channel
+        if message is None:
+            return None
+        parent = getattr(channel, "parent_id", None) or interaction.channel_id
+        return await self.parts.ticket_in(message.id, parent)
+
+    async def _act(self, interaction: discord.Interaction, fn: str) -> None:
+        async def work() -> Answer:
+            number = await self._ticket(interaction)
+            if number is None:
+                return Answer("⚠️ this message is not a ticket Tiketti knows")
+            handler = tickets.claim if fn == "claim" else tickets.close
+            result = await handler(self.parts.ctx, actor(interaction.user), number)
+            return answers.done(result.summary, None)
+
+        await deferred(interaction, work, fn)
+
+    @discord.ui.button(label="Claim", style=discord.ButtonStyle.success, custom_id=CLAIM)
+    async def claim(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
+        await self._act(interaction, "claim")
+
+    @discord.ui.button(label="Reply", style=discord.ButtonStyle.primary, custom_id=REPLY)
+    async def reply(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
+        # A modal must be the first answer, so no defer here; the lookup is one short query.
+        number = await self._ticket(interaction)
+        try:
+            if number is None:
+                raise LookupError("this message is not a ticket Tiketti knows")
+            ticket = (await queries.show(self.parts.ctx, number)).ticket
+        except (LookupError, *SHOWN_AS_IS) as exc:
+            await answer(interaction, Answer(f"⚠️ {exc}"))
+            return
+        subject = reply_subject(ticket.subject, self.parts.ctx.config.subject_tag, ticket.number)
+        await interaction.response.send_modal(ReplyModal(self.parts, number, ticket.requester_email, subject))
+
+    @discord.ui.button(label="Close", style=discord.ButtonStyle.secondary, custom_id=CLOSE)
+    async def close(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
+        await self._act(interaction, "close")
+
+
+class ReplyModal(discord.ui.Modal):
+    """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox."""
+
+    def __init__(self, parts: DiscordParts, number: int, to: str, subject: str) -> None:
+        super().__init__(title=f"Reply to #{number}"[:45], custom_id=f"tiketti:reply-modal:{number}")
+        self.parts, self.number = parts, number
+        chat = chat_user(to)
+        where = "their Discord DM" if chat else to
+        self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
+            label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
+            placeholder=f"To {where} · {subject}"[:100], custom_id="tiketti:reply-text")
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        async def work() -> Answer:
+            result = await replies.reply(self.parts.ctx, actor(interaction.user), self.number, self.text.value)
+            return answers.done(f"✉️ {result.summary}", None)
+
+        await deferred(interaction, work, "reply")

@@ -1,0 +1,100 @@
+"""Which tickets to bring up to date on Discord, and a few workers that do it.
+
+Events only say "ticket N changed"; what to post is computed from the store
+(`bot.handlers.threads`), so a lost event, a Discord outage or a restart is
+caught up by the periodic sweep, and syncing a ticket twice is harmless. One
+ticket is synced by one worker at a time; a change arriving meanwhile syncs it
+once more afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
+
+
+class SyncQueue:
+    def __init__(self, name: str, sync: Callable[[int], Awaitable[bool]], find: Callable[[], Awaitable[Sequence[int]]],
+                 *, workers: int = 4, sweep_seconds: float = 15.0) -> None:
+        self.name, self._sync, self._find = name, sync, find
+        self.workers, self.sweep_seconds = workers, sweep_seconds
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._active: set[int] = set()
+        self._again: set[int] = set()
+        self._retry_at: dict[int, float] = {}
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def mark(self, number: int) -> None:
+        """Ticket `number` may differ from what Discord shows; a worker will look soon."""
+        if number not in self._queued:
+            self._queued.add(number)
+            self._idle.clear()
+            self._queue.put_nowait(number)
+
+    async def sweep(self) -> int:
+        try:
+            numbers = await self._find()
+        except Exception:
+            log.exception("%s: looking for tickets to show failed; will try again", self.name)
+            return 0
+        now = time.monotonic()
+        due = [n for n in numbers if self._retry_at.get(n, 0.0) <= now]
+        for number in due:
+            self.mark(number)
+        return len(due)
+
+    async def drained(self) -> None:
+        await self._idle.wait()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        tasks = [asyncio.create_task(self._worker(), name=f"{self.name}-{i}") for i in range(self.workers)]
+        try:
+            while not stop.is_set():
+                await self.sweep()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.sweep_seconds)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _worker(self) -> None:
+        while True:
+            number = await self._queue.get()
+            self._queued.discard(number)
+            if number in self._active:
+                self._again.add(number)
+                self._settle()
+                continue
+            self._active.add(number)
+            self._busy += 1
+            try:
+                if await self._sync(number):
+                    self._retry_at.pop(number, None)
+                else:  # another worker or instance holds it: the sweep looks again
+                    self._retry_at[number] = time.monotonic() + 1.0
+            except Exception as exc:  # one ticket's trouble must not stop the others
+                self._retry_at[number] = time.monotonic() + RETRY_SECONDS
+                log.warning("%s: showing ticket #%d failed (%s: %s); will try again", self.name, number,
+                            type(exc).__name__, exc)
+            finally:
+                self._active.discard(number)
+                self._busy -= 1
+                if number in self._again:
+                    self._again.discard(number)
+                    self.mark(number)
+                self._settle()
+
+    def _settle(self) -> None:
+        if self._busy == 0 and self._queue.empty():
+            self._idle.set()

@@ -1,0 +1,42 @@
+"""Answering an interaction within Discord's 3 seconds: defer first, work, then follow up (ephemeral)."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.parts import SHOWN_AS_IS
+
+log = logging.getLogger(__name__)
+
+
+async def answer(interaction: discord.Interaction, reply: Answer) -> None:
+    """Send `reply` to the caller alone. Never raises: this is also how errors are shown."""
+    kwargs: dict[str, object] = {"ephemeral": True}
+    if reply.file_name and reply.file_text is not None:
+        kwargs["file"] = discord.File(io.BytesIO(reply.file_text.encode("utf-8")), filename=reply.file_name)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(reply.text, **kwargs)  # type: ignore[arg-type]
+        else:
+            await interaction.response.send_message(reply.text, **kwargs)  # type: ignore[arg-type]
+    except discord.HTTPException as exc:
+        log.warning("discord: could not answer an interaction (%s %s)", exc.status, exc.text)
+
+
+async def deferred(interaction: discord.Interaction, work: Callable[[], Awaitable[Answer]], what: str) -> None:
+    """Acknowledge now (the caller sees "thinking…"), do `work`, and show its answer or the error."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    try:
+        reply = await work()
+    except SHOWN_AS_IS as exc:
+        reply = Answer(f"⚠️ {exc}")
+    except Exception:
+        log.exception("discord: %s failed", what)
+        reply = Answer("⚠️ that failed unexpectedly; the team's log says why")
+    await answer(interaction, reply)

@@ -1,0 +1,147 @@
+"""What a ticket looks like on Discord: pure functions from the handlers' views to embeds and text.
+
+Discord's limits are kept here, once: 2,000 characters a message, 6,000 an
+embed (256 a title, 1,024 a field, 4,096 a description), 100 a thread name.
+A message longer than a few posts is shown by its head and attached whole as
+a text file, never refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+from bot.adapters.formatting import human_size
+from bot.domain.chat_contacts import chat_user
+from bot.domain.model import MessageKind
+from bot.domain.priority import Priority
+from bot.domain.status import Status
+from bot.handlers.views import MessageView, TicketView
+
+MESSAGE_CHARS = 2000
+THREAD_NAME_CHARS = 100
+MAX_PARTS = 3  # a longer message: its first part, and the whole text as a file
+STATUS_EMOJI = {
+    Status.NEW: "🆕", Status.OPEN: "🔵", Status.WAITING_ON_CUSTOMER: "⏳", Status.CUSTOMER_REPLIED: "💬",
+    Status.WAITING_ON_THIRD_PARTY: "⌛", Status.SOLVED: "✅", Status.CLOSED: "🔒",
+}
+PRIORITY_EMOJI = {Priority.LOW: "⚪", Priority.NORMAL: "🟢", Priority.HIGH: "🟠", Priority.URGENT: "🔴"}
+STATUS_COLOUR = {
+    Status.NEW: 0x5865F2, Status.OPEN: 0x3498DB, Status.WAITING_ON_CUSTOMER: 0xF1C40F,
+    Status.CUSTOMER_REPLIED: 0xE67E22, Status.WAITING_ON_THIRD_PARTY: 0x95A5A6, Status.SOLVED: 0x2ECC71,
+    Status.CLOSED: 0x2C2F33,
+}
+
+
+@dataclass(frozen=True)
+class Post:
+    """One message to send: its text, and maybe the whole text as a file beside it."""
+
+    content: str
+    file_name: str | None = None
+    file_text: str | None = None
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def person(address_or_label: str) -> str:
+    """A requester as Discord shows them: a DM customer as a mention, anyone else as their address."""
+    chat = chat_user(address_or_label)
+    if chat and chat[0] == "discord":
+        return f"<@{chat[1]}> (Discord DM)"
+    return address_or_label
+
+
+def requester(t: TicketView) -> str:
+    return person(t.requester_email) if chat_user(t.requester_email) else t.requester
+
+
+def assignee(t: TicketView) -> str:
+    if t.assignee_chat_id and t.assignee_chat_id.isdecimal():
+        return f"<@{t.assignee_chat_id}>"
+    return t.assignee or "unassigned"
+
+
+def thread_name(t: TicketView) -> str:
+    return cut(f"#{t.number} {t.subject}", THREAD_NAME_CHARS)
+
+
+def ticket_embed(t: TicketView) -> discord.Embed:
+    """The starter message of a ticket's thread; edited in place whenever the ticket changes."""
+    embed = discord.Embed(title=cut(f"#{t.number} {t.subject}", 256), colour=STATUS_COLOUR[t.status])
+    embed.add_field(name="Requester", value=cut(requester(t), 1024), inline=False)
+    embed.add_field(name="Status", value=f"{STATUS_EMOJI[t.status]} {t.status.label}")
+    embed.add_field(name="Priority", value=f"{PRIORITY_EMOJI[t.priority]} {t.priority.value}")
+    embed.add_field(name="Assignee", value=cut(assignee(t), 1024))
+    if t.failed_mail:
+        embed.add_field(name="Undeliverable mail", value=cut("\n".join(t.failed_mail), 1024), inline=False)
+    embed.set_footer(text="Type in this thread: internal note, never mailed. Reply: mails the customer.")
+    return embed
+
+
+def _head(m: MessageView) -> str:
+    if m.kind == MessageKind.INBOUND:
+        return f"📨 **{cut(person(m.author), 200)}** wrote:"
+    if m.kind == MessageKind.REPLY:
+        to = person(m.sent_to) if m.sent_to else "the customer"
+        return f"↩️ **{cut(m.author, 100)}** replied to {cut(to, 200)} (sent to the customer):"
+    if m.kind == MessageKind.NOTE:
+        return f"📝 Internal note by **{cut(m.author, 100)}**:"
+    return f"ℹ️ {cut(m.author, 100) or 'Tiketti'}:"
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut `text` into pieces of at most `limit` characters, at line breaks where there are any."""
+    pieces, rest = [], text
+    while len(rest) > limit:
+        at = rest.rfind("\n", limit // 2, limit)
+        at = at if at > 0 else limit
+        pieces.append(rest[:at])
+        rest = rest[at:].lstrip("\n")
+    if rest.strip() or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+def thread_posts(m: MessageView) -> list[Post]:
+    """One ticket message as thread posts within 2,000 characters each; very long text goes as a file."""
+    extras = [f"📎 {a.filename} ({human_size(a.size)}{'' if a.stored else ', not stored: too large'})"
+              for a in m.attachments[:20]]
+    body = m.text.strip() or "(no text)"
+    if extras:
+        body += "\n" + "\n".join(extras)
+    head = _head(m) + "\n"
+    pieces = split_text(body, MESSAGE_CHARS - len(head) - 10)
+    if len(pieces) <= MAX_PARTS:
+        return [Post(head + pieces[0]), *[Post(p) for p in pieces[1:]]]
+    whole = m.full_text if len(m.full_text) >= len(m.text) else m.text
+    note = "\n📄 Too long for Discord: the whole text is attached."
+    first = split_text(body, MESSAGE_CHARS - len(head) - len(note) - 10)[0]
+    return [Post(head + first + note, f"ticket-{m.ticket_number}-message-{m.id}.txt", whole)]
+
+
+def dm_posts(m: MessageView) -> list[Post]:
+    """An agent's reply as the customer sees it in their DM (no internal labels)."""
+    head = f"**{cut(m.author, 100)}** (support, ticket #{m.ticket_number}):\n"
+    pieces = split_text(m.text.strip() or "(no text)", MESSAGE_CHARS - len(head) - 10)
+    if len(pieces) <= MAX_PARTS:
+        return [Post(head + pieces[0]), *[Post(p) for p in pieces[1:]]]
+    return [Post(head + pieces[0] + "\n📄 The whole answer is attached.", f"ticket-{m.ticket_number}-reply-{m.id}.txt",
+                 m.text)]
+
+
+def dm_ack(t: TicketView) -> str:
+    return (f"Thanks, we got your message: it is ticket **#{t.number}** ({cut(t.subject, 100)}). "
+            "Our team answers here; write in this conversation to add to it.")
+
+
+def forum_tag_names() -> list[str]:
+    """Forum tags kept in step with a ticket: one per status, one per priority (Discord allows 20)."""
+    return [s.label for s in Status] + [f"{p.value} priority" for p in Priority]
+
+
+def tags_for(t: TicketView) -> tuple[str, str]:
+    return t.status.label, f"{t.priority.value} priority"

@@ -1,0 +1,168 @@
+"""Tiketti running for real with its Discord adapter, against the fake Discord and an SMTP sink.
+
+`running_discord_bot` patches discord.py's REST base and gateway URL to the fake,
+starts the whole runtime, and hands back a `DiscordBot` that acts only as
+Discord would: gateway events (MESSAGE_CREATE, INTERACTION_CREATE) and raw mail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import discord
+import yarl
+
+from bot.app import Core, build_core
+from bot.runtime import Runtime
+from tests.conftest import make_settings
+from tests.support import discord_payloads as p
+from tests.support.db import Database
+from tests.support.fake_discord import FakeDiscord, Response
+from tests.support.mails import deliver
+from tests.support.slack_bot import eventually
+from tests.support.smtp_sink import SmtpSink
+
+Json = dict[str, Any]
+ANA = p.user(1_000_000_000_000_000_001, "Ana Agent")
+BEN = p.user(1_000_000_000_000_000_002, "Ben Agent")
+EVA = p.user(1_000_000_000_000_000_003, "Eva Expert")
+MIA = p.user(1_000_000_000_000_000_009, "Mia Member")
+
+
+@dataclass
+class DiscordBot:
+    core: Core
+    runtime: Runtime
+    discord: FakeDiscord
+    sink: SmtpSink
+
+    async def mail(self, raw: bytes) -> int:
+        return (await deliver(self.core, raw)).ticket_number  # type: ignore[attr-defined]
+
+    async def settled(self) -> None:
+        adapter = self.runtime.discord
+        assert adapter is not None
+        for _ in range(3):
+            for queue in (adapter.publisher.queue, adapter.dms.queue):
+                await queue.sweep()
+                await queue.drained()
+            await self.runtime.drain_outbox()
+
+    # ---- what people see -----------------------------------------------------------
+
+    async def thread_of(self, number: int) -> Json:
+        def find() -> Json | None:
+            return next((t for t in self.discord.threads() if t["name"].startswith(f"#{number} ")), None)
+        return await eventually(find)
+
+    def starter(self, thread: Json) -> Json:
+        """The ticket's starter message (in a forum, inside the thread; else in the channel)."""
+        where = thread["id"] if self.discord.forum else thread["parent_id"]
+        return self.discord.message(where, thread["id"])
+
+    def thread_messages(self, thread: Json) -> list[Json]:
+        return [m for m in self.discord.in_channel(thread["id"]) if m["id"] != thread["id"]]
+
+    # ---- what people do ------------------------------------------------------------
+
+    async def say(self, channel_id: int | str, author: Json, content: str, *, mentions: list[Json] = ()) -> Json:  # type: ignore[assignment]
+        """A person types a message (in a thread, or in a DM with the bot)."""
+        channel = self.discord.channels[int(channel_id)]
+        message = self.discord.post(int(channel_id), author, {"content": content, "mentions": list(mentions)})
+        if channel["type"] == 1:
+            message.pop("guild_id", None)
+            message.pop("member", None)
+        await self.discord.dispatch("MESSAGE_CREATE", message)
+        return message
+
+    async def interact(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None) -> str:
+        token = uuid.uuid4().hex
+        payload: Json = {
+            "id": str(self.discord.next_id()), "application_id": str(self.discord.app_id), "type": kind,
+            "token": token, "version": 1, "guild_id": str(self.discord.guild_id), "channel_id": channel["id"],
+            "channel": channel, "member": p.member(user), "data": data, "app_permissions": p.ALL_PERMISSIONS,
+            "locale": "en-US", "guild_locale": "en-US", "entitlements": [], "authorizing_integration_owners": {},
+            "context": 0, "attachment_size_limit": 25 * 1024 * 1024,
+        }
+        if message is not None:
+            payload["message"] = message
+        await self.discord.dispatch("INTERACTION_CREATE", payload)
+        return token
+
+    async def response(self, token: str, *, followups: int = 0) -> Response:
+        def answered() -> Response | None:
+            r = self.discord.responses.get(token)
+            return r if r is not None and len(r.followups) >= followups else None
+        return await eventually(answered)
+
+    async def click(self, custom_id: str, thread: Json, user: Json) -> Response:
+        starter = self.starter(thread)
+        channel = thread if self.discord.forum else self.discord.channels[int(thread["parent_id"])]
+        token = await self.interact(3, {"custom_id": custom_id, "component_type": 2}, user, channel, starter)
+        response = await self.response(token)
+        return await self.response(token, followups=1) if response.kind == 5 else response
+
+    async def slash(self, sub: str, user: Json, channel: Json | None = None, **options: Any) -> Response:
+        """`/ticket sub option:value …`; the final answer (after the defer)."""
+        token = await self.interact(2, self.command_data(sub, options), user, channel or self.discord.tickets_channel)
+        return await self.response(token, followups=1)
+
+    def command_data(self, sub: str, options: dict[str, Any], focused: str | None = None) -> Json:
+        command = next(c for c in self.discord.commands if c["name"] == "ticket")
+        sub_spec = next(o for o in command["options"] if o["name"] == sub)
+        kinds = {o["name"]: o["type"] for o in sub_spec.get("options", [])}
+        opts = [{"name": k, "type": kinds[k], "value": v, **({"focused": True} if k == focused else {})}
+                for k, v in options.items()]
+        data: Json = {"id": command["id"], "name": "ticket", "type": 1, "guild_id": str(self.discord.guild_id),
+                      "options": [{"name": sub, "type": 1, "options": opts}]}
+        members = [v for k, v in options.items() if kinds.get(k) == 6]
+        if members:
+            users = {u: next(x for x in (ANA, BEN, EVA) if x["id"] == u) for u in members}
+            data["resolved"] = {"users": users, "members": {u: {k: v for k, v in p.member(x).items() if k != "user"}
+                                                            for u, x in users.items()}}
+        return data
+
+    async def submit_modal(self, modal: Response, user: Json, channel: Json, text: str) -> Response:
+        fields = [c for row in modal.data["components"] for c in row.get("components", [row.get("component")]) if c]
+        data = {"custom_id": modal.data["custom_id"], "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": f["custom_id"], "value": text}]} for f in fields]}
+        token = await self.interact(5, data, user, channel)
+        return await self.response(token, followups=1)
+
+
+@asynccontextmanager
+async def running_discord_bot(db: Database, tmp_path: Path, *, forum: bool = False,
+                              fake: FakeDiscord | None = None) -> AsyncIterator[DiscordBot]:
+    async with _fake(fake, forum) as discord_api:
+        saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = discord_api.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(discord_api.gateway_url)
+        sink = SmtpSink()
+        await sink.start()
+        settings = make_settings(db, tmp_path, discord_token=p.TOKEN, discord_channel=discord_api.tickets_channel["id"],
+                                 discord_guild=str(discord_api.guild_id), http_port=0, smtp_host=sink.host,
+                                 smtp_port=sink.port, smtp_starttls=False)
+        core = await build_core(settings, engine=db.engine())
+        runtime = Runtime(core)
+        try:
+            await runtime.start()
+            yield DiscordBot(core, runtime, discord_api, sink)
+        finally:
+            await runtime.stop()
+            await core.close()
+            await sink.stop()
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@asynccontextmanager
+async def _fake(given: FakeDiscord | None, forum: bool) -> AsyncIterator[FakeDiscord]:
+    if given is not None:
+        yield given
+        return
+    async with FakeDiscord(forum=forum) as fake:
+        yield fake

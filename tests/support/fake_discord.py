@@ -1,0 +1,290 @@
+"""A fake Discord over real HTTP and a real WebSocket on 127.0.0.1, for the real discord.py client.
+
+REST lives under /api/v10 (point `discord.http.Route.BASE` here), the gateway at
+/gateway (point `DiscordWebSocket.DEFAULT_GATEWAY` here). The gateway says HELLO,
+takes IDENTIFY, sends READY and GUILD_CREATE, acks heartbeats, and then
+dispatches whatever a test injects (MESSAGE_CREATE, INTERACTION_CREATE...). REST
+keeps channels, threads and messages as Discord would show them, honours message
+nonces, and records every interaction response and follow-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.support import discord_payloads as p
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Response:
+    """What the bot answered to one interaction: the callback, then any follow-ups."""
+
+    kind: int  # 4 message, 5 deferred message, 6 deferred update, 8 autocomplete, 9 modal
+    data: Json
+    followups: list[Json] = field(default_factory=list)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool((self.data.get("flags") or 0) & 64)
+
+
+class FakeDiscord:
+    def __init__(self, *, forum: bool = False) -> None:
+        self._ids = itertools.count(1_100_000_000_000_000_000)
+        self.bot = p.user(self.next_id(), "tiketti", bot=True)
+        self.app_id = self.next_id()
+        self.guild_id = self.next_id()
+        self.forum = forum
+        tickets = p.forum_channel if forum else p.text_channel
+        self.tickets_channel = tickets(self.next_id(), self.guild_id, "tickets")
+        self.channels: dict[int, Json] = {int(self.tickets_channel["id"]): self.tickets_channel}
+        self.messages: dict[int, list[Json]] = {}
+        self.responses: dict[str, Response] = {}  # by interaction token
+        self.commands: list[Json] = []
+        self.calls: list[tuple[str, str]] = []
+        self.fail_next: dict[str, int] = {}  # route name -> status to answer once
+        self._sockets: list[web.WebSocketResponse] = []
+        self._seq = itertools.count(1)
+        self.identified = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    # ---- serving -------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeDiscord:
+        app = web.Application(middlewares=[self._record])
+        r = app.router
+        r.add_get("/gateway", self._gateway)
+        base = "/api/v10"
+        r.add_get(base + "/users/@me", self._me)
+        r.add_get(base + "/oauth2/applications/@me", self._application)
+        r.add_put(base + "/applications/{app}/guilds/{guild}/commands", self._put_commands)
+        r.add_get(base + "/channels/{channel}", self._get_channel)
+        r.add_patch(base + "/channels/{channel}", self._edit_channel)
+        r.add_get(base + "/channels/{channel}/messages", self._history)
+        r.add_post(base + "/channels/{channel}/messages", self._create_message)
+        r.add_patch(base + "/channels/{channel}/messages/{message}", self._edit_message)
+        r.add_post(base + "/channels/{channel}/messages/{message}/threads", self._thread_from_message)
+        r.add_post(base + "/channels/{channel}/threads", self._forum_post)
+        r.add_get(base + "/guilds/{guild}/threads/active", self._active_threads)
+        r.add_post(base + "/users/@me/channels", self._open_dm)
+        r.add_post(base + "/interactions/{id}/{token}/callback", self._callback)
+        r.add_post(base + "/webhooks/{app}/{token}", self._followup)
+        r.add_patch(base + "/webhooks/{app}/{token}/messages/@original", self._edit_original)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        route = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
+        name = f"{request.method} {route.removeprefix('/api/v10')}"
+        self.calls.append((name, request.path))
+        public = name == "GET /gateway" or "/interactions/" in name or "/webhooks/" in name  # token in the URL
+        if not public and request.headers.get("Authorization") != f"Bot {p.TOKEN}":
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        if (status := self.fail_next.pop(name, None)) is not None:
+            return _json({"message": "injected failure", "code": 0}, status=status)
+        return await handler(request)
+
+    def called(self, name: str) -> int:
+        return sum(1 for n, _ in self.calls if n == name)
+
+    # ---- gateway ---------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None}))
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                if frame["op"] == 1:
+                    await ws.send_str(json.dumps({"op": 11, "d": None}))
+                elif frame["op"] == 2:
+                    await self._send(ws, "READY", p.ready(self))
+                    await self._send(ws, "GUILD_CREATE", p.guild(self))
+                    self.identified.set()
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def _send(self, ws: web.WebSocketResponse, event: str, data: Json) -> None:
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    async def dispatch(self, event: str, data: Json) -> None:
+        for ws in list(self._sockets):
+            await self._send(ws, event, data)
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return _json(self.bot)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return _json(p.application(self.app_id, self.bot))
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        self.commands = [{**c, "id": str(self.next_id()), "application_id": str(self.app_id), "version": "1",
+                          "guild_id": request.match_info["guild"], "type": c.get("type", 1)}
+                         for c in await request.json()]
+        return _json(self.commands)
+
+    # ---- channels and messages -------------------------------------------------------
+
+    def threads(self) -> list[Json]:
+        return [c for c in self.channels.values() if c["type"] == 11]
+
+    def in_channel(self, channel_id: int | str) -> list[Json]:
+        return self.messages.get(int(channel_id), [])
+
+    def message(self, channel_id: int | str, message_id: int | str) -> Json:
+        return next(m for m in self.in_channel(channel_id) if m["id"] == str(message_id))
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        channel = self.channels.get(int(request.match_info["channel"]))
+        return _json(channel) if channel else _error(404, 10003, "Unknown Channel")
+
+    async def _edit_channel(self, request: web.Request) -> web.Response:
+        channel = self.channels[int(request.match_info["channel"])]
+        body = await request.json()
+        if "available_tags" in body:
+            channel["available_tags"] = [{**t, "id": t.get("id") or str(self.next_id()), "moderated": False,
+                                          "emoji_id": None, "emoji_name": None} for t in body["available_tags"]]
+        if "applied_tags" in body:
+            channel["applied_tags"] = [str(t) for t in body["applied_tags"]]
+        return _json(channel)
+
+    async def _history(self, request: web.Request) -> web.Response:
+        limit = int(request.query.get("limit", "50"))
+        return _json(list(reversed(self.in_channel(request.match_info["channel"])))[:limit])
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel"])
+        if channel_id not in self.channels:
+            return _error(404, 10003, "Unknown Channel")
+        body, files = await p.read_body(request)
+        nonce = body.get("nonce")
+        if nonce and body.get("enforce_nonce"):
+            for old in self.in_channel(channel_id):
+                if old.get("nonce") == nonce:
+                    return _json(old)
+        message = self.post(channel_id, self.bot, body, files)
+        return _json(message)
+
+    def post(self, channel_id: int, author: Json, body: Json, files: dict[str, str] | None = None,
+             message_id: int | None = None) -> Json:
+        channel = self.channels[channel_id]
+        message = p.message(message_id or self.next_id(), channel_id, author, body, files or {},
+                            guild_id=self.guild_id if channel["type"] != 1 else None)
+        self.messages.setdefault(channel_id, []).append(message)
+        if channel["type"] == 11 and channel.get("thread_metadata", {}).get("archived"):
+            channel["thread_metadata"]["archived"] = False  # sending unarchives, as on Discord
+        return message
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        message = self.message(request.match_info["channel"], request.match_info["message"])
+        body, _ = await p.read_body(request)
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                message[key] = body[key]
+        message["edited_timestamp"] = datetime.now(UTC).isoformat()
+        return _json(message)
+
+    async def _thread_from_message(self, request: web.Request) -> web.Response:
+        parent, message_id = int(request.match_info["channel"]), int(request.match_info["message"])
+        if message_id in self.channels:
+            return _error(400, 160004, "A thread has already been created for this message")
+        body = await request.json()
+        thread = p.thread(message_id, self.guild_id, parent, int(self.bot["id"]), body["name"])
+        self.channels[message_id] = thread
+        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return _json(thread)
+
+    async def _forum_post(self, request: web.Request) -> web.Response:
+        forum = int(request.match_info["channel"])
+        body, files = await p.read_body(request)
+        thread_id = self.next_id()
+        thread = p.thread(thread_id, self.guild_id, forum, int(self.bot["id"]), body["name"])
+        thread["applied_tags"] = [str(t) for t in body.get("applied_tags", [])]
+        self.channels[thread_id] = thread
+        starter = self.post(thread_id, self.bot, body.get("message") or {}, files, message_id=thread_id)
+        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return _json({**thread, "message": starter})
+
+    async def _active_threads(self, request: web.Request) -> web.Response:
+        return _json({"threads": self.threads(), "members": []})
+
+    async def _open_dm(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        return _json(self.dm_channel(p.user(int(body["recipient_id"]), "someone")))
+
+    def dm_channel(self, user: Json) -> Json:
+        for channel in self.channels.values():
+            if channel["type"] == 1 and channel["recipients"][0]["id"] == user["id"]:
+                return channel
+        channel = p.dm_channel(self.next_id(), user)
+        self.channels[int(channel["id"])] = channel
+        return channel
+
+    # ---- interactions ----------------------------------------------------------------
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        body, files = await p.read_body(request)
+        token = request.match_info["token"]
+        if token in self.responses:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        self.responses[token] = Response(body["type"], {**(body.get("data") or {}), "files": files})
+        resource: Json = {"type": body["type"]}
+        return _json({"interaction": {"id": request.match_info["id"], "type": 2}, "resource": resource})
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        body, files = await p.read_body(request)
+        sent = p.message(self.next_id(), 0, self.bot, body, files, guild_id=self.guild_id)
+        self.responses[request.match_info["token"]].followups.append(sent)
+        return _json(sent)
+
+    async def _edit_original(self, request: web.Request) -> web.Response:
+        body, files = await p.read_body(request)
+        sent = p.message(self.next_id(), 0, self.bot, body, files, guild_id=self.guild_id)
+        self.responses[request.match_info["token"]].followups.append(sent)
+        return _json(sent)
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return _json({"message": message, "code": code}, status=status)
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    """Exactly `application/json`: discord.py parses a body as JSON only then."""
+    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
