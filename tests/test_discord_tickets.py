@@ -8,6 +8,7 @@ customer's answer lands in the same thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -78,3 +79,51 @@ async def test_thread_messages_are_notes_and_nothing_is_mailed(bot: DiscordBot) 
     await bot.settled()
     assert len(bot.sink.received) == mails_before
     assert len([m for m in bot.thread_messages(thread) if m["author"]["bot"]]) == 1  # notes are not echoed
+
+
+async def test_reply_opens_a_modal_whose_submission_mails_the_customer_once_threaded(bot: DiscordBot) -> None:
+    customer_id = "<order-77@customer.example>"
+    number = await bot.mail(raw_mail(subject="Where is my order", message_id=customer_id))
+    await bot.settled()
+    thread = await bot.thread_of(number)
+    modal = await bot.click(controls.REPLY, thread, ANA)
+    assert modal.kind == 9 and modal.data["title"] == f"Reply to #{number}"
+    assert "mia@customer.example" in json.dumps(modal.data)
+    done = await bot.submit_modal(modal, ANA, thread, "It ships tomorrow.")
+    assert done.ephemeral or done.followups[0]["flags"] & 64
+    assert "reply sent to mia@customer.example" in done.followups[0]["content"]
+    await bot.settled()
+    sent = [r for r in bot.sink.received if "ships tomorrow" in r.message.get_body(("plain",)).get_content()]
+    assert len(sent) == 1
+    mail = sent[0].message
+    assert mail["To"].addresses[0].addr_spec == "mia@customer.example"
+    assert mail["In-Reply-To"] == customer_id and customer_id in mail["References"]
+    assert mail["Subject"] == f"Re: Where is my order [#{number}]"
+    shown = [m["content"] for m in bot.thread_messages(thread)]
+    assert any("sent to the customer" in s and "It ships tomorrow." in s for s in shown)
+    assert "waiting on customer" in embed_text(bot.starter(thread))
+
+
+async def test_customer_reply_by_mail_lands_in_the_same_thread(bot: DiscordBot) -> None:
+    first_id = "<first@customer.example>"
+    number = await bot.mail(raw_mail(message_id=first_id))
+    await bot.settled()
+    thread = await bot.thread_of(number)
+    await bot.slash("reply", ANA, number=number, text="Please restart it.")
+    await bot.settled()
+    again = await bot.mail(raw_mail(subject="Re: Printer is broken", in_reply_to=first_id, body="Restarted, still broken."))
+    assert again == number
+    await bot.settled()
+    assert len(bot.discord.threads()) == 1
+    assert "Restarted, still broken" in bot.thread_messages(thread)[-1]["content"]
+    assert "customer replied" in embed_text(bot.starter(thread))
+
+
+async def test_close_button_solves_and_the_embed_says_so(bot: DiscordBot) -> None:
+    number = await bot.mail(raw_mail())
+    await bot.settled()
+    thread = await bot.thread_of(number)
+    await bot.click(controls.CLOSE, thread, ANA)
+    await bot.settled()
+    assert "solved" in embed_text(bot.starter(thread))
+    assert bot.discord.called("PATCH /channels/{channel}/messages/{message}") >= 1

@@ -6,14 +6,13 @@ from bot.adapters.commands import TicketCommand, UsageError
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.parts import DiscordParts
-from bot.handlers import queries, replies, tickets
+from bot.handlers import classify, queries, replies, tickets
 from bot.handlers.context import Actor
 from bot.handlers.views import TicketView
 
-
 async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assignee: Actor | None = None) -> Answer:
     ctx, n = parts.ctx, cmd.number or 0
-    if cmd.number is None and cmd.verb not in ("help", "mine", "queue"):
+    if cmd.number is None and cmd.verb not in ("help", "mine", "queue", "next"):
         raise UsageError(f"which ticket? give its number, or use /ticket {cmd.verb} inside the ticket's thread")
     match cmd.verb:
         case "help":
@@ -48,6 +47,8 @@ async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assigne
                                        await _links(parts, waiting))
         case "history":
             return answers.history(n, await queries.history(ctx, n))
+        case "next":
+            result = await classify.next_ticket(ctx, actor)
         case _:
             raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
     return answers.done(result.summary, await parts.thread_link(result.ticket.number))

@@ -13,6 +13,8 @@ from bot.adapters.commands import SPECS
 from bot.adapters.discord.views import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
+VERBS = ("help", "claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "show", "mine", "queue",
+         "next", "history")  # the subcommands Discord offers (bot.adapters.discord.commands)
 THREAD_HELP = ("**Inside a ticket's thread**: anything you type is an *internal note*, never mailed; the **Reply** "
                "button mails the customer; mentioning a colleague adds them to the ticket; `/ticket …` without a "
                "number acts on the thread's ticket.")
@@ -33,7 +35,7 @@ def fitted(text: str, file_name: str) -> Answer:
 
 
 def help_answer() -> Answer:
-    lines = [f"`{spec.usage}` — {spec.does}" for spec in SPECS.values()]
+    lines = [f"`{SPECS[v].usage}` — {SPECS[v].does}" for v in VERBS if v in SPECS]
     return Answer("**/ticket commands**\n" + "\n".join(lines) + "\n\n" + THREAD_HELP)
 
 

@@ -73,6 +73,10 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
     async def queue(interaction: discord.Interaction) -> None:
         await run(interaction, "queue")
 
+    @group.command(name="next", description="Take the most urgent unassigned ticket of your teams")
+    async def next_(interaction: discord.Interaction) -> None:
+        await run(interaction, "next")
+
     @group.command(name="assign", description="Give a ticket to a colleague")
     @app_commands.autocomplete(number=numbers)
     async def assign(interaction: discord.Interaction, member: discord.Member, number: Number | None = None) -> None:
