@@ -1,0 +1,70 @@
+"""Discord's rules: forum posts with tags in step, 2,000-character messages, one starter per ticket across restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.db import Database
+from tests.support.discord_bot import ANA, running_discord_bot
+from tests.support.fake_discord import FakeDiscord
+from tests.support.mails import raw_mail
+
+
+async def test_in_a_forum_each_ticket_is_a_post_whose_tags_follow_status_and_priority(sqlite_database: Database,
+                                                                                      tmp_path: Path) -> None:
+    async with running_discord_bot(sqlite_database, tmp_path, forum=True) as bot:
+        tags = {t["name"]: t["id"] for t in bot.discord.tickets_channel["available_tags"]}
+        assert {"new", "open", "solved", "urgent priority", "normal priority"} <= set(tags)
+        number = await bot.mail(raw_mail(subject="Forum ticket"))
+        await bot.settled()
+        thread = await bot.thread_of(number)
+        assert thread["parent_id"] == bot.discord.tickets_channel["id"]
+        assert set(thread["applied_tags"]) == {tags["new"], tags["normal priority"]}
+        starter = bot.starter(thread)
+        assert starter["embeds"][0]["title"] == f"#{number} Forum ticket"
+        await bot.click("tiketti:claim", thread, ANA)
+        await bot.slash("priority", ANA, channel=thread, level="urgent")
+        await bot.settled()
+        assert set(thread["applied_tags"]) == {tags["open"], tags["urgent priority"]}
+        assert "open" in bot.starter(thread)["embeds"][0]["fields"][1]["value"]
+
+
+async def test_long_mail_is_split_within_2000_characters_or_attached_whole(sqlite_database: Database,
+                                                                           tmp_path: Path) -> None:
+    async with running_discord_bot(sqlite_database, tmp_path) as bot:
+        medium = "\n".join(f"line {i} " + "x" * 60 for i in range(60))  # ~4,000 characters: two posts
+        huge = "\n".join(f"row {i} " + "y" * 70 for i in range(400))  # ~30,000: head plus the file
+        one = await bot.mail(raw_mail(subject="Medium", body=medium, message_id="<m@customer.example>"))
+        two = await bot.mail(raw_mail(subject="Huge", body=huge, message_id="<h@customer.example>"))
+        await bot.settled()
+        posts = bot.thread_messages(await bot.thread_of(one))
+        assert len(posts) >= 2 and all(len(p["content"]) <= 2000 for p in posts)
+        assert "line 0 " in posts[0]["content"] and "line 59 " in posts[-1]["content"]
+        [head] = bot.thread_messages(await bot.thread_of(two))
+        assert len(head["content"]) <= 2000 and "whole text is attached" in head["content"]
+        [attached] = head["attachments"]
+        assert attached["filename"].endswith(".txt") and "row 399 " in attached["text"]
+
+
+async def test_one_starter_per_ticket_across_a_crash_after_posting_and_a_restart(sqlite_database: Database,
+                                                                                 tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        async with running_discord_bot(sqlite_database, tmp_path, fake=fake) as bot:
+            number = await bot.mail(raw_mail(subject="Posted once"))
+            await bot.settled()
+            assert len(fake.threads()) == 1
+            # The thread row forgets its root, as if the bot died between posting and recording it.
+            async with bot.core.ctx.uow() as uow:
+                row = await uow.chat_threads.get("discord", number)
+                assert row is not None
+                row.root_ref, row.rendered_at = None, None
+                await uow.commit()
+        async with running_discord_bot(sqlite_database, tmp_path, fake=fake) as again:
+            await again.settled()
+            assert len(fake.threads()) == 1
+            starters = [m for m in fake.in_channel(fake.tickets_channel["id"]) if m["embeds"]]
+            assert len(starters) == 1
+            later = await again.mail(raw_mail(subject="After restart", message_id="<later@customer.example>"))
+            await again.settled()
+            assert len(fake.threads()) == 2 and (await again.thread_of(later))["name"].startswith(f"#{later} ")
+            await again.click("tiketti:claim", await again.thread_of(number), ANA)  # old buttons still work
