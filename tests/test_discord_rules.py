@@ -46,10 +46,10 @@ async def test_long_mail_is_split_within_2000_characters_or_attached_whole(sqlit
         assert attached["filename"].endswith(".txt") and "row 399 " in attached["text"]
 
 
-async def test_one_starter_per_ticket_across_a_crash_after_posting_and_a_restart(sqlite_database: Database,
+async def test_one_starter_per_ticket_across_a_crash_after_posting_and_a_restart(database: Database,
                                                                                  tmp_path: Path) -> None:
     async with FakeDiscord() as fake:
-        async with running_discord_bot(sqlite_database, tmp_path, fake=fake) as bot:
+        async with running_discord_bot(database, tmp_path, fake=fake) as bot:
             number = await bot.mail(raw_mail(subject="Posted once"))
             await bot.settled()
             assert len(fake.threads()) == 1
@@ -59,7 +59,7 @@ async def test_one_starter_per_ticket_across_a_crash_after_posting_and_a_restart
                 assert row is not None
                 row.root_ref, row.rendered_at = None, None
                 await uow.commit()
-        async with running_discord_bot(sqlite_database, tmp_path, fake=fake) as again:
+        async with running_discord_bot(database, tmp_path, fake=fake) as again:
             await again.settled()
             assert len(fake.threads()) == 1
             starters = [m for m in fake.in_channel(fake.tickets_channel["id"]) if m["embeds"]]
