@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support.db import Database
 from tests.support.discord_bot import ANA, running_discord_bot
 from tests.support.fake_discord import FakeDiscord
@@ -68,3 +70,36 @@ async def test_one_starter_per_ticket_across_a_crash_after_posting_and_a_restart
             await again.settled()
             assert len(fake.threads()) == 2 and (await again.thread_of(later))["name"].startswith(f"#{later} ")
             await again.click("tiketti:claim", await again.thread_of(number), ANA)  # old buttons still work
+
+
+async def test_half_a_discord_setup_is_refused_with_the_missing_setting_named(sqlite_database: Database,
+                                                                              tmp_path: Path) -> None:
+    from bot.app import build_core
+    from bot.runtime import Runtime
+    from tests.conftest import make_settings
+
+    for overrides, missing in (({"discord_guild": "1"}, "TIKETTI_DISCORD_CHANNEL"),
+                               ({"discord_channel": "2"}, "TIKETTI_DISCORD_GUILD"),
+                               ({"discord_channel": "#tickets", "discord_guild": "1"}, "not a Discord id")):
+        core = await build_core(make_settings(sqlite_database, tmp_path, discord_token="t", **overrides),
+                                engine=sqlite_database.engine())
+        try:
+            with pytest.raises(ValueError, match=missing):
+                Runtime(core, web=False)
+        finally:
+            await core.close()
+
+
+async def test_slack_and_discord_run_side_by_side_on_one_store(sqlite_database: Database, tmp_path: Path) -> None:
+    from bot.app import build_core
+    from bot.runtime import Runtime
+    from tests.conftest import make_settings
+
+    core = await build_core(make_settings(sqlite_database, tmp_path, discord_token="t", discord_channel="2",
+                                          discord_guild="1", slack_bot_token="xoxb-1", slack_signing_secret="s",
+                                          slack_channel="C1"), engine=sqlite_database.engine())
+    try:
+        runtime = Runtime(core, web=False)
+        assert runtime.slack is not None and runtime.discord is not None
+    finally:
+        await core.close()
