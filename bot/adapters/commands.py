@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.domain.priority import Priority
 from bot.domain.status import Status
@@ -23,7 +24,7 @@ class Spec:
     usage: str
     does: str
     number: bool = True  # takes a ticket number first
-    rest: str = "none"  # what follows: "none" | "text" | "user" | "priority" | "status"
+    rest: str = "none"  # what follows: "none" | "text" | "any" (optional text) | "user" | "priority" | "status" | "merge"
 
 
 SPECS: dict[str, Spec] = {
@@ -40,6 +41,16 @@ SPECS: dict[str, Spec] = {
     "mine": Spec("/ticket mine", "your active tickets", number=False),
     "queue": Spec("/ticket queue", "active tickets nobody has taken", number=False),
     "history": Spec("/ticket history N", "who changed what, and when"),
+    "category": Spec("/ticket category N <category>", "e.g. billing, complaint, technical", rest="text"),
+    "tag": Spec("/ticket tag N +tag -tag…", "add (+) or remove (-) free tags", rest="text"),
+    "move": Spec("/ticket move N <team>", "hand the ticket (and its thread) to another team", rest="text"),
+    "next": Spec("/ticket next", "take the most urgent unassigned ticket of your teams", number=False),
+    "merge": Spec("/ticket merge N into M", "N's conversation continues in M; N closes", rest="merge"),
+    "child": Spec("/ticket child N [team] subject…", "split off a child ticket, for another team", rest="text"),
+    "task": Spec("/ticket task N [in 2h|in 30m|in 1d] text…", "a to-do on N, with a reminder when due", rest="text"),
+    "tasks": Spec("/ticket tasks", "your open tasks", number=False),
+    "done": Spec("/ticket done T", "mark task T done"),
+    "new": Spec("/ticket new", "open a ticket by hand, or mail a supplier as a ticket", number=False, rest="any"),
 }
 
 
@@ -52,6 +63,7 @@ class TicketCommand:
     status: Status | None = None
     assignee: str | None = None  # chat user id, without the @
     assignee_name: str = ""
+    other: int | None = None  # the second ticket (merge target)
 
 
 def split_slash(line: str) -> tuple[str, str]:
@@ -95,6 +107,8 @@ def parse_ticket(args: str) -> TicketCommand:
         if rest:
             raise UsageError(f"unexpected {rest!r}; usage: {spec.usage}")
         return TicketCommand(verb, number)
+    if spec.rest == "any":
+        return TicketCommand(verb, number, text=rest)
     if not rest:
         raise UsageError(f"usage: {spec.usage}")
     if spec.rest == "text":
@@ -102,6 +116,24 @@ def parse_ticket(args: str) -> TicketCommand:
     if spec.rest == "priority":
         return TicketCommand(verb, number, priority=Priority.parse(rest))  # ValueError names the choices
     if spec.rest == "status":
-        return TicketCommand(verb, number, status=Status.parse(rest))  # InvalidTransition names the choices
+        try:
+            return TicketCommand(verb, number, status=Status.parse(rest), text=rest)
+        except ValueError:  # perhaps a team's own status name; the handler knows the teams
+            return TicketCommand(verb, number, text=rest)
+    if spec.rest == "merge":
+        return TicketCommand(verb, number, other=parse_number(rest.removeprefix("into").strip(), spec.usage))
     user, _, name = rest.partition(" ")
     return TicketCommand(verb, number, assignee=parse_user(user, spec.usage), assignee_name=name.strip())
+
+
+_DUE = re.compile(r"^in\s+(\d+)\s*(m|min|minutes?|h|hours?|d|days?)\b\s*", re.IGNORECASE)
+
+
+def split_due(text: str) -> tuple[timedelta | None, str]:
+    """'in 2h call back' -> (2 hours, 'call back'); no 'in …' prefix -> (None, text)."""
+    match = _DUE.match(text.strip())
+    if match is None:
+        return None, text.strip()
+    amount, unit = int(match.group(1)), match.group(2).lower()[0]
+    delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
+    return delta, text.strip()[match.end():].strip()

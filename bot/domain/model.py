@@ -237,6 +237,9 @@ class ChatThread:
     lease_owner: str | None = None
     lease_until: datetime | None = None
     created_at: datetime | None = None
+    # After a move to another team's channel: the old thread, to link both ways once the new root is up.
+    moved_from_channel: str | None = None
+    moved_from_root: str | None = None
     id: int | None = None
 
 

@@ -10,7 +10,7 @@ earlier try may have reached the platform, so it looks before posting again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +18,12 @@ from bot.domain.model import ChatPost
 from bot.handlers.context import Context
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import MessageView, TicketView
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    channel: str
+    root_ref: str
 
 
 @dataclass(frozen=True)
@@ -31,29 +37,29 @@ class ThreadWork:
     rendered_at: datetime | None
     unposted: tuple[MessageView, ...]  # oldest first
     recovering: bool = False  # the last holder died mid-sync: anything may have been posted already
+    moved_from: ThreadRef | None = None  # the thread this one replaces (the ticket changed teams)
+    other_tickets: tuple[TicketView, ...] = ()  # the requester's recent tickets, when the root is still to post
 
     @property
     def root_stale(self) -> bool:
         return self.rendered_at is None or self.rendered_at < self.ticket.updated_at
 
 
-@dataclass(frozen=True)
-class ThreadRef:
-    channel: str
-    root_ref: str
-
-
 async def begin_sync(ctx: Context, platform: str, number: int, channel: str, owner: str,
-                     lease: timedelta = timedelta(minutes=2)) -> ThreadWork | None:
+                     lease: timedelta = timedelta(minutes=2),
+                     channel_for: Callable[[str | None], str] | None = None) -> ThreadWork | None:
     """Lease the ticket's thread and say what it lacks; None if someone else holds it (or no such ticket).
 
-    `channel` is where a new root goes; a thread already posted keeps its own channel.
+    A new root goes to `channel_for(ticket's team)` when given, else to `channel`. A thread whose
+    root is posted keeps its channel until `move_thread` (the ticket changed teams).
     """
     async with ctx.uow() as uow:
         ticket = await uow.tickets.get(number)
         if ticket is None:
             return None
         now = ctx.clock()
+        if channel_for is not None:
+            channel = channel_for(ticket.team)
         await uow.chat_threads.ensure(platform, number, channel, now)
         before = await uow.chat_threads.get(platform, number)
         assert before is not None
@@ -77,9 +83,40 @@ async def begin_sync(ctx: Context, platform: str, number: int, channel: str, own
             rendered_at=thread.rendered_at,
             unposted=await message_views(uow, number, todo),
             recovering=recovering,
+            moved_from=ThreadRef(thread.moved_from_channel, thread.moved_from_root)
+            if thread.moved_from_channel and thread.moved_from_root else None,
+            other_tickets=tuple([await ticket_view(uow, t) for t in await uow.tickets.recent_for_requester(
+                ticket.requester_id, exclude=number)]) if thread.root_ref is None else (),
         )
         await uow.commit()
         return work
+
+
+async def move_thread(ctx: Context, platform: str, number: int, channel: str) -> None:
+    """The ticket changed teams: its thread starts again in `channel`, remembering the old one to link.
+
+    Called by the lease holder. Every message is shown again in the new thread, notes typed in the old
+    one included (they lose their link to the old chat message: edits there no longer follow).
+    """
+    async with ctx.uow() as uow:
+        thread = await uow.chat_threads.get(platform, number)
+        if thread is None or thread.channel == channel:
+            return
+        if thread.root_ref is not None:
+            thread.moved_from_channel, thread.moved_from_root = thread.channel, thread.root_ref
+        thread.channel, thread.root_ref, thread.post_attempts, thread.rendered_at = channel, None, 0, None
+        await uow.chat_posts.forget_messages([m.id for m in await uow.messages.for_ticket(number) if m.id])
+        await uow.messages.forget_chat_refs(number, f"{platform}:")
+        await uow.commit()
+
+
+async def move_linked(ctx: Context, platform: str, number: int) -> None:
+    """Both threads of a move link to each other now: forget the old one."""
+    async with ctx.uow() as uow:
+        thread = await uow.chat_threads.get(platform, number)
+        if thread is not None:
+            thread.moved_from_channel = thread.moved_from_root = None
+            await uow.commit()
 
 
 async def root_posted(ctx: Context, platform: str, number: int, root_ref: str, rendered_at: datetime) -> None:

@@ -253,6 +253,8 @@ chat_threads = Table(
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", UTCDateTime(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=True),
+    Column("moved_from_channel", String(64), nullable=True),
+    Column("moved_from_root", String(64), nullable=True),
     UniqueConstraint("platform", "ticket_id", name="uq_chat_threads_platform_ticket"),
     Index("ix_chat_threads_root", "platform", "channel", "root_ref"),
 )

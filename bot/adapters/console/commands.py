@@ -7,6 +7,7 @@ reports problems as UsageError, which the adapter prints as a one-line error.
 
 from __future__ import annotations
 
+from bot.adapters.actions import CHANGES, perform_change
 from bot.adapters.commands import (  # noqa: F401 - the console's parser is the shared one
     SPECS,
     TicketCommand,
@@ -16,7 +17,7 @@ from bot.adapters.commands import (  # noqa: F401 - the console's parser is the 
     parse_user,
     split_slash,
 )
-from bot.handlers import queries, replies, tickets
+from bot.handlers import creation, queries, tasks
 from bot.handlers.context import Actor, Context
 from bot.handlers.tickets import ActionResult
 
@@ -40,30 +41,12 @@ def help_text(extra: dict[str, str] | None = None) -> str:
 
 async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResult | str:
     """Make the handler call; an ActionResult for changes, text for questions."""
+    if cmd.verb in CHANGES:
+        return await perform_change(ctx, actor, cmd, _console_user)
     n = cmd.number or 0
     match cmd.verb:
         case "help":
             return help_text()
-        case "claim":
-            return await tickets.claim(ctx, actor, n)
-        case "assign":
-            assert cmd.assignee is not None
-            target = actor if cmd.assignee == actor.chat_user_id else Actor(cmd.assignee, cmd.assignee_name)
-            return await tickets.assign(ctx, actor, n, target)
-        case "reply":
-            return await replies.reply(ctx, actor, n, cmd.text)
-        case "note":
-            return await tickets.add_note(ctx, actor, n, cmd.text)
-        case "close":
-            return await tickets.close(ctx, actor, n)
-        case "reopen":
-            return await tickets.reopen(ctx, actor, n)
-        case "priority":
-            assert cmd.priority is not None
-            return await tickets.set_priority(ctx, actor, n, cmd.priority)
-        case "status":
-            assert cmd.status is not None
-            return await tickets.set_status(ctx, actor, n, cmd.status)
         case "show":
             return render.details(await queries.show(ctx, n))
         case "mine":
@@ -72,4 +55,23 @@ async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResul
             return render.ticket_list("queue", await queries.queue(ctx), "nothing waiting")
         case "history":
             return render.history(n, await queries.history(ctx, n))
+        case "tasks":
+            return render.task_list(await tasks.my_tasks(ctx, actor))
+        case "new":
+            return await _new(ctx, actor, cmd.text)
     raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
+
+
+async def _console_user(user_id: str, name: str) -> Actor:
+    return Actor(user_id, name)
+
+
+NEW_USAGE = "usage: /ticket new customer@example.com | subject | text [| send]  (send: mail the text to them)"
+
+
+async def _new(ctx: Context, actor: Actor, text: str) -> ActionResult:
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 3:
+        raise UsageError(NEW_USAGE)
+    send = len(parts) > 3 and parts[3].lower() == "send"
+    return await creation.open_ticket(ctx, actor, requester=parts[0], subject=parts[1], body=parts[2], send=send)

@@ -18,6 +18,7 @@ from bot.adapters.formatting import human_size
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
+from bot.handlers.tasks import TaskView
 from bot.handlers.views import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
 
 WIDTH = 100
@@ -69,7 +70,7 @@ def actions(ticket: TicketView) -> str:
 
 def state(ticket: TicketView) -> str:
     assignee = one_line(ticket.assignee, 30) if ticket.assignee else "nobody"
-    return f"status: {ticket.status.label} · priority: {ticket.priority} · assignee: {assignee}"
+    return f"status: {ticket.status_text} · priority: {ticket.priority} · assignee: {assignee}"
 
 
 def _fit(head: str, subject: str, tail: str) -> str:
@@ -92,6 +93,20 @@ def _joined(parts: Sequence[str], sep: str = " · ") -> list[str]:
     return lines
 
 
+def links(ticket: TicketView) -> list[tuple[str, str]]:
+    """Team, category, tags and the tickets this one is tied to, as (name, value) facts."""
+    facts = [("team", ticket.team or ""), ("category", ticket.category or ""), ("tags", ", ".join(ticket.tags))]
+    if ticket.parent:
+        facts.append(("child of", f"#{ticket.parent}"))
+    if ticket.children:
+        facts.append(("children", ", ".join(f"#{n} {s.label}" for n, s in ticket.children)))
+    if ticket.merged_into:
+        facts.append(("merged into", f"#{ticket.merged_into}"))
+    if ticket.follow_up_of:
+        facts.append(("follow-up of", f"#{ticket.follow_up_of}"))
+    return [(name, value) for name, value in facts if value]
+
+
 def root_block(ticket: TicketView, *, details: bool = False) -> list[str]:
     lines = [
         _fit(f"● #{ticket.number} ", ticket.subject, ""),
@@ -104,9 +119,9 @@ def root_block(ticket: TicketView, *, details: bool = False) -> list[str]:
         if ticket.solved_at:
             facts.append(f"solved {when(ticket.solved_at)}")
         lines.extend(_joined(facts))
-    if ticket.team or ticket.tags:
-        extra = ([f"team: {ticket.team}"] if ticket.team else []) + ([f"tags: {', '.join(ticket.tags)}"] if ticket.tags else [])
-        lines.append("  " + one_line(" · ".join(extra), WIDTH - 2))
+    extra = [f"{name}: {value}" for name, value in links(ticket)]
+    if extra:
+        lines.extend(_joined(extra))
     lines.append("  " + actions(ticket))
     lines.extend("  ⚠ " + one_line(failure, WIDTH - 4) for failure in ticket.failed_mail)
     return lines
@@ -245,3 +260,13 @@ def audit_line(line: AuditLine) -> str:
 
 def history(number: int, lines: Sequence[AuditLine]) -> str:
     return "\n".join([f"── history of #{number} ({len(lines)} events)", *(audit_line(line) for line in lines)])
+
+
+def task_list(items: Sequence[TaskView]) -> str:
+    if not items:
+        return "── your tasks: none open"
+    lines = [f"── your tasks ({len(items)})"]
+    for t in items:
+        due = f" (due {t.due_at:%Y-%m-%d %H:%M} UTC)" if t.due_at else ""
+        lines.append(cut(f"  task {t.id:<4} #{t.ticket_number:<5} {one_line(t.text, 60)}{due}"))
+    return "\n".join(lines)

@@ -16,7 +16,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.adapters.slack import command, interactions, messages
+from bot.adapters.slack import command, forms, interactions, messages
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.people import People
@@ -45,7 +45,7 @@ class SlackAdapter:
             raise SlackConfigError("SLACK_SIGNING_SECRET is not set (needed to verify requests in HTTP mode)")
         self.api = SlackApi(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.parts = SlackParts(ctx, self.api, People(self.api.api), settings.slack_channel)
-        self.publisher = ThreadPublisher(ctx, self.api, settings.slack_channel)
+        self.publisher = ThreadPublisher(ctx, self.api, settings.slack_channel, link=self.parts.link)
         self.app = AsyncApp(
             client=self.api.api,
             signing_secret=secret or "",
@@ -53,6 +53,7 @@ class SlackAdapter:
             process_before_response=False,  # ack first, work after: Slack's 3-second rule
         )
         command.register(self.app, self.parts)
+        forms.register(self.app, self.parts)
         interactions.register(self.app, self.parts)
         messages.register(self.app, self.parts)
         self.publisher.subscribe()

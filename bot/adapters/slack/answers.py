@@ -11,7 +11,8 @@ from typing import Any
 
 from bot.adapters.commands import SPECS
 from bot.adapters.slack.limits import MAX_BLOCKS, mrkdwn_line, split_for_slack
-from bot.adapters.slack.views import PRIORITY_EMOJI, STATUS_EMOJI, context, section, slack_date, thread_message
+from bot.adapters.slack.views import PRIORITY_EMOJI, STATUS_EMOJI, context, plain, section, slack_date, thread_message
+from bot.handlers.tasks import TaskView
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 Answer = dict[str, Any]
@@ -44,11 +45,12 @@ def help_answer() -> Answer:
 def _line(t: TicketView, link: str | None) -> str:
     number = f"<{link}|#{t.number}>" if link else f"#{t.number}"
     who = f" · {mrkdwn_line(t.assignee, 60)}" if t.assignee else ""
-    return (f"{PRIORITY_EMOJI[t.priority]} *{number}* {mrkdwn_line(t.subject, 120)} — {t.status.label}, "
+    return (f"{PRIORITY_EMOJI[t.priority]} *{number}* {mrkdwn_line(t.subject, 120)} — {mrkdwn_line(t.status_text, 60)}, "
             f"{mrkdwn_line(t.requester_email, 80)}{who}")
 
 
-def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str] | None = None) -> Answer:
+def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str] | None = None,
+                next_button: bool = False) -> Answer:
     if not tickets:
         return text(f"{title}: {empty}")
     links = links or {}
@@ -61,7 +63,20 @@ def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: di
         chunk = f"{chunk}\n{line}" if chunk else line
     if chunk:
         blocks.append(section(chunk))
-    return {"text": f"{title} ({len(tickets)})", "blocks": blocks[:MAX_BLOCKS]}
+    blocks = blocks[:MAX_BLOCKS - 1]
+    if next_button:
+        blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "ticket.next", "style": "primary",
+                                                        "text": plain("Handle next", 75), "value": "next"}]})
+    return {"text": f"{title} ({len(tickets)})", "blocks": blocks}
+
+
+def task_list(items: Sequence[TaskView]) -> Answer:
+    if not items:
+        return text("Your tasks: none open")
+    lines = [f"`task {t.id}` *#{t.ticket_number}* {mrkdwn_line(t.text, 200)}"
+             + (f" — due {slack_date(t.due_at)}" if t.due_at else "") for t in items[:40]]
+    return {"text": f"Your tasks ({len(items)})",
+            "blocks": [section(f"*Your tasks* ({len(items)}) · `/ticket done T` when finished"), section("\n".join(lines))]}
 
 
 def details(d: TicketDetails, link: str | None = None) -> Answer:

@@ -9,41 +9,28 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.adapters.actions import CHANGES, perform_change
 from bot.adapters.commands import TicketCommand, parse_ticket
 from bot.adapters.slack import answers
+from bot.adapters.slack.forms import open_new_ticket_form
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
-from bot.handlers import queries, replies, tickets
+from bot.handlers import queries, tasks
 from bot.handlers.context import Actor
 
 log = logging.getLogger(__name__)
 
 
-async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand) -> dict[str, Any]:
+async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand, trigger_id: str | None = None) -> dict[str, Any]:
     """Run one parsed command; the answer for the caller."""
     ctx, n = parts.ctx, cmd.number or 0
+    if cmd.verb in CHANGES:
+        outcome = await perform_change(ctx, actor, cmd, parts.people.actor)
+        if isinstance(outcome, str):
+            return answers.text(outcome)
+        return answers.done(outcome.summary, await parts.thread_link(outcome.ticket.number))
     match cmd.verb:
         case "help":
             return answers.help_answer()
-        case "claim":
-            result = await tickets.claim(ctx, actor, n)
-        case "assign":
-            assert cmd.assignee is not None
-            target = actor if cmd.assignee == actor.chat_user_id else await parts.people.actor(cmd.assignee, cmd.assignee_name)
-            result = await tickets.assign(ctx, actor, n, target)
-        case "reply":
-            result = await replies.reply(ctx, actor, n, cmd.text)
-        case "note":
-            result = await tickets.add_note(ctx, actor, n, cmd.text)
-        case "close":
-            result = await tickets.close(ctx, actor, n)
-        case "reopen":
-            result = await tickets.reopen(ctx, actor, n)
-        case "priority":
-            assert cmd.priority is not None
-            result = await tickets.set_priority(ctx, actor, n, cmd.priority)
-        case "status":
-            assert cmd.status is not None
-            result = await tickets.set_status(ctx, actor, n, cmd.status)
         case "show":
             return answers.details(await queries.show(ctx, n), await parts.thread_link(n))
         case "mine":
@@ -51,12 +38,18 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand) -> dict[s
             return answers.ticket_list("Your tickets", mine, "none active", await _links(parts, mine))
         case "queue":
             waiting = await queries.queue(ctx)
-            return answers.ticket_list("Queue: nobody has these yet", waiting, "nothing waiting", await _links(parts, waiting))
+            return answers.ticket_list("Queue: nobody has these yet", waiting, "nothing waiting",
+                                       await _links(parts, waiting), next_button=True)
         case "history":
             return answers.history(n, await queries.history(ctx, n))
-        case _:
-            return answers.text(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
-    return answers.done(result.summary, await parts.thread_link(result.ticket.number))
+        case "tasks":
+            return answers.task_list(await tasks.my_tasks(ctx, actor))
+        case "new":
+            if trigger_id is None:
+                return answers.text("`/ticket new` opens a form; use it from the message box")
+            await open_new_ticket_form(parts, trigger_id, cmd.text)
+            return {}
+    return answers.text(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
 
 
 async def _links(parts: SlackParts, views: list[Any]) -> dict[int, str]:
@@ -74,10 +67,11 @@ def register(app: Any, parts: SlackParts) -> None:
         user = command["user_id"]
         try:
             actor = await parts.people.actor(user, command.get("user_name", ""))
-            answer = await execute(parts, actor, parse_ticket(command.get("text") or ""))
+            answer = await execute(parts, actor, parse_ticket(command.get("text") or ""), command.get("trigger_id"))
         except SHOWN_AS_IS as exc:
             answer = answers.text(f":warning: {exc}")
         except Exception:
             log.exception("slack: /ticket failed")
             answer = answers.text(":warning: that failed unexpectedly; the team's log says why")
-        await respond(response_type="ephemeral", replace_original=False, **answer)
+        if answer:
+            await respond(response_type="ephemeral", replace_original=False, **answer)

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import views
@@ -33,8 +34,9 @@ RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
 
 class ThreadPublisher:
     def __init__(self, ctx: Context, api: SlackApi, channel: str, *, workers: int = 4,
-                 sweep_seconds: float = 15.0) -> None:
+                 sweep_seconds: float = 15.0, link: Callable[[str, str], str] | None = None) -> None:
         self.ctx, self.api, self.channel = ctx, api, channel
+        self.link = link or (lambda channel, ts: f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}")
         self.owner = f"slack-{uuid.uuid4().hex[:12]}"  # this process, in the lease owner's name
         self.workers = workers
         self.sweep_seconds = sweep_seconds
@@ -55,6 +57,12 @@ class ThreadPublisher:
             bus.subscribe(event_type, self._on_ticket_event)
         bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
         bus.subscribe(events.MailQuarantined, self._on_quarantined)
+        bus.subscribe(events.TaskDue, self._on_task_due)
+
+    def channel_for(self, team: str | None) -> str:
+        """A team's tickets live in its own channel; the rest in the tickets channel."""
+        found = self.ctx.config.workflow.team(team)
+        return found.channel if found and found.channel else self.channel
 
     async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
         self.mark(event.ticket.number)
@@ -72,6 +80,13 @@ class ThreadPublisher:
         await self._notice(ref.channel if ref else self.channel, notice, ref.root_ref if ref else None)
         if event.ticket:
             self.mark(event.ticket.number)  # the root lists undeliverable mail
+
+    async def _on_task_due(self, event: events.TaskDue) -> None:
+        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id else ""
+        message = views.task_reminder(event, who)
+        ref = await threads.thread_of(self.ctx, PLATFORM, event.ticket.number)
+        await self._notice(ref.channel if ref else self.channel_for(event.ticket.team), message,
+                           ref.root_ref if ref else None)
 
     async def _on_quarantined(self, event: events.MailQuarantined) -> None:
         await self._notice(self.channel, views.quarantine_notice(event), None)
@@ -144,11 +159,17 @@ class ThreadPublisher:
     async def sync(self, number: int) -> bool:
         """Bring ticket `number`'s root and thread up to date. False if another worker had it."""
         owner = f"{self.owner}-{uuid.uuid4().hex[:8]}"  # one lease per sync: workers exclude each other too
-        work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner)
+        work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner, channel_for=self.channel_for)
         if work is None:
             return False
         try:
+            wanted = self.channel_for(work.ticket.team)
+            if work.root_ref and work.channel != wanted:  # moved to another team: a new thread in its channel
+                await threads.move_thread(self.ctx, PLATFORM, number, wanted)
+                work = await threads.begin_sync(self.ctx, PLATFORM, number, wanted, owner)
+                assert work is not None  # the lease is ours
             root = work.root_ref or await self._post_root(work)
+            await self._link_move(work, root)
             await self._post_messages(work, root)
             if work.root_ref and work.root_stale:
                 await self.api.api.chat_update(channel=work.channel, ts=root, **views.root_message(work.ticket))
@@ -163,7 +184,35 @@ class ThreadPublisher:
         ts = await self.api.post_once(work.channel, views.root_message(work.ticket), key=f"ticket-{work.ticket.number}",
                                       maybe_posted=work.post_attempts > 1)
         await threads.root_posted(self.ctx, PLATFORM, work.ticket.number, ts, work.ticket.updated_at)
+        await self._post_history(work, ts)
         return ts
+
+    async def _link_move(self, work: ThreadWork, root: str) -> None:
+        """After a move: the new thread points back, the old root and thread point forward."""
+        old = work.moved_from
+        if old is None:
+            return
+        n, team = work.ticket.number, work.ticket.team or "another team"
+        here, there = self.link(work.channel, root), self.link(old.channel, old.root_ref)
+        await self.api.post_once(work.channel, views.moved_notice(f"Moved here from an earlier thread: <{there}|#{n}>"),
+                                 key=f"moved-in-{n}-{old.root_ref}", thread_ts=root, maybe_posted=True)
+        await self.api.post_once(old.channel, views.moved_notice(f"Moved to {team}: <{here}|continue in #{n}'s new thread>"),
+                                 key=f"moved-out-{n}-{old.root_ref}", thread_ts=old.root_ref, maybe_posted=True)
+        await self.api.api.chat_update(channel=old.channel, ts=old.root_ref,
+                                       **views.root_message(work.ticket, moved_to=(team, here)))
+        await threads.move_linked(self.ctx, PLATFORM, n)
+
+    async def _post_history(self, work: ThreadWork, root: str) -> None:
+        """The customer's other recent tickets, first in the thread: whether they wrote or were answered before."""
+        if not work.other_tickets:
+            return
+        links = {}
+        for other in work.other_tickets:
+            ref = await threads.thread_of(self.ctx, PLATFORM, other.number)
+            if ref:
+                links[other.number] = self.link(ref.channel, ref.root_ref)
+        await self.api.post_once(work.channel, views.customer_history(work.other_tickets, links),
+                                 key=f"history-{work.ticket.number}", thread_ts=root, maybe_posted=work.post_attempts > 1)
 
     async def _post_messages(self, work: ThreadWork, root: str) -> None:
         maybe_posted = work.post_attempts > 1 or work.recovering

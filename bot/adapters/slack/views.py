@@ -10,6 +10,7 @@ ticket number travels in a button's value and in its actions block's id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,7 @@ from bot.domain.mail_ids import reply_subject
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
-from bot.handlers.events import MailDeliveryFailed, MailQuarantined
+from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
 CLAIM = "ticket.claim"
@@ -121,15 +122,26 @@ def _fields(ticket: TicketView) -> list[dict[str, Any]]:
         assignee = mrkdwn_line(ticket.assignee, 200) if ticket.assignee else "_unassigned_"
     facts = [
         ("Requester", mrkdwn_line(ticket.requester, 500)),
-        ("Status", f"{STATUS_EMOJI[ticket.status]} {ticket.status.label}"),
+        ("Status", f"{STATUS_EMOJI[ticket.status]} {mrkdwn_line(ticket.status_text, 100)}"),
         ("Priority", f"{PRIORITY_EMOJI[ticket.priority]} {ticket.priority.value}"),
         ("Assignee", assignee),
     ]
     if ticket.team:
         facts.append(("Team", mrkdwn_line(ticket.team, 200)))
+    if ticket.category:
+        facts.append(("Category", mrkdwn_line(ticket.category, 200)))
     if ticket.tags:
         facts.append(("Tags", mrkdwn_line(", ".join(ticket.tags), 1000)))
-    return [mrkdwn(f"*{name}*\n{value}") for name, value in facts]
+    if ticket.parent:
+        facts.append(("Child of", f"#{ticket.parent}"))
+    if ticket.children:
+        shown = ", ".join(f"#{n} {STATUS_EMOJI[s]} {s.label}" for n, s in ticket.children[:20])
+        facts.append(("Children", shown + (" …" if len(ticket.children) > 20 else "")))
+    if ticket.follow_up_of:
+        facts.append(("Follow-up of", f"#{ticket.follow_up_of}"))
+    if ticket.merged_into:
+        facts.append(("Merged into", f"#{ticket.merged_into}"))
+    return [mrkdwn(f"*{name}*\n{value}") for name, value in facts[:10]]
 
 
 def _priority_select(ticket: TicketView) -> dict[str, Any]:
@@ -162,8 +174,11 @@ def _actions(ticket: TicketView) -> dict[str, Any] | None:
     return {"type": "actions", "block_id": ACTIONS_BLOCK.format(number=n, version=version), "elements": elements}
 
 
-def root_message(ticket: TicketView) -> dict[str, Any]:
-    """The ticket's root in the tickets channel; render again and chat.update on every change."""
+def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The ticket's root in the tickets channel; render again and chat.update on every change.
+
+    `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel.
+    """
     stamp = f"Opened {slack_date(ticket.created_at)} · updated {slack_date(ticket.updated_at)}"
     if ticket.first_response_at is None and ticket.status.is_active:
         stamp += " · no response yet"
@@ -180,7 +195,9 @@ def root_message(ticket: TicketView) -> dict[str, Any]:
             lines.append(f"• … and {len(ticket.failed_mail) - 8} more")
         blocks.append(section(":warning: *Mail could not be delivered*\n" + "\n".join(lines)))
     actions = _actions(ticket)
-    if actions:
+    if moved_to:
+        blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: <{moved_to[1]}|the thread continues there>"))
+    elif actions:
         blocks.append(actions)
     text = mrkdwn_line(f"#{ticket.number} {ticket.subject} — {ticket.status.label}, {ticket.priority.value} "
                        f"priority, from {ticket.requester}", NOTIFICATION_CHARS)
@@ -293,3 +310,26 @@ def delivery_failed_notice(event: MailDeliveryFailed) -> dict[str, Any]:
         context(f"Error: {mrkdwn_line(event.error, 1500)}"),
     ]
     return {"text": head, "blocks": blocks}
+
+
+def moved_notice(text: str) -> dict[str, Any]:
+    """`text` is our own mrkdwn (a link we built); nothing user-written goes in unescaped."""
+    return {"text": "This ticket moved", "blocks": [section(f":arrow_right: {text}")]}
+
+
+def customer_history(others: Sequence[TicketView], links: dict[int, str]) -> dict[str, Any]:
+    lines = []
+    for t in others[:10]:
+        number = f"<{links[t.number]}|#{t.number}>" if t.number in links else f"#{t.number}"
+        answered = "answered" if t.first_response_at else "not answered yet"
+        lines.append(f"• {number} {mrkdwn_line(t.subject, 120)} — {mrkdwn_line(t.status_text, 40)}, {answered}, "
+                     f"{slack_date(t.created_at)}")
+    return {"text": f"This customer has {len(others)} other recent tickets",
+            "blocks": [section(":card_index: *This customer's other recent tickets*\n" + "\n".join(lines))]}
+
+
+def task_reminder(event: TaskDue, mention: str) -> dict[str, Any]:
+    """`mention` is our own `<@U…> ` (or empty); the task text is escaped."""
+    text = f":alarm_clock: {mention}task due on #{event.ticket.number}: {mrkdwn_line(event.text, 1000)}"
+    return {"text": f"Task due on #{event.ticket.number}", "blocks": [
+        section(text), context(f"`/ticket done {event.task_id}` when finished")]}

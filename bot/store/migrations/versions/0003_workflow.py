@@ -1,4 +1,4 @@
-"""ticket workflow: categories, custom status names, child and merged tickets, tasks, reply drafts
+"""ticket workflow: categories, custom status names, child and merged tickets, tasks, reply drafts, thread moves
 
 Revision ID: 0003
 Revises: 0002
@@ -18,6 +18,9 @@ PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("chat_threads") as batch:
+        batch.add_column(sa.Column("moved_from_channel", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("moved_from_root", sa.String(length=64), nullable=True))
     with op.batch_alter_table("tickets") as batch:
         batch.add_column(sa.Column("category", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("status_label", sa.String(length=64), nullable=True))
@@ -75,3 +78,6 @@ def downgrade() -> None:
         batch.drop_column("parent_id")
         batch.drop_column("status_label")
         batch.drop_column("category")
+    with op.batch_alter_table("chat_threads") as batch:
+        batch.drop_column("moved_from_root")
+        batch.drop_column("moved_from_channel")

@@ -1,0 +1,103 @@
+"""The `/ticket new` form (a ticket opened by hand, from a template) and the queue's "Handle next" button."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.adapters.slack import answers
+from bot.adapters.slack.limits import mrkdwn_line
+from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
+from bot.adapters.slack.views import plain, section
+from bot.handlers import classify, creation
+
+NEW_MODAL = "ticket.new_modal"
+NEXT = "ticket.next"
+FIELDS = ("template", "requester", "subject", "body", "send")
+
+
+def new_ticket_modal(parts: SlackParts, template_name: str = "") -> dict[str, Any]:
+    wf = parts.ctx.config.workflow
+    chosen = wf.template(template_name) if template_name else None
+    blocks: list[dict[str, Any]] = []
+    if wf.templates:
+        options = [{"text": plain(t.name, 75), "value": t.name[:150]} for t in wf.templates[:100]]
+        select: dict[str, Any] = {"type": "static_select", "action_id": "template", "options": options,
+                                  "placeholder": plain("No template", 150)}
+        if chosen:
+            select["initial_option"] = next(o for o in options if o["value"] == chosen.name[:150])
+        blocks.append({"type": "input", "block_id": "template", "optional": True, "element": select,
+                       "label": plain("Template", 2000)})
+    if chosen and chosen.questions:
+        asked = "\n".join(f"• {mrkdwn_line(q, 300)}" for q in chosen.questions[:20])
+        blocks.append(section(f"*Ask:*\n{asked}"))
+    blocks += [
+        _input("requester", "Customer or supplier email", "name@example.com"),
+        _input("subject", "Subject", "Leave empty to use the template's", optional=True,
+               initial=chosen.subject if chosen else ""),
+        _input("body", "What it is about", "Notes from the call, or the mail to send", multiline=True),
+        {"type": "input", "block_id": "send", "optional": True, "label": plain("Mail", 2000),
+         "element": {"type": "checkboxes", "action_id": "send", "options": [
+             {"text": plain("Mail this text to them now (replies come back to the ticket)", 75), "value": "send"}]}},
+    ]
+    return {"type": "modal", "callback_id": NEW_MODAL, "title": plain("New ticket", 24),
+            "submit": plain("Open ticket", 24), "close": plain("Cancel", 24), "blocks": blocks,
+            "private_metadata": json.dumps({})}
+
+
+def _input(block_id: str, label: str, placeholder: str, *, optional: bool = False, multiline: bool = False,
+           initial: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": block_id, "multiline": multiline,
+                               "placeholder": plain(placeholder, 150)}
+    if initial:
+        element["initial_value"] = initial[:3000]
+    return {"type": "input", "block_id": block_id, "optional": optional, "element": element,
+            "label": plain(label, 2000)}
+
+
+async def open_new_ticket_form(parts: SlackParts, trigger_id: str, template_name: str = "") -> None:
+    await parts.api.api.views_open(trigger_id=trigger_id, view=new_ticket_modal(parts, template_name))
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    state = (view.get("state") or {}).get("values") or {}
+    out: dict[str, Any] = {}
+    for name in FIELDS:
+        entry = (state.get(name) or {}).get(name) or {}
+        if entry.get("type") == "static_select":
+            out[name] = (entry.get("selected_option") or {}).get("value")
+        elif entry.get("type") == "checkboxes":
+            out[name] = bool(entry.get("selected_options"))
+        else:
+            out[name] = entry.get("value") or ""
+    return out
+
+
+def register(app: Any, parts: SlackParts) -> None:
+    @app.view(NEW_MODAL)
+    async def on_new(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        v = _values(view)
+        user = body["user"]["id"]
+        try:
+            actor = await parts.people.actor(user, body["user"].get("name", ""))
+            result = await creation.open_ticket(parts.ctx, actor, requester=v["requester"], subject=v["subject"],
+                                                body=v["body"], template=v.get("template"), send=bool(v["send"]))
+        except SHOWN_AS_IS as exc:
+            message = str(exc)
+            where = "requester" if "email" in message else "body" if "mail" in message else "subject"
+            await ack(response_action="errors", errors={where: message[:150]})
+            return
+        await ack()
+        await parts.tell(user, None, answers.done(result.summary, await parts.thread_link(result.ticket.number)))
+
+    @app.action(NEXT)
+    async def on_next(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id")
+        try:
+            result = await classify.next_ticket(parts.ctx, await parts.people.actor(user))
+        except SHOWN_AS_IS as exc:
+            await parts.tell(user, channel, answers.text(f":warning: {exc}"))
+            return
+        await parts.tell(user, channel, answers.done(result.summary, await parts.thread_link(result.ticket.number)))
