@@ -14,7 +14,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from bot.app import Core
-from bot.handlers import events, intake
+from bot.handlers import events, intake, lifecycle, tasks
 from bot.mail.imap import ImapFetcher
 from bot.mail.listener import InboundListener
 from bot.mail.outbox import OutboxWorker
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUARANTINE_SWEEP_SECONDS = 5.0
+HOUSEKEEPING_SECONDS = 30.0
 
 
 class Runtime:
@@ -72,6 +73,25 @@ class Runtime:
         if self.discord:
             self._tasks.append(await self.discord.start(self._stop))
         self._spawn(self._announce_quarantine(), "quarantine-announcer")
+        self._spawn(self._housekeeping_loop(), "housekeeping")
+
+    async def housekeeping(self) -> None:
+        """Time-driven work: reminders for due tasks, closing tickets solved long enough ago.
+
+        Both are safe with several instances: each row is claimed in its own transaction
+        (SKIP LOCKED on PostgreSQL) and marked, so a reminder is posted once.
+        """
+        for job in (tasks.remind_due, lifecycle.close_solved):
+            try:
+                await job(self.core.ctx)
+            except Exception:
+                log.exception("%s failed; will try again", job.__qualname__)
+
+    async def _housekeeping_loop(self) -> None:
+        while not self._stop.is_set():
+            await self.housekeeping()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=HOUSEKEEPING_SECONDS)
 
     async def _announce_quarantine(self) -> None:
         """Mail quarantined by `tiketti ingest` (another process) reaches the channel within a few seconds."""

@@ -50,6 +50,12 @@ async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, tar
     except InvalidTransition as exc:
         raise Refused(f"#{ticket.number}: {exc}") from None
     audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
+    if ticket.parent_id is not None:  # the parent shows its children's states
+        parent = await load_ticket(uow, ticket.parent_id)
+        parent.updated_at = now
+        summary = f"child #{ticket.number}: {before.label} → {target.label}"
+        uow.events.append(events.TicketChanged(ticket=await ticket_view(uow, parent), actor=actor.audit_name,
+                                               summary=summary))
     return f"{before.label} → {target.label}"
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.adapters.slack import answers, views
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
 from bot.domain.priority import Priority
-from bot.handlers import queries, replies, tickets
+from bot.handlers import collision, queries, replies, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.tickets import ActionResult
 
@@ -97,28 +98,46 @@ def register(app: Any, parts: SlackParts) -> None:
     async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         value = ((view.get("state") or {}).get("values") or {}).get(views.REPLY_BLOCK, {}).get(views.REPLY_INPUT, {})
-        text = value.get("value") or ""
+        text, number = value.get("value") or "", int(meta["ticket"])
         user = body["user"]["id"]
         try:
-            await replies.reply(ctx, await parts.people.actor(user, body["user"].get("name", "")), int(meta["ticket"]), text)
+            actor = await parts.people.actor(user, body["user"].get("name", ""))
+            opened = datetime.fromisoformat(meta["opened"]) if meta.get("opened") else None
+            newer = await collision.newer_than(ctx, actor, number, opened) if opened and not meta.get("confirmed") else []
+            if newer:  # someone else moved first: show what happened, and let them send anyway
+                ticket = (await queries.show(ctx, number)).ticket
+                again = views.reply_modal(ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
+                                          callback_id=view.get("callback_id") or views.REPLY_MODAL, initial_text=text,
+                                          subject_tag=ctx.config.subject_tag, submit="Send anyway",
+                                          warnings=[f"Since you opened this, {line}." for line in newer])
+                await ack(response_action="update", view=again)
+                return
+            await replies.reply(ctx, actor, number, text)
         except SHOWN_AS_IS as exc:
             await ack(response_action="errors", errors={views.REPLY_BLOCK: str(exc)[:150]})
             return
         await ack()
+        await collision.reply_closed(ctx, actor, number)
 
     app.view(views.REPLY_MODAL)(on_submit)
     app.view(SEND_MODAL)(on_submit)
 
 
 async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, callback_id: str, text: str = "") -> None:
+    """Open the form first (its trigger expires in 3 seconds), then warn whoever else is on it."""
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id")
     try:
+        actor = await parts.people.actor(user, body["user"].get("name", ""))
         ticket = (await queries.show(parts.ctx, number)).ticket
+        crowd = await collision.reply_opened(parts.ctx, actor, number)
     except SHOWN_AS_IS as exc:
         await parts.tell(user, channel, answers.text(f":warning: {exc}"))
         return
-    meta = json.dumps({"ticket": number, "channel": channel})
+    meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})
     modal = views.reply_modal(ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
-                              subject_tag=parts.ctx.config.subject_tag)
+                              subject_tag=parts.ctx.config.subject_tag, warnings=list(crowd.lines))
     await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
+    for other in crowd.others:
+        await parts.tell(other, channel, answers.text(
+            f":eyes: {actor.name or actor.chat_user_id} just opened a reply on #{number} too"))

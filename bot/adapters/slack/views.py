@@ -261,7 +261,8 @@ def thread_message_file(msg: MessageView) -> FullText | None:
 # --- modals and notices -------------------------------------------------------------
 
 def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str = REPLY_MODAL,
-                initial_text: str = "", subject_tag: str = "#") -> dict[str, Any]:
+                initial_text: str = "", subject_tag: str = "#", warnings: Sequence[str] = (),
+                submit: str = "Send") -> dict[str, Any]:
     """The Reply modal: says exactly to whom and under which subject the text is mailed."""
     subject = reply_subject(ticket.subject, subject_tag, ticket.number)
     element: dict[str, Any] = {
@@ -275,9 +276,10 @@ def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str =
         "callback_id": callback_id,
         "private_metadata": private_metadata[:MAX_PRIVATE_METADATA],
         "title": plain(f"Reply to #{ticket.number}", 24),
-        "submit": plain("Send", 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
         "blocks": [
+            *([section(":warning: " + "\n".join(mrkdwn_line(w, 300) for w in warnings[:5]))] if warnings else []),
             section(f"*To:* {mrkdwn_line(ticket.requester, 500)}\n*Subject:* {mrkdwn_line(subject, 500)}"),
             {
                 "type": "input", "block_id": REPLY_BLOCK, "element": element,
