@@ -49,8 +49,13 @@ class TikettiClient(discord.Client):
             log.warning("discord: registering /ticket failed (%s %s); is the bot invited with applications.commands?",
                         exc.status, exc.text)
 
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        """Our server is known: enough to work (on_ready may wait seconds more for other servers)."""
+        if guild.id == self.guild.id:
+            log.info("discord: connected as %s to %s", self.user, guild.name)
+            self.ready.set()
+
     async def on_ready(self) -> None:
-        log.info("discord: connected as %s", self.user)
         self.ready.set()
 
     async def on_message(self, message: discord.Message) -> None:
