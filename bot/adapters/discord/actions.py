@@ -10,6 +10,7 @@ from bot.handlers import classify, queries, replies, tickets
 from bot.handlers.context import Actor
 from bot.handlers.views import TicketView
 
+
 async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assignee: Actor | None = None) -> Answer:
     ctx, n = parts.ctx, cmd.number or 0
     if cmd.number is None and cmd.verb not in ("help", "mine", "queue", "next"):
