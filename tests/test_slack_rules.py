@@ -54,7 +54,7 @@ async def test_a_429_storm_on_200_new_tickets_posts_exactly_200_roots(database: 
     async with running_bot(database, tmp_path, ack_enabled=False) as bot:
         bot.slack.limit_posts(100)
         bot.slack.fail_next("chat.postMessage", status=429, retry_after=1, times=8)
-        numbers = [await bot.mail(raw_mail(subject=f"Storm {i}")) for i in range(200)]
+        numbers = [await bot.mail(raw_mail(subject=f"Storm {i}", frm=f"c{i}@customer.example")) for i in range(200)]
         await bot.settled()
         roots = bot.roots()
         assert len(roots) == 200

@@ -15,7 +15,13 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# A burst (a hundred clicks in a second) queues for a connection; waiting is better than failing
+# work that Slack was already told succeeded. 30 s, SQLAlchemy's default, dropped notes in bench/slack.py.
+POOL_TIMEOUT_SECONDS = 300
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
     if is_sqlite(url):
         # WAL lets readers run beside the single writer; busy_timeout makes a second
         # writer wait instead of failing at once (two processes on one file: CLI + bot).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict, deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,17 +38,44 @@ class SlackPostFailed(Exception):
 
 
 class ChannelGate:
-    """Per-channel pause after a 429: everyone waits out Retry-After instead of hammering."""
+    """Per-channel pacing of posts: Slack limits chat.postMessage per channel, and says so only by 429.
+
+    Unpaced until the first 429; then every worker waits out Retry-After, and posts are spaced at
+    the rate that got through in the second before it, probing a little faster with each success
+    (the next 429 corrects it). Hitting the limit and then sitting out a whole Retry-After second
+    drained at 56-69% of the limit in bench/slack.py; pacing keeps close to it.
+    """
+
+    PROBE = 0.99  # each success shortens the interval by 1%: back to full speed soon after a burst
 
     def __init__(self) -> None:
         self._until: dict[str, float] = {}
+        self._next: dict[str, float] = {}
+        self._interval: dict[str, float] = {}
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
 
     async def wait(self, channel: str) -> None:
-        while (delay := self._until.get(channel, 0.0) - time.monotonic()) > 0:
+        while (delay := max(self._until.get(channel, 0.0), self._next.get(channel, 0.0)) - time.monotonic()) > 0:
             await asyncio.sleep(delay)
+        if (interval := self._interval.get(channel)) is not None:  # take the slot; no await since the check
+            self._next[channel] = time.monotonic() + interval
+
+    def posted(self, channel: str) -> None:
+        now, recent = time.monotonic(), self._recent[channel]
+        recent.append(now)
+        while recent and recent[0] < now - 1.0:
+            recent.popleft()
+        if channel in self._interval:
+            self._interval[channel] *= self.PROBE
 
     def close_for(self, channel: str, seconds: float) -> None:
-        self._until[channel] = max(self._until.get(channel, 0.0), time.monotonic() + seconds)
+        now = time.monotonic()
+        self._until[channel] = max(self._until.get(channel, 0.0), now + seconds)
+        recent = self._recent[channel]
+        while recent and recent[0] < now - 1.0:
+            recent.popleft()
+        if recent:  # pace at what got through; a 429 with nothing through says nothing of the rate
+            self._interval[channel] = 1.0 / len(recent)
 
 
 class SlackApi:
@@ -75,6 +103,7 @@ class SlackApi:
                 resp = await self._poster.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}}, **message)
+                self.gate.posted(channel)
                 return str(resp["ts"])
             except SlackApiError as exc:
                 status = exc.response.status_code

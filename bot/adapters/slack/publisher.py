@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
+SWEEP_BATCH = 200  # tickets a sweep queues at once
 
 
 class ThreadPublisher:
@@ -101,7 +102,9 @@ class ThreadPublisher:
         tasks = [asyncio.create_task(self._worker(), name=f"slack-publisher-{i}") for i in range(self.workers)]
         try:
             while not stop.is_set():
-                await self.sweep()
+                if await self.sweep() >= SWEEP_BATCH:  # more are behind: catch up now, not in 15 s
+                    await self.drained()
+                    continue
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.sweep_seconds)
         finally:
@@ -112,7 +115,7 @@ class ThreadPublisher:
     async def sweep(self) -> int:
         """Queue every recent ticket whose thread is behind (after a restart, or changes made elsewhere)."""
         try:
-            numbers = await threads.tickets_to_sync(self.ctx, PLATFORM)
+            numbers = await threads.tickets_to_sync(self.ctx, PLATFORM, limit=SWEEP_BATCH)
         except Exception:
             log.exception("slack: looking for tickets to show failed; will try again")
             return 0
@@ -120,7 +123,7 @@ class ThreadPublisher:
         due = [n for n in numbers if self._retry_at.get(n, 0.0) <= now]
         for number in due:
             self.mark(number)
-        return len(due)
+        return len(due) if len(due) == len(numbers) else 0  # failing tickets wait for their retry time
 
     async def drained(self) -> None:
         """Wait until nothing is queued or in progress (tests and the benchmark use this)."""
