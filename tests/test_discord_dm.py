@@ -24,9 +24,8 @@ async def bot(sqlite_database: Database, tmp_path: Path) -> AsyncIterator[Discor
 async def test_a_dm_opens_a_ticket_and_the_reply_goes_back_to_the_dm(bot: DiscordBot) -> None:
     dm = bot.discord.dm_channel(MIA)
     await bot.say(dm["id"], MIA, "My order #55 never arrived")
+    [thread] = await eventually(lambda: bot.discord.threads())  # the gateway event was handled
     await bot.settled()
-    thread = await eventually(lambda: bot.discord.threads())
-    [thread] = thread
     assert "My order #55 never arrived" in thread["name"]
     starter = bot.starter(thread)
     assert f"<@{MIA['id']}> (Discord DM)" in starter["embeds"][0]["fields"][0]["value"]
@@ -37,6 +36,11 @@ async def test_a_dm_opens_a_ticket_and_the_reply_goes_back_to_the_dm(bot: Discor
     assert f"#{number}" in ack["content"]
 
     await bot.say(thread["id"], ANA, "internal: check the courier")  # a note: never reaches the DM
+
+    async def noted() -> bool:
+        return any(m.kind == MessageKind.NOTE for m in await messages(bot.core, number))
+
+    await eventually(noted)
     modal = await bot.click(controls.REPLY, thread, ANA)
     assert "Discord DM" in str(modal.data)
     done = await bot.submit_modal(modal, ANA, thread, "It left our warehouse today.")
@@ -48,6 +52,11 @@ async def test_a_dm_opens_a_ticket_and_the_reply_goes_back_to_the_dm(bot: Discor
     assert bot.sink.received == []  # nothing mailed, not even an acknowledgement
 
     await bot.say(dm["id"], MIA, "Thanks! It's here now.")
+
+    async def stored() -> bool:
+        return len(await messages(bot.core, number)) == 4
+
+    await eventually(stored)
     await bot.settled()
     assert "It's here now" in bot.thread_messages(thread)[-1]["content"]
     assert len(bot.discord.threads()) == 1  # the same ticket, the same thread
@@ -60,8 +69,9 @@ async def test_a_dm_opens_a_ticket_and_the_reply_goes_back_to_the_dm(bot: Discor
 async def test_the_same_dm_delivered_twice_is_stored_once(bot: DiscordBot) -> None:
     dm = bot.discord.dm_channel(MIA)
     said = await bot.say(dm["id"], MIA, "Hello?")
-    await bot.discord.dispatch("MESSAGE_CREATE", said)
-    await bot.settled()
+    await eventually(lambda: bot.discord.threads())
+    await bot.discord.dispatch("MESSAGE_CREATE", said)  # delivered again, as after a gateway resume
     [thread] = await eventually(lambda: bot.discord.threads())
+    await bot.settled()
     number = int(thread["name"].split()[0].lstrip("#"))
     assert len(await messages(bot.core, number)) == 1
