@@ -141,8 +141,22 @@ async def message_posted(ctx: Context, platform: str, number: int, message_id: i
         await uow.commit()
 
 
-async def end_sync(ctx: Context, platform: str, number: int, owner: str) -> None:
+async def end_sync(ctx: Context, platform: str, number: int, owner: str, *, root_ref: str | None = None,
+                   rendered_at: datetime | None = None, posted: Sequence[tuple[int, str]] = ()) -> None:
+    """Record what this sync showed (root, rendering, (message id, ref) posts) and release the lease.
+
+    One transaction for all of it: a crash before it leaves the lease to run out, and the next
+    holder, `recovering`, looks on the platform before posting anything again.
+    """
     async with ctx.uow() as uow:
+        thread = await uow.chat_threads.get(platform, number)
+        if thread is not None:
+            if root_ref is not None:
+                thread.root_ref = root_ref
+            if rendered_at is not None and (thread.rendered_at is None or thread.rendered_at < rendered_at):
+                thread.rendered_at = rendered_at
+        for message_id, ref in posted:
+            await uow.chat_posts.add(ChatPost(platform=platform, message_id=message_id, ticket_id=number, ref=ref))
         await uow.chat_threads.release(platform, number, owner)
         await uow.commit()
 

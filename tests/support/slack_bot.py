@@ -97,6 +97,7 @@ class SlackBot:
         """Slack shows everything committed so far and the outbox has sent what is due."""
         assert self.runtime.slack is not None
         for _ in range(3):  # showing a change can queue mail, and mail can change tickets
+            await self.runtime.slack.parts.backlog.idle()
             await self.runtime.slack.publisher.sweep()
             await self.runtime.slack.publisher.drained()
             await self.runtime.drain_outbox()

@@ -50,7 +50,8 @@ class SlackAdapter:
             client=self.api.api,
             signing_secret=secret or "",
             request_verification_enabled=secret is not None,
-            process_before_response=False,  # ack first, work after: Slack's 3-second rule
+            # Listeners acknowledge and hand their work to parts.backlog, so answering after them is immediate.
+            process_before_response=True,
         )
         command.register(self.app, self.parts)
         forms.register(self.app, self.parts)
@@ -73,6 +74,7 @@ class SlackAdapter:
         self.parts.workspace_url = str(auth.get("url") or self.parts.workspace_url)
         log.info("slack: connected as %s to %s; tickets go to channel %s", auth.get("user"), auth.get("team"),
                  self.parts.channel)
+        self.parts.backlog.start()
         task = asyncio.create_task(self.publisher.run(stop), name="slack-publisher")
         if self.socket_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -86,3 +88,4 @@ class SlackAdapter:
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[attr-defined]
+        await self.parts.backlog.stop()

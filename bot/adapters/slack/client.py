@@ -40,13 +40,14 @@ class SlackPostFailed(Exception):
 class ChannelGate:
     """Per-channel pacing of posts: Slack limits chat.postMessage per channel, and says so only by 429.
 
-    Unpaced until the first 429; then every worker waits out Retry-After, and posts are spaced at
-    the rate that got through in the second before it, probing a little faster with each success
-    (the next 429 corrects it). Hitting the limit and then sitting out a whole Retry-After second
-    drained at 56-69% of the limit in bench/slack.py; pacing keeps close to it.
+    Unpaced until the first 429; then every worker waits out Retry-After, and posts are spaced a
+    little under the rate that got through in the second before it, probing slowly faster with each
+    success (the next 429 corrects it). Hitting the limit and then sitting out a whole Retry-After
+    second drained at 56-69% of the limit in bench/slack.py; pacing keeps close to it.
     """
 
-    PROBE = 0.99  # each success shortens the interval by 1%: back to full speed soon after a burst
+    PROBE = 0.9999  # each success shortens the interval by 0.01%: a raised limit is found again, slowly
+    MARGIN = 0.97  # pace a little under what got through: every 429 costs a whole Retry-After
 
     def __init__(self) -> None:
         self._until: dict[str, float] = {}
@@ -74,8 +75,8 @@ class ChannelGate:
         recent = self._recent[channel]
         while recent and recent[0] < now - 1.0:
             recent.popleft()
-        if recent:  # pace at what got through; a 429 with nothing through says nothing of the rate
-            self._interval[channel] = 1.0 / len(recent)
+        if recent:  # pace under what got through; a 429 with nothing through says nothing of the rate
+            self._interval[channel] = 1.0 / (self.MARGIN * len(recent))
 
 
 class SlackApi:

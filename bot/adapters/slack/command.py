@@ -64,6 +64,11 @@ def register(app: Any, parts: SlackParts) -> None:
     @app.command("/ticket")
     async def on_ticket(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
+        verb = (command.get("text") or "").strip().split(" ")[0].lower()
+        # `new` opens a form: its trigger expires in 3 seconds, so it does not wait in the queue.
+        (parts.backlog.soon if verb == "new" else parts.backlog.later)(lambda: answer(command, respond), "/ticket")
+
+    async def answer(command: dict[str, Any], respond: Any) -> None:
         user = command["user_id"]
         try:
             actor = await parts.people.actor(user, command.get("user_name", ""))

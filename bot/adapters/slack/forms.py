@@ -93,6 +93,9 @@ def register(app: Any, parts: SlackParts) -> None:
     @app.action(NEXT)
     async def on_next(ack: Any, body: dict[str, Any]) -> None:
         await ack()
+        parts.backlog.later(lambda: take_next(body), "handle next")
+
+    async def take_next(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
         try:

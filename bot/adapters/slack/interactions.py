@@ -50,7 +50,8 @@ def register(app: Any, parts: SlackParts) -> None:
     def button(handler: Callable[[Context, Actor, int], Awaitable[ActionResult]]) -> Callable[..., Awaitable[None]]:
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            await act(body, action, lambda actor, n: handler(ctx, actor, n))
+            parts.backlog.later(lambda: act(body, action, lambda actor, n: handler(ctx, actor, n)),
+                                str(action.get("action_id")))
         return on_click
 
     for action_id, handler in ((views.CLAIM, tickets.claim), (views.CLOSE, tickets.close),
@@ -68,24 +69,28 @@ def register(app: Any, parts: SlackParts) -> None:
             target = actor if chosen == actor.chat_user_id else await parts.people.actor(chosen)
             return await tickets.assign(ctx, actor, n, target)
 
-        await act(body, action, assign)
+        parts.backlog.later(lambda: act(body, action, assign), "assign")
 
     @app.action(views.PRIORITY)
     async def on_priority(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         value = (action.get("selected_option") or {}).get("value", "")
-        await act(body, action, lambda actor, n: tickets.set_priority(ctx, actor, n, Priority.parse(value)))
+        parts.backlog.later(lambda: act(body, action, lambda actor, n: tickets.set_priority(
+            ctx, actor, n, Priority.parse(value))), "priority")
 
     @app.action(views.REPLY)
     async def on_reply(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         number = views.ticket_number(action)
-        if number is not None:
-            await _open_reply(parts, body, number, callback_id=views.REPLY_MODAL)
+        if number is not None:  # the form must open within the trigger's 3 seconds: no queue
+            parts.backlog.soon(lambda: _open_reply(parts, body, number, callback_id=views.REPLY_MODAL), "reply form")
 
     @app.shortcut(SEND_TO_CUSTOMER)
     async def on_send_to_customer(ack: Any, body: dict[str, Any]) -> None:
         await ack()
+        parts.backlog.soon(lambda: send_form(body), "send to customer")
+
+    async def send_form(body: dict[str, Any]) -> None:
         message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
         root = message.get("thread_ts")
         number = await parts.ticket_in(channel, root) if root and root != message.get("ts") else None

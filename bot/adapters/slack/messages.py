@@ -31,13 +31,16 @@ THREAD_VERBS = {"claim", "close", "reopen", "assign", "priority", "status", "sho
 def register(app: Any, parts: SlackParts) -> None:
     @app.event("message")
     async def on_message(event: dict[str, Any], context: dict[str, Any]) -> None:
+        parts.backlog.later(lambda: message(event, context.get("bot_user_id") or ""), "message event")
+
+    async def message(event: dict[str, Any], bot: str) -> None:
         subtype = event.get("subtype")
         if subtype == "message_changed":
             await _edited(parts, event)
         elif subtype == "message_deleted":
             await tickets.note_deleted(parts.ctx, parts.chat_ref(event["channel"], event.get("deleted_ts", "")))
         elif subtype in HUMAN_SUBTYPES and not event.get("bot_id"):
-            await _note(parts, event, context.get("bot_user_id") or "")
+            await _note(parts, event, bot)
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], context: dict[str, Any]) -> None:
@@ -45,10 +48,13 @@ def register(app: Any, parts: SlackParts) -> None:
         text = (event.get("text") or "").strip()
         if event.get("bot_id") or not text.startswith(f"<@{bot}>"):
             return  # a mention mid-sentence is part of a note, handled as one
-        await _command(parts, event, text.removeprefix(f"<@{bot}>").strip())
+        parts.backlog.later(lambda: _command(parts, event, text.removeprefix(f"<@{bot}>").strip()), "mention")
 
     @app.event("reaction_added")
     async def on_reaction(event: dict[str, Any]) -> None:
+        parts.backlog.later(lambda: reaction(event), "reaction")
+
+    async def reaction(event: dict[str, Any]) -> None:
         item = event.get("item") or {}
         if item.get("type") != "message":
             return

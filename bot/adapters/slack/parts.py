@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.adapters.commands import UsageError
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.people import People
+from bot.adapters.slack.work import Backlog
 from bot.domain.status import InvalidTransition
 from bot.handlers import threads
 from bot.handlers.context import Context, NotFound, Refused
@@ -33,6 +34,7 @@ class SlackParts:
     people: People
     channel: str  # the tickets channel
     workspace_url: str = "https://slack.com/"
+    backlog: Backlog = field(default_factory=Backlog)
     _bot_user_id: str | None = field(default=None, repr=False)
 
     def chat_ref(self, channel: str, ts: str) -> str:

@@ -16,6 +16,8 @@ import contextlib
 import logging
 import time
 import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 
@@ -165,28 +167,30 @@ class ThreadPublisher:
         work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner, channel_for=self.channel_for)
         if work is None:
             return False
+        done = _Done()
         try:
             wanted = self.channel_for(work.ticket.team)
             if work.root_ref and work.channel != wanted:  # moved to another team: a new thread in its channel
                 await threads.move_thread(self.ctx, PLATFORM, number, wanted)
                 work = await threads.begin_sync(self.ctx, PLATFORM, number, wanted, owner)
                 assert work is not None  # the lease is ours
-            root = work.root_ref or await self._post_root(work)
+            root = work.root_ref or await self._post_root(work, done)
             await self._link_move(work, root)
-            await self._post_messages(work, root)
+            await self._post_messages(work, root, done)
             if work.root_ref and work.root_stale:
                 await self.api.api.chat_update(channel=work.channel, ts=root, **views.root_message(work.ticket))
-                await threads.root_rendered(self.ctx, PLATFORM, number, work.ticket.updated_at)
+                done.rendered_at = work.ticket.updated_at
             self._retry_at.pop(number, None)
             return True
-        finally:
-            await threads.end_sync(self.ctx, PLATFORM, number, owner)
+        finally:  # what was shown is recorded even when a later step failed
+            await threads.end_sync(self.ctx, PLATFORM, number, owner, root_ref=done.root_ref,
+                                   rendered_at=done.rendered_at, posted=done.posted)
 
-    async def _post_root(self, work: ThreadWork) -> str:
+    async def _post_root(self, work: ThreadWork, done: _Done) -> str:
         # A second attempt, or a lease taken over from a crashed worker: the root may be there already.
         ts = await self.api.post_once(work.channel, views.root_message(work.ticket), key=f"ticket-{work.ticket.number}",
-                                      maybe_posted=work.post_attempts > 1)
-        await threads.root_posted(self.ctx, PLATFORM, work.ticket.number, ts, work.ticket.updated_at)
+                                      maybe_posted=work.post_attempts > 1 or work.recovering)
+        done.root_ref, done.rendered_at = ts, work.ticket.updated_at
         await self._post_history(work, ts)
         return ts
 
@@ -217,13 +221,13 @@ class ThreadPublisher:
         await self.api.post_once(work.channel, views.customer_history(work.other_tickets, links),
                                  key=f"history-{work.ticket.number}", thread_ts=root, maybe_posted=work.post_attempts > 1)
 
-    async def _post_messages(self, work: ThreadWork, root: str) -> None:
+    async def _post_messages(self, work: ThreadWork, root: str, done: _Done) -> None:
         maybe_posted = work.post_attempts > 1 or work.recovering
         for message in work.unposted:
             ts = await self.api.post_once(work.channel, views.thread_message(message), key=f"message-{message.id}",
                                           thread_ts=root, maybe_posted=maybe_posted)
+            done.posted.append((message.id, ts))
             await self._upload_full_text(work.channel, root, message)
-            await threads.message_posted(self.ctx, PLATFORM, work.ticket.number, message.id, ts)
 
     async def _upload_full_text(self, channel: str, root: str, message: MessageView) -> None:
         full = views.thread_message_file(message)
@@ -242,3 +246,12 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, SlackPostFailed):
         return str(exc)
     return type(exc).__name__
+
+
+@dataclass
+class _Done:
+    """What one sync has shown so far, recorded when it ends."""
+
+    root_ref: str | None = None
+    rendered_at: datetime | None = None
+    posted: list[tuple[int, str]] = field(default_factory=list)
