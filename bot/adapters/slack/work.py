@@ -23,7 +23,7 @@ Job = Callable[[], Awaitable[None]]
 
 
 class Backlog:
-    def __init__(self, workers: int = 8) -> None:
+    def __init__(self, workers: int = 4) -> None:
         self.workers = workers
         self._queue: asyncio.Queue[tuple[Job, str]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
