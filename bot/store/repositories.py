@@ -178,6 +178,12 @@ class SqlMessages(_Repo):
             await self.session.execute(stmt.execution_options(synchronize_session="fetch"))
         return ids
 
+    async def forget_chat_refs(self, ticket_id: int, prefix: str) -> None:
+        """The ticket's messages from one platform are to be shown again there (its thread moved)."""
+        m = orm.messages.c
+        stmt = update(Message).where(m.ticket_id == ticket_id, m.chat_ref.startswith(prefix)).values(chat_ref=None)
+        await self.session.execute(stmt.execution_options(synchronize_session="fetch"))
+
     async def by_chat_ref(self, chat_ref: str) -> Message | None:
         res = await self.session.scalars(select(Message).where(orm.messages.c.chat_ref == chat_ref))
         return res.first()
