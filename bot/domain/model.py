@@ -80,6 +80,15 @@ class Ticket:
     status_label: str | None = None  # a team's own name for the status ("on hold at vendor")
     parent_id: int | None = None  # the ticket this one was split from
     merged_into: int | None = None  # where this ticket's conversation went on
+    # Service levels (bot.domain.sla): due times in UTC, computed in business hours; paused while
+    # the ball is in the customer's court; `sla_events` names the warnings and breaches already posted.
+    sla_policy: str | None = None
+    first_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    sla_paused_since: datetime | None = None
+    first_response_breached_at: datetime | None = None
+    resolution_breached_at: datetime | None = None
+    sla_events: list[str] = field(default_factory=list)
     id: int | None = None
 
     @property
@@ -287,4 +296,16 @@ class ReplyDraft:
     ticket_id: int
     agent_id: int
     opened_at: datetime
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class JobRun:
+    """One firing of a scheduled job. Unique per (job, fire time): the instance that inserts it runs it."""
+
+    job: str
+    fire_at: datetime
+    instance: str
+    started_at: datetime
+    finished_at: datetime | None = None
     id: int | None = None

@@ -38,6 +38,7 @@ from bot.domain.model import (
     ChatThread,
     Collaborator,
     Contact,
+    JobRun,
     MailboxCursor,
     MailState,
     Message,
@@ -140,6 +141,13 @@ tickets = Table(
     Column("status_label", String(64), nullable=True),
     Column("parent_id", PK, ForeignKey("tickets.id"), nullable=True, index=True),
     Column("merged_into", PK, ForeignKey("tickets.id"), nullable=True),
+    Column("sla_policy", String(64), nullable=True),
+    Column("first_response_due_at", UTCDateTime(), nullable=True, index=True),
+    Column("resolution_due_at", UTCDateTime(), nullable=True, index=True),
+    Column("sla_paused_since", UTCDateTime(), nullable=True),
+    Column("first_response_breached_at", UTCDateTime(), nullable=True),
+    Column("resolution_breached_at", UTCDateTime(), nullable=True),
+    Column("sla_events", JSON, nullable=False, default=list),
 )
 
 messages = Table(
@@ -306,6 +314,18 @@ reply_drafts = Table(
     UniqueConstraint("ticket_id", "agent_id", name="uq_reply_drafts_ticket_agent"),
 )
 
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("job", String(64), nullable=False),
+    Column("fire_at", UTCDateTime(), nullable=False),
+    Column("instance", String(64), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("job", "fire_at", name="uq_job_runs_job_fire_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 
@@ -330,6 +350,7 @@ def start_mappers() -> None:
         (Collaborator, collaborators),
         (Task, tasks),
         (ReplyDraft, reply_drafts),
+        (JobRun, job_runs),
     ):
         mapper_registry.map_imperatively(cls, table)
     _started = True
