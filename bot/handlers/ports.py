@@ -18,6 +18,7 @@ from bot.domain.model import (
     ChatThread,
     Collaborator,
     Contact,
+    JobRun,
     MailboxCursor,
     Message,
     OutboundMail,
@@ -27,6 +28,7 @@ from bot.domain.model import (
     Ticket,
 )
 from bot.domain.outgoing import OutgoingMail
+from bot.domain.status import Status
 
 
 class Clock(Protocol):
@@ -142,6 +144,18 @@ class ReplyDraftRepository(Protocol):
     async def closed(self, ticket_id: int, agent_id: int) -> None: ...
 
 
+class JobRunRepository(Protocol):
+    async def claim(self, job: str, fire_at: datetime, instance: str, now: datetime) -> bool:
+        """Record that `instance` runs this firing; False if the firing is already someone's."""
+        ...
+    async def finish(self, job: str, fire_at: datetime, instance: str, now: datetime) -> None: ...
+    async def recent(self, job: str, limit: int = 20) -> Sequence[JobRun]: ...
+
+
+class TicketCountRepository(Protocol):
+    async def by_status(self) -> dict[Status, int]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Handlers collect domain events on it; they are published after commit."""
 
@@ -160,6 +174,8 @@ class UnitOfWork(Protocol):
     collaborators: CollaboratorRepository
     tasks: TaskRepository
     reply_drafts: ReplyDraftRepository
+    job_runs: JobRunRepository
+    ticket_counts: TicketCountRepository
     events: list[object]
 
     async def __aenter__(self) -> Self: ...
