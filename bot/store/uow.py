@@ -12,6 +12,7 @@ from bot.store import orm
 from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.db import session_factory
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
+from bot.store.reports import SqlReports
 from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 from bot.store.repositories import (
     SqlAgents,
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.collaborators = SqlCollaborators(s)
         self.tasks = SqlTasks(s)
         self.reply_drafts = SqlReplyDrafts(s)
+        self.reports = SqlReports(s)
         self.job_runs = SqlJobRuns(s)
         self.ticket_counts = SqlTicketCounts(s)
         self.events = []
