@@ -8,9 +8,11 @@ machine with nothing else installed.
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -92,6 +94,9 @@ class Settings(BaseSettings):
         description="Slack Web API base URL (point it at a local server for tests)",
     )
     slack_channel: str | None = Field(None, description="Channel id (C…) where ticket threads are posted")
+    slack_managers_channel: str | None = Field(
+        None, description="Channel id (C…) where the daily digest is posted; unset: no digest"
+    )
 
     # --- Discord ---
     discord_token: SecretStr | None = Field(
@@ -103,8 +108,30 @@ class Settings(BaseSettings):
     )
     discord_guild: str | None = Field(None, description="Id of the Discord server (guild); /ticket is registered there")
 
+    # --- scheduler ---
+    timezone: str = Field("UTC", description="IANA time zone of the schedule, e.g. Europe/Helsinki: the digest time is local to it")
+    digest_time: str = Field("08:00", description="Local time (HH:MM, in TIKETTI_TIMEZONE) the daily digest is posted")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Helsinki)") from exc
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            time.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"digest time {value!r} is not HH:MM") from exc
+        return value
+
     # --- web server ---
-    http_host: str = Field("127.0.0.1", description="Address of the bot's web server (GET /healthz)")
+    http_host: str = Field("127.0.0.1", description="Address of the bot's web server (GET /healthz, GET /metrics)")
     http_port: int = Field(8080, description="Port of the bot's web server")
 
     # --- logging ---
