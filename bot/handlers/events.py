@@ -7,8 +7,12 @@ its thread), so a rolled-back change is never shown and never mailed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.handlers.views import MessageView, TicketView
+
+if TYPE_CHECKING:
+    from bot.handlers.reports import Chart, Report
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,12 @@ class MailQuarantined:
     subject: str
     reason: str
     source: str
+
+
+@dataclass(frozen=True)
+class DigestReady:
+    """The managers' daily digest is built: adapters post it (figures and chart PNGs) to the managers' channel."""
+
+    report: Report  # yesterday
+    charts: tuple[Chart, ...]
+    week: Report | None = None  # the last 7 days, which the charts show

@@ -1,0 +1,240 @@
+"""How the team is doing: the managers' daily digest and the same figures on demand.
+
+The database counts (bot.store.reports); this module turns counts and durations
+into a `Report` (medians, 90th percentiles, local busiest hours) that the Slack
+digest, `/ticket report` and `tiketti report --csv` all show the same way.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from bot.handlers import charts
+from bot.handlers.context import Context, Refused
+from bot.handlers.events import DigestReady
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile of some durations, in seconds (None when there were none)."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Spread:
+        return cls(len(seconds), percentile(seconds, 50), percentile(seconds, 90))
+
+
+@dataclass(frozen=True)
+class AgentFigures:
+    name: str
+    solved: int
+    median_first_response: float | None  # seconds
+
+
+@dataclass(frozen=True)
+class OldTicket:
+    number: int
+    subject: str
+    created_at: datetime
+    status: str
+    assignee: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    start: datetime
+    end: datetime
+    team: str | None
+    new: int
+    solved: int
+    reopened: int
+    backlog: int
+    first_response: Spread
+    resolution: Spread
+    sla_solved: int  # tickets solved in the period that had a due time
+    sla_met: int  # of them, never breached
+    breaches_now: int  # active tickets past a due time at the period's end
+    by_category: list[tuple[str, int]]
+    by_team: list[tuple[str, int]]
+    by_hour: list[int]  # 24 local hours of the day: new tickets
+    by_weekday: list[int]  # Monday first
+    hourly: list[tuple[datetime, int]]  # every hour of the period, local, for the volume chart
+    backlog_trend: list[tuple[date, int]]  # backlog at the end of each day of the period
+    leaderboard: list[AgentFigures]
+    oldest: list[OldTicket]
+    tz: str = "UTC"
+
+    @property
+    def sla_compliance(self) -> float | None:
+        """Share of SLA tickets solved without a breach; None when no ticket had an SLA."""
+        return self.sla_met / self.sla_solved if self.sla_solved else None
+
+    @property
+    def busiest_hours(self) -> list[int]:
+        return [h for h, n in sorted(enumerate(self.by_hour), key=lambda x: (-x[1], x[0])) if n][:3]
+
+    @property
+    def busiest_weekdays(self) -> list[str]:
+        return [WEEKDAYS[d] for d, n in sorted(enumerate(self.by_weekday), key=lambda x: (-x[1], x[0])) if n][:3]
+
+
+@dataclass(frozen=True)
+class Chart:
+    filename: str
+    title: str
+    png: bytes
+
+
+@dataclass
+class Digest:
+    report: Report
+    week: Report
+    charts: list[Chart] = field(default_factory=list)
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Linear interpolation between the closest ranks (numpy's default): p50 is the usual median."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def zone(tz: tzinfo | str | None) -> tzinfo:
+    if tz is None:
+        return UTC
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+async def build_report(ctx: Context, start: datetime, end: datetime, team: str | None = None,
+                       tz: tzinfo | str | None = None) -> Report:
+    """All figures for [start, end) in one transaction, so they agree with each other."""
+    zone_ = zone(tz)
+    days = _day_ends(start, end, zone_)
+    async with ctx.uow() as uow:
+        r = uow.reports
+        new, solved, backlog = await r.counts(start, end, team)
+        reopened = await r.reopened(start, end, team)
+        firsts = await r.first_responses(start, end, team)
+        resolutions = await r.resolutions(start, end, team)
+        sla_solved, sla_met, breaches = await r.sla(start, end, team)
+        categories = await r.by_column("category", start, end, team)
+        teams = await r.by_column("team", start, end, team)
+        hourly_utc = await r.hourly(start, end, team)
+        trend = await r.backlog_at([moment for _, moment in days], team)
+        oldest = await r.oldest_active(end, team)
+        solved_by: Counter[int] = Counter(a for a, _ in resolutions if a is not None)
+        firsts_by: dict[int, list[float]] = {}
+        for agent, seconds in firsts:
+            if agent is not None:
+                firsts_by.setdefault(agent, []).append(seconds)
+        names = await r.agent_names(sorted(set(solved_by) | set(firsts_by)))
+    by_hour, by_weekday = [0] * 24, [0] * 7
+    counts_at: dict[datetime, int] = {}
+    for moment, n in hourly_utc:
+        local = moment.astimezone(zone_)
+        by_hour[local.hour] += n
+        by_weekday[local.weekday()] += n
+        counts_at[moment] = n
+    leaderboard = sorted(
+        (AgentFigures(names.get(a, f"agent {a}"), solved_by.get(a, 0), percentile(firsts_by.get(a, []), 50))
+         for a in names),
+        key=lambda f: (-f.solved, f.median_first_response if f.median_first_response is not None else float("inf"),
+                       f.name))
+    return Report(
+        start=start, end=end, team=team, new=new, solved=solved, reopened=reopened, backlog=backlog,
+        first_response=Spread.of([s for _, s in firsts]), resolution=Spread.of([s for _, s in resolutions]),
+        sla_solved=sla_solved, sla_met=sla_met, breaches_now=breaches,
+        by_category=[(c or "uncategorised", n) for c, n in categories],
+        by_team=[(t or "no team", n) for t, n in teams],
+        by_hour=by_hour, by_weekday=by_weekday,
+        hourly=[(h.astimezone(zone_), counts_at.get(h, 0)) for h in _hours(start, end)],
+        backlog_trend=[(day, n) for (day, _), n in zip(days, trend, strict=True)],
+        leaderboard=leaderboard,
+        oldest=[OldTicket(n, s, c, st, a) for n, s, c, st, a in oldest],
+        tz=str(zone_),
+    )
+
+
+def _hours(start: datetime, end: datetime) -> list[datetime]:
+    first = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    count = max(0, int((end - first).total_seconds() // 3600) + (1 if (end - first).total_seconds() % 3600 else 0))
+    return [first + timedelta(hours=i) for i in range(min(count, 24 * 400))]
+
+
+def _day_ends(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, datetime]]:
+    """Each local day the period touches, with the moment its backlog is taken (day's end, or the period's)."""
+    out: list[tuple[date, datetime]] = []
+    day = start.astimezone(tz).date()
+    while True:
+        midnight = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+        out.append((day, min(midnight, end)))
+        if midnight >= end or len(out) >= 400:
+            return out
+        day += timedelta(days=1)
+
+
+def local_midnight(moment: datetime, tz: tzinfo) -> datetime:
+    return datetime.combine(moment.astimezone(tz).date(), time(), tz).astimezone(UTC)
+
+
+def parse_period(text: str, now: datetime, tz: tzinfo | str | None = None) -> tuple[datetime, datetime, str | None]:
+    """`today | week | month | YYYY-MM-DD..YYYY-MM-DD`, then an optional team: what `/ticket report` takes.
+
+    Week and month end now and start at local midnight 6 and 29 days back (today counts as a day);
+    a date range includes both dates. Without a period word the last week is shown.
+    """
+    zone_ = zone(tz)
+    words = text.split()
+    head = words[0].lower() if words else "week"
+    team = " ".join(words[1:]) or None
+    today = local_midnight(now, zone_)
+    if head == "today":
+        return today, now, team
+    if head in ("week", "month"):
+        back = 6 if head == "week" else 29
+        return local_midnight(today - timedelta(days=back) + timedelta(hours=12), zone_), now, team
+    if ".." in head:
+        first, _, last = head.partition("..")
+        try:
+            d1, d2 = date.fromisoformat(first), date.fromisoformat(last)
+        except ValueError:
+            raise Refused(f"not a date range: {head!r}; write e.g. 2025-03-01..2025-03-31") from None
+        if d2 < d1:
+            raise Refused("the range ends before it starts")
+        return (datetime.combine(d1, time(), zone_).astimezone(UTC),
+                datetime.combine(d2 + timedelta(days=1), time(), zone_).astimezone(UTC), team)
+    return today - timedelta(days=6), now, " ".join(words) or None  # only a team was given
+
+
+async def build_digest(ctx: Context, tz: tzinfo | str | None = None, *, now: datetime | None = None) -> Digest:
+    """Yesterday's figures, and the last 7 full days for the charts."""
+    zone_ = zone(tz)
+    today = local_midnight(now or ctx.clock(), zone_)
+    yesterday = local_midnight(today - timedelta(hours=12), zone_)
+    week_start = local_midnight(today - timedelta(days=6, hours=12), zone_)
+    report = await build_report(ctx, yesterday, today, tz=zone_)
+    week = await build_report(ctx, week_start, today, tz=zone_)
+    rendered = [
+        Chart("volume-by-hour.png", "New tickets by hour, last 7 days", charts.volume_by_hour(week.hourly)),
+        Chart("backlog-trend.png", "Backlog, last 7 days", charts.backlog_trend(week.backlog_trend)),
+    ]
+    return Digest(report, week, rendered)
+
+
+async def publish_digest(ctx: Context, tz: tzinfo | str | None = None) -> None:
+    """What the scheduler runs each morning: build the digest, let the adapters post it."""
+    digest = await build_digest(ctx, tz)
+    await ctx.bus.publish([DigestReady(report=digest.report, charts=tuple(digest.charts), week=digest.week)])
