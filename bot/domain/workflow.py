@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.priority import Priority
+from bot.domain.sla import SlaConfig, SlaError, parse_sla
 from bot.domain.status import Status
 
 FOLLOW_UP_POLICIES = ("reopen", "new", "new_after_days")
@@ -109,6 +110,7 @@ class Workflow:
     skills: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # agent (id or email) -> skills
     templates: tuple[Template, ...] = ()
     auto_close_days: int = 7  # solved tickets close for good after this many days
+    sla: SlaConfig | None = None  # service levels ([sla] section); None: no SLAs
 
     def team(self, name: str | None) -> Team | None:
         return next((t for t in self.teams if name and t.name.lower() == name.lower()), None)
@@ -179,8 +181,12 @@ def parse_workflow(data: Mapping[str, Any]) -> Workflow:
         raise WorkflowError(f"default_team {default_team!r} is not one of the teams")
     skills = {str(who): tuple(str(s) for s in v) for who, v in (data.get("skills") or {}).items()}
     templates = tuple(_template(t, i, names) for i, t in enumerate(data.get("templates", [])))
+    try:
+        sla = parse_sla(data["sla"], names) if "sla" in data else None
+    except SlaError as exc:
+        raise WorkflowError(str(exc)) from None
     return Workflow(teams=teams, rules=rules, categories=categories, default_team=default_team, skills=skills,
-                    templates=templates, auto_close_days=int(data.get("auto_close_days", 7)))
+                    templates=templates, auto_close_days=int(data.get("auto_close_days", 7)), sla=sla)
 
 
 def _team(d: Mapping[str, Any], i: int) -> Team:
