@@ -192,3 +192,24 @@ async def test_new_ticket_form_and_handle_next(bot: SlackBot) -> None:
 async def _assigned(bot: SlackBot, number: int) -> bool:
     t = await ticket(bot.core, number)
     return t is not None and t.assignee_id is not None
+
+
+async def test_category_tags_and_team_from_the_root_message(bot: SlackBot) -> None:
+    number = await bot.mail(raw_mail(subject="Wrong invoice"))
+    await bot.settled()
+    root = await bot.root_of(number)
+    await bot.send(bot.requests.select_option(root.payload(), views.CATEGORY, "billing", user="U0ANA"))
+    await eventually(lambda: "*Category*\nbilling" in bot.root_text(root))
+    now = bot.slack.message(CHANNEL, root.ts).payload()
+    await bot.send(bot.requests.select_option(now, views.MORE, "tags", user="U0ANA"))
+    form = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == views.TAGS_MODAL), None))
+    await bot.send(bot.requests.view_submission(form, {"tags": {"tags": "VIP, refund"}}, user="U0ANA"))
+    await eventually(lambda: "refund, vip" in bot.root_text(root))
+    now = bot.slack.message(CHANNEL, root.ts).payload()
+    await bot.send(bot.requests.select_option(now, views.MORE, "move", user="U0ANA"))
+    form = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == views.MOVE_MODAL), None))
+    picked = {"team": {"team": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "billing"},
+                                                                               "value": "billing"}}}}
+    await bot.send(bot.requests.view_submission(form, picked, user="U0ANA"))
+    await bot.settled()
+    assert [r.text.split(" —")[0] for r in bot.slack.roots("C0BILLING")] == [f"#{number} Wrong invoice"]

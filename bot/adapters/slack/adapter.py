@@ -55,6 +55,7 @@ class SlackAdapter:
         )
         command.register(self.app, self.parts)
         forms.register(self.app, self.parts)
+        forms.register_root_menus(self.app, self.parts)
         interactions.register(self.app, self.parts)
         messages.register(self.app, self.parts)
         self.publisher.subscribe()

@@ -1,15 +1,16 @@
-"""The `/ticket new` form (a ticket opened by hand, from a template) and the queue's "Handle next" button."""
+"""Forms beyond Reply: `/ticket new` (a ticket opened by hand, from a template), the root's Category
+select and its "More" menu (tags, move to team), and the queue's "Handle next" button."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bot.adapters.slack import answers
+from bot.adapters.slack import answers, views
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.adapters.slack.views import plain, section
-from bot.handlers import classify, creation
+from bot.handlers import classify, creation, queries
 
 NEW_MODAL = "ticket.new_modal"
 NEXT = "ticket.next"
@@ -104,3 +105,57 @@ def register(app: Any, parts: SlackParts) -> None:
             await parts.tell(user, channel, answers.text(f":warning: {exc}"))
             return
         await parts.tell(user, channel, answers.done(result.summary, await parts.thread_link(result.ticket.number)))
+
+
+def register_root_menus(app: Any, parts: SlackParts) -> None:
+    """The root message's Category select and "More" overflow, and the small forms it opens."""
+    ctx = parts.ctx
+
+    async def change(body: dict[str, Any], number: int, fn: Any) -> None:
+        user = body["user"]["id"]
+        try:
+            await fn(await parts.people.actor(user, body["user"].get("name", "")), number)
+        except SHOWN_AS_IS as exc:
+            await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
+
+    @app.action(views.CATEGORY)
+    async def on_category(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        number, value = views.ticket_number(action), (action.get("selected_option") or {}).get("value", "")
+        if number is not None:
+            parts.backlog.later(lambda: change(body, number, lambda actor, n: classify.set_category(ctx, actor, n, value)),
+                                "category")
+
+    @app.action(views.MORE)
+    async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        number, choice = views.ticket_number(action), (action.get("selected_option") or {}).get("value")
+        if number is not None:
+            parts.backlog.soon(lambda: open_menu_form(body, number, choice), "root menu")
+
+    async def open_menu_form(body: dict[str, Any], number: int, choice: str | None) -> None:
+        ticket = (await queries.show(ctx, number)).ticket
+        teams = [t.name for t in ctx.config.workflow.teams]
+        modal = views.tags_modal(ticket) if choice == "tags" else views.move_modal(ticket, teams)
+        await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    @app.view(views.TAGS_MODAL)
+    async def on_tags(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        number = int(view.get("private_metadata") or 0)
+        typed = (((view.get("state") or {}).get("values") or {}).get("tags") or {}).get("tags") or {}
+        wanted = {t.strip().lower().lstrip("#") for t in (typed.get("value") or "").replace(",", " ").split() if t.strip()}
+        await ack()
+        current = set((await queries.show(ctx, number)).ticket.tags)
+        if wanted != current:
+            parts.backlog.later(lambda: change(body, number, lambda actor, n: classify.tag(
+                ctx, actor, n, sorted(wanted - current), sorted(current - wanted))), "tags")
+
+    @app.view(views.MOVE_MODAL)
+    async def on_move(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        number = int(view.get("private_metadata") or 0)
+        chosen = ((((view.get("state") or {}).get("values") or {}).get("team") or {}).get("team") or {})
+        team = (chosen.get("selected_option") or {}).get("value")
+        await ack()
+        if team:
+            parts.backlog.later(lambda: change(body, number, lambda actor, n: classify.move_to_team(ctx, actor, n, team)),
+                                "move")

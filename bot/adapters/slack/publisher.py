@@ -21,12 +21,12 @@ from datetime import datetime
 from collections.abc import Callable
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack import views
+from bot.adapters.slack import sla_views, views
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.handlers import events, threads
 from bot.handlers.context import Context
 from bot.handlers.threads import ThreadWork
-from bot.handlers.views import MessageView
+from bot.handlers.views import MessageView, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,12 @@ class ThreadPublisher:
         bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
         bus.subscribe(events.MailQuarantined, self._on_quarantined)
         bus.subscribe(events.TaskDue, self._on_task_due)
+        bus.subscribe(events.SlaWarning, self._on_sla)
+        bus.subscribe(events.SlaBreached, self._on_sla)
+
+    def _root(self, ticket: TicketView) -> dict[str, object]:
+        wf = self.ctx.config.workflow
+        return views.root_message(ticket, categories=wf.categories, teams=[t.name for t in wf.teams])
 
     def channel_for(self, team: str | None) -> str:
         """A team's tickets live in its own channel; the rest in the tickets channel."""
@@ -90,6 +96,15 @@ class ThreadPublisher:
         ref = await threads.thread_of(self.ctx, PLATFORM, event.ticket.number)
         await self._notice(ref.channel if ref else self.channel_for(event.ticket.team), message,
                            ref.root_ref if ref else None)
+
+    async def _on_sla(self, event: events.SlaWarning | events.SlaBreached) -> None:
+        """Like a task reminder: in the ticket's thread mentioning the assignee, else in the team's channel."""
+        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id else ""
+        message = sla_views.sla_notice(event, who, self.ctx.clock())
+        ref = await threads.thread_of(self.ctx, PLATFORM, event.ticket.number)
+        await self._notice(ref.channel if ref else self.channel_for(event.ticket.team), message,
+                           ref.root_ref if ref else None)
+        self.mark(event.ticket.number)  # the root shows the time left
 
     async def _on_quarantined(self, event: events.MailQuarantined) -> None:
         await self._notice(self.channel, views.quarantine_notice(event), None)
@@ -178,7 +193,7 @@ class ThreadPublisher:
             await self._link_move(work, root)
             await self._post_messages(work, root, done)
             if work.root_ref and work.root_stale:
-                await self.api.api.chat_update(channel=work.channel, ts=root, **views.root_message(work.ticket))
+                await self.api.api.chat_update(channel=work.channel, ts=root, **self._root(work.ticket))
                 done.rendered_at = work.ticket.updated_at
             self._retry_at.pop(number, None)
             return True
@@ -188,7 +203,7 @@ class ThreadPublisher:
 
     async def _post_root(self, work: ThreadWork, done: _Done) -> str:
         # A second attempt, or a lease taken over from a crashed worker: the root may be there already.
-        ts = await self.api.post_once(work.channel, views.root_message(work.ticket), key=f"ticket-{work.ticket.number}",
+        ts = await self.api.post_once(work.channel, self._root(work.ticket), key=f"ticket-{work.ticket.number}",
                                       maybe_posted=work.post_attempts > 1 or work.recovering)
         done.root_ref, done.rendered_at = ts, work.ticket.updated_at
         await self._post_history(work, ts)

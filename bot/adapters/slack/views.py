@@ -33,6 +33,7 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
+from bot.adapters.slack.sla_views import sla_line
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
 CLAIM = "ticket.claim"
@@ -41,6 +42,10 @@ CLOSE = "ticket.close"
 REOPEN = "ticket.reopen"
 ASSIGN = "ticket.assign"
 PRIORITY = "ticket.priority"
+CATEGORY = "ticket.category"
+MORE = "ticket.more"  # the overflow menu: edit tags, move to team
+TAGS_MODAL = "ticket.tags_modal"
+MOVE_MODAL = "ticket.move_modal"
 REPLY_MODAL = "ticket.reply_modal"
 REPLY_BLOCK = "reply"  # the modal's input block_id ...
 REPLY_INPUT = "text"  # ... and its action_id: state.values["reply"]["text"]["value"]
@@ -152,7 +157,24 @@ def _priority_select(ticket: TicketView) -> dict[str, Any]:
     }
 
 
-def _actions(ticket: TicketView) -> dict[str, Any] | None:
+def _category_select(ticket: TicketView, categories: Sequence[str]) -> dict[str, Any]:
+    options = [{"text": plain(c.capitalize(), 75), "value": c[:150]} for c in categories[:100]]
+    select: dict[str, Any] = {"type": "static_select", "action_id": CATEGORY, "placeholder": plain("Category", 150),
+                              "options": options}
+    current = next((o for o in options if o["value"] == ticket.category), None)
+    if current:
+        select["initial_option"] = current
+    return select
+
+
+def _more(ticket: TicketView, teams: Sequence[str]) -> dict[str, Any]:
+    options = [{"text": plain("Edit tags…", 75), "value": "tags"}]
+    if teams:
+        options.append({"text": plain("Move to team…", 75), "value": "move"})
+    return {"type": "overflow", "action_id": MORE, "options": options}
+
+
+def _actions(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence[str] = ()) -> dict[str, Any] | None:
     n = ticket.number
     if ticket.status == Status.CLOSED:
         return None  # closed for good: new mail opens a follow-up
@@ -168,16 +190,20 @@ def _actions(ticket: TicketView) -> dict[str, Any] | None:
             button("Close", CLOSE, n),
             assign,
             _priority_select(ticket),
+            *([_category_select(ticket, categories)] if categories else []),
+            _more(ticket, teams),
         ]
     # A new block_id per version: Slack would otherwise keep a select's old choice after chat.update.
     version = int(ticket.updated_at.timestamp())
     return {"type": "actions", "block_id": ACTIONS_BLOCK.format(number=n, version=version), "elements": elements}
 
 
-def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None) -> dict[str, Any]:
+def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None, categories: Sequence[str] = (),
+                 teams: Sequence[str] = ()) -> dict[str, Any]:
     """The ticket's root in the tickets channel; render again and chat.update on every change.
 
-    `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel.
+    `categories` and `teams` (from the workflow file) fill the Category select and the "Move to team"
+    choice. `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel.
     """
     stamp = f"Opened {slack_date(ticket.created_at)} · updated {slack_date(ticket.updated_at)}"
     if ticket.first_response_at is None and ticket.status.is_active:
@@ -187,6 +213,8 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None)
         {"type": "section", "fields": _fields(ticket)},
         context(stamp),
     ]
+    if (due := sla_line(ticket, datetime.now(UTC))) is not None:  # as of this render; re-rendered on changes
+        blocks.append(context(due))
     if ticket.status == Status.CLOSED:
         blocks.append(context("Closed for good: new mail from the customer opens a follow-up ticket."))
     if ticket.failed_mail:
@@ -194,7 +222,7 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None)
         if len(ticket.failed_mail) > 8:
             lines.append(f"• … and {len(ticket.failed_mail) - 8} more")
         blocks.append(section(":warning: *Mail could not be delivered*\n" + "\n".join(lines)))
-    actions = _actions(ticket)
+    actions = _actions(ticket, categories, teams)
     if moved_to:
         blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: <{moved_to[1]}|the thread continues there>"))
     elif actions:
@@ -335,3 +363,24 @@ def task_reminder(event: TaskDue, mention: str) -> dict[str, Any]:
     text = f":alarm_clock: {mention}task due on #{event.ticket.number}: {mrkdwn_line(event.text, 1000)}"
     return {"text": f"Task due on #{event.ticket.number}", "blocks": [
         section(text), context(f"`/ticket done {event.task_id}` when finished")]}
+
+
+def tags_modal(ticket: TicketView) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "tags",
+                               "placeholder": plain("vip, invoice, hardware", 150)}
+    if ticket.tags:
+        element["initial_value"] = ", ".join(ticket.tags)[:MAX_INPUT_VALUE]
+    return {"type": "modal", "callback_id": TAGS_MODAL, "private_metadata": str(ticket.number),
+            "title": plain(f"Tags of #{ticket.number}", 24), "submit": plain("Save", 24), "close": plain("Cancel", 24),
+            "blocks": [{"type": "input", "block_id": "tags", "optional": True, "element": element,
+                        "label": plain("Tags, separated by commas or spaces", 2000)}]}
+
+
+def move_modal(ticket: TicketView, teams: Sequence[str]) -> dict[str, Any]:
+    options = [{"text": plain(t, 75), "value": t[:150]} for t in teams[:100] if t != ticket.team]
+    return {"type": "modal", "callback_id": MOVE_MODAL, "private_metadata": str(ticket.number),
+            "title": plain(f"Move #{ticket.number}", 24), "submit": plain("Move", 24), "close": plain("Cancel", 24),
+            "blocks": [{"type": "input", "block_id": "team", "label": plain("To team", 2000),
+                        "element": {"type": "static_select", "action_id": "team", "options": options,
+                                    "placeholder": plain("Team", 150)}},
+                       context("The thread moves to that team's channel; both threads link to each other.")]}
