@@ -1,8 +1,8 @@
 """The long-running parts of the bot, started and stopped together.
 
 `tiketti run` and `tiketti demo` both use this: the web server, the outbox
-worker, the inbound SMTP listener, the IMAP fetcher and the Slack and Discord adapters,
-each optional by settings. The console adapter attaches to the same Core.
+worker, the inbound SMTP listener, the IMAP fetcher, the scheduler and the Slack and
+Discord adapters, each optional by settings. The console adapter attaches to the same Core.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from bot.app import Core
-from bot.handlers import events, intake, lifecycle, tasks
+from bot.handlers import events, intake
 from bot.mail.imap import ImapFetcher
 from bot.mail.listener import InboundListener
 from bot.mail.outbox import OutboxWorker
 from bot.mail.pipeline import MailPipeline
+from bot.scheduler import Scheduler
 from bot.web import WebServer, build_web_app
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUARANTINE_SWEEP_SECONDS = 5.0
-HOUSEKEEPING_SECONDS = 30.0
 
 
 class Runtime:
@@ -46,7 +46,8 @@ class Runtime:
         self.imap = ImapFetcher.from_settings(core.ctx, self.pipeline, s) if s.imap_host else None
         self.slack = _slack_adapter(core) if s.slack_bot_token else None
         self.discord = _discord_adapter(core) if s.discord_token else None
-        web_app = build_web_app(core.engine)
+        self.scheduler = Scheduler.from_settings(core.ctx, s)
+        web_app = build_web_app(core.engine, core.ctx.uow)
         if self.slack:
             self.slack.mount(web_app)
         self.web = WebServer(web_app, s.http_host, s.http_port) if web else None
@@ -75,25 +76,16 @@ class Runtime:
         if self.discord:
             self._tasks.append(await self.discord.start(self._stop))
         self._spawn(self._announce_quarantine(), "quarantine-announcer")
-        self._spawn(self._housekeeping_loop(), "housekeeping")
+        self.scheduler.start()
 
     async def housekeeping(self) -> None:
-        """Time-driven work: reminders for due tasks, closing tickets solved long enough ago.
+        """Run the periodic jobs (task reminders, SLA checks, auto-close) once, now.
 
-        Both are safe with several instances: each row is claimed in its own transaction
-        (SKIP LOCKED on PostgreSQL) and marked, so a reminder is posted once.
+        The scheduler runs them on their own; this is for tests and scripts that move the
+        clock. Unclaimed, which is safe: each handler claims its rows (SKIP LOCKED on
+        PostgreSQL) and marks them, so a reminder is still posted once.
         """
-        for job in (tasks.remind_due, lifecycle.close_solved):
-            try:
-                await job(self.core.ctx)
-            except Exception:
-                log.exception("%s failed; will try again", job.__qualname__)
-
-    async def _housekeeping_loop(self) -> None:
-        while not self._stop.is_set():
-            await self.housekeeping()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=HOUSEKEEPING_SECONDS)
+        await self.scheduler.run_periodic_now()
 
     async def _announce_quarantine(self) -> None:
         """Mail quarantined by `tiketti ingest` (another process) reaches the channel within a few seconds."""
@@ -123,6 +115,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self._stop.set()
+        self.scheduler.shutdown()
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)

@@ -1,0 +1,221 @@
+"""Time-driven work: task reminders, SLA checks, auto-close, the daily digest.
+
+APScheduler's AsyncIOScheduler decides *when*; the `job_runs` table decides *who*. Every
+instance schedules every job on the same wall-clock triggers (cron triggers, so a firing
+means the same instant on every instance, whenever each started), and a firing first
+inserts its (job, fire time) row in its own committed transaction. The instance whose
+insert lands runs the job; the others find the row and skip. A restarted instance meets
+the rows its earlier life wrote, so a slot is never run twice; the cost is that a crash in
+the middle of a job loses that one firing (the next one catches up: every job works from
+the store's state, not from what the previous firing did).
+
+Handlers that other parts of the product provide (sla.check_sla, reports.publish_digest)
+are imported when first needed; while a module is not installed its job is skipped,
+logged once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.asyncio import AsyncIOExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from bot import metrics
+from bot.handlers.context import Context
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JobBody = Callable[[Context], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Where a job's body lives, as a dotted name: resolved at first use, so an absent module only skips."""
+
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    trigger: BaseTrigger
+    body: Handler | JobBody
+    misfire_grace_seconds: int = 60
+    periodic: bool = True  # run by Runtime.housekeeping() too (the digest is not)
+
+
+def default_jobs(settings: Settings) -> list[JobSpec]:
+    """The bot's schedule. Cron triggers on UTC for the periodic jobs: every instance agrees on each slot."""
+    utc = ZoneInfo("UTC")
+    jobs = [
+        JobSpec("task_reminders", CronTrigger(minute="*", timezone=utc), Handler("bot.handlers.tasks", "remind_due")),
+        JobSpec("sla_check", CronTrigger(minute="*", timezone=utc), Handler("bot.handlers.sla", "check_sla")),
+        JobSpec("auto_close", CronTrigger(minute="*/15", timezone=utc), Handler("bot.handlers.lifecycle", "close_solved")),
+    ]
+    if settings.slack_managers_channel:
+        at = time.fromisoformat(settings.digest_time)
+        trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(settings.timezone))
+        # An hour of grace: a digest posted a little late beats none when the loop was busy at 08:00.
+        jobs.append(JobSpec("daily_digest", trigger, Handler("bot.handlers.reports", "publish_digest"),
+                            misfire_grace_seconds=3600, periodic=False))
+    return jobs
+
+
+def instance_name() -> str:
+    """Which instance ran a firing, for operators reading job_runs: host, pid, and a nonce against pid reuse."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Scheduler:
+    def __init__(self, ctx: Context, jobs: Sequence[JobSpec], *, instance: str | None = None) -> None:
+        self.ctx = ctx
+        self.jobs = {job.name: job for job in jobs}
+        self.instance = instance or instance_name()
+        self._missing_logged: set[str] = set()
+        self._aps: AsyncIOScheduler | None = None
+
+    @classmethod
+    def from_settings(cls, ctx: Context, settings: Settings) -> Scheduler:
+        return cls(ctx, default_jobs(settings))
+
+    # --- the AsyncIOScheduler ---
+
+    def start(self) -> AsyncIOScheduler:
+        """Schedule every job on the running event loop. Runs are claimed, so start it on every instance."""
+        aps = AsyncIOScheduler(executors={"default": _FireTimeExecutor()}, timezone=ZoneInfo("UTC"),
+                               job_defaults={"coalesce": True, "max_instances": 1})
+        for job in self.jobs.values():
+            aps.add_job(self.run, job.trigger, args=[job.name], id=job.name, name=job.name,
+                        misfire_grace_time=job.misfire_grace_seconds)
+        aps.start()
+        self._aps = aps
+        log.info("scheduler %s: %s", self.instance,
+                 ", ".join(f"{j.id} next at {j.next_run_time:%Y-%m-%d %H:%M %Z}" for j in aps.get_jobs()))
+        return aps
+
+    def shutdown(self) -> None:
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        self._aps = None
+
+    # --- one firing ---
+
+    async def run(self, name: str, fire_at: datetime | None = None) -> bool:
+        """Claim the firing of `name` at `fire_at` and, if this instance got it, run the job. True if it ran.
+
+        fire_at is the scheduled time (not now; _FireTimeExecutor passes it), truncated to the
+        second: the key every instance computes the same for the same firing. Never raises: a
+        failed job is logged and the next firing tries again.
+        """
+        body = self._body(self.jobs[name])
+        if body is None:
+            metrics.JOB_RUNS.labels(name, "unavailable").inc()
+            return False
+        slot = (fire_at or self.ctx.clock()).replace(microsecond=0)
+        try:
+            if not await self._claim(name, slot):
+                log.debug("job %s at %s: another instance has it", name, slot.isoformat())
+                metrics.JOB_RUNS.labels(name, "skipped").inc()
+                return False
+        except Exception:
+            log.exception("job %s at %s: could not claim the firing; skipping it", name, slot.isoformat())
+            metrics.JOB_RUNS.labels(name, "failed").inc()
+            return False
+        try:
+            await body(self.ctx)
+        except Exception:
+            # finished_at stays empty: job_runs shows the firing as started and not finished.
+            log.exception("job %s at %s failed; the next firing tries again", name, slot.isoformat())
+            metrics.JOB_RUNS.labels(name, "failed").inc()
+            return True
+        metrics.JOB_RUNS.labels(name, "ran").inc()
+        try:
+            async with self.ctx.uow() as uow:
+                await uow.job_runs.finish(name, slot, self.instance, self.ctx.clock())
+                await uow.commit()
+        except Exception:
+            log.warning("job %s at %s: ran, but its finish time was not recorded", name, slot.isoformat(), exc_info=True)
+        return True
+
+    async def run_periodic_now(self) -> None:
+        """Run the periodic jobs once, now, unclaimed (tests and the demo: each handler is safe to repeat)."""
+        for job in self.jobs.values():
+            body = self._body(job) if job.periodic else None
+            if body is None:
+                continue
+            try:
+                await body(self.ctx)
+            except Exception:
+                log.exception("job %s failed; will try again", job.name)
+
+    async def _claim(self, name: str, slot: datetime) -> bool:
+        async with self.ctx.uow() as uow:
+            won = await uow.job_runs.claim(name, slot, self.instance, self.ctx.clock())
+            await uow.commit()
+        return won
+
+    def _body(self, job: JobSpec) -> JobBody | None:
+        if not isinstance(job.body, Handler):
+            return job.body
+        found = resolve(job.body)
+        if found is None and job.name not in self._missing_logged:
+            self._missing_logged.add(job.name)
+            log.info("job %s: %s.%s is not available; skipping it", job.name, job.body.module, job.body.name)
+        return found
+
+
+def resolve(handler: Handler) -> JobBody | None:
+    """The handler function, or None when its module (or the function) is not there yet.
+
+    Only the module itself being absent counts as 'not there': an import error inside an
+    existing module is a bug and is raised.
+    """
+    try:
+        module = importlib.import_module(handler.module)
+    except ModuleNotFoundError as exc:
+        if exc.name == handler.module:
+            return None
+        raise
+    found = getattr(module, handler.name, None)
+    return found if callable(found) else None
+
+
+class _FireTimeExecutor(AsyncIOExecutor):
+    """Hands each run its scheduled fire time, which APScheduler 3 otherwise keeps to itself.
+
+    The fire time is the claim key, so it must be the trigger's time, the same on every
+    instance, not the moment this instance got round to it. With coalesce=True only the
+    latest of several missed times is run.
+    """
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        super()._do_submit_job(_AtFireTime(job, run_times[-1]), run_times[-1:])
+
+
+class _AtFireTime:
+    """The job as the executor sees it, with the fire time added to its call."""
+
+    def __init__(self, job: Any, fire_at: datetime) -> None:
+        self._job = job
+        self.func = partial(job.func, fire_at=fire_at)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    def __str__(self) -> str:
+        return str(self._job)
