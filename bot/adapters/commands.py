@@ -51,6 +51,8 @@ SPECS: dict[str, Spec] = {
     "tasks": Spec("/ticket tasks", "your open tasks", number=False),
     "done": Spec("/ticket done T", "mark task T done"),
     "new": Spec("/ticket new", "open a ticket by hand, or mail a supplier as a ticket", number=False, rest="any"),
+    "report": Spec("/ticket report [today|week|month|YYYY-MM-DD..YYYY-MM-DD] [team]", "how the team is doing",
+                   number=False, rest="any"),
 }
 
 

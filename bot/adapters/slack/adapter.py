@@ -18,6 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.adapters.slack import command, forms, interactions, messages
 from bot.adapters.slack.client import SlackApi
+from bot.adapters.slack.digest import DigestPoster
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.people import People
 from bot.adapters.slack.publisher import ThreadPublisher
@@ -59,6 +60,10 @@ class SlackAdapter:
         interactions.register(self.app, self.parts)
         messages.register(self.app, self.parts)
         self.publisher.subscribe()
+        # The managers' digest (bot.handlers.reports.publish_digest) goes to their own channel, when one is set.
+        self.managers_channel: str | None = getattr(settings, "slack_managers_channel", None)
+        self.digest = DigestPoster(self.api, self.managers_channel, self.parts.thread_link)
+        self.digest.subscribe(ctx.bus)
         self._socket: object | None = None
 
     def mount(self, web_app: web.Application) -> None:

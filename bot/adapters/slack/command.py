@@ -12,6 +12,7 @@ from typing import Any
 from bot.adapters.actions import CHANGES, perform_change
 from bot.adapters.commands import TicketCommand, parse_ticket
 from bot.adapters.slack import answers
+from bot.adapters.slack.digest import report_answer
 from bot.adapters.slack.forms import open_new_ticket_form
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.handlers import queries, tasks
@@ -49,6 +50,8 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand, trigger_i
                 return answers.text("`/ticket new` opens a form; use it from the message box")
             await open_new_ticket_form(parts, trigger_id, cmd.text)
             return {}
+        case "report":
+            return await report_answer(parts, cmd.text)
     return answers.text(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
 
 
