@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Self
 
+from bot import metrics
 from bot.handlers import delivery
 from bot.handlers.context import Context
 from bot.handlers.delivery import Claimed, mask
@@ -53,6 +54,7 @@ class OutboxWorker:
         abandoned = await delivery.fail_abandoned(self.ctx)
         for outbox_id in abandoned:
             log.warning("outbox #%d: %s", outbox_id, delivery.UNCERTAIN)
+            metrics.OUTBOX_MAILS.labels("failed").inc()
         jobs = await delivery.claim(self.ctx, limit=self.batch, lease=self.lease)
         current = 0
         try:
@@ -87,6 +89,7 @@ class OutboxWorker:
         except PermanentError as exc:
             log.warning("%s: failed for good: %s", where, mask(str(exc)))
             await delivery.mark_failed(self.ctx, job.id, f"rejected: {exc}")
+            metrics.OUTBOX_MAILS.labels("failed").inc()
         except TransientError as exc:
             await self._transient(job, where, str(exc))
         except Exception as exc:  # a transport bug must not kill the worker or strand the row
@@ -95,15 +98,18 @@ class OutboxWorker:
         else:
             log.info("%s: sent (attempt %d)", where, job.attempts)
             await delivery.mark_sent(self.ctx, job.id)
+            metrics.OUTBOX_MAILS.labels("sent").inc()
 
     async def _transient(self, job: Claimed, where: str, error: str) -> None:
         if job.attempts >= self.max_attempts:
             log.warning("%s: giving up after %d attempts: %s", where, job.attempts, mask(error))
             await delivery.mark_failed(self.ctx, job.id, f"gave up after {job.attempts} attempts: {error}")
+            metrics.OUTBOX_MAILS.labels("failed").inc()
             return
         delay = self.retry_delay(job.attempts)
         log.info("%s: attempt %d failed (%s); retrying in %ds", where, job.attempts, mask(error), delay.total_seconds())
         await delivery.retry_later(self.ctx, job.id, error, delay)
+        metrics.OUTBOX_MAILS.labels("retried").inc()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set: after every wake(), and every second for due retries."""

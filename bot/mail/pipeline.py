@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
+from bot import metrics
 from bot.handlers import intake
 from bot.handlers.context import Context
 from bot.mail.parse import UnparseableMail, parse_mail
@@ -50,16 +51,19 @@ class MailPipeline:
         except UnparseableMail as exc:
             return await self._quarantine(raw, f"unparseable: {exc}", source, also)
         try:
-            return Processed(await intake.receive_mail(self.ctx, mail, source=source, also=also))
+            outcome = await intake.receive_mail(self.ctx, mail, source=source, also=also)
         except Exception as exc:
             if _store_unreachable(exc):
                 raise
             log.exception("processing %s failed; quarantining it", mail.message_id)
             return await self._quarantine(raw, f"processing failed: {type(exc).__name__}: {exc}", source, also)
+        metrics.MAILS_PROCESSED.labels(outcome.action).inc()
+        return Processed(outcome)
 
     async def _quarantine(self, raw: bytes, reason: str, source: str, also: intake.InTransaction | None) -> Processed:
         sender, subject = sniff_headers(raw)
         qid = await intake.quarantine(self.ctx, raw, reason, source=source, sender=sender, subject=subject, also=also)
+        metrics.MAILS_PROCESSED.labels("quarantined").inc()
         return Processed(None, qid)
 
 

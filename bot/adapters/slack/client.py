@@ -26,6 +26,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +82,27 @@ class ChannelGate:
             self._interval[channel] = 1.0 / (self.MARGIN * len(recent))
 
 
+class CountingWebClient(AsyncWebClient):
+    """Every Web API method goes through api_call: counting its SlackApiErrors here sees all of them."""
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        try:
+            return await super().api_call(api_method, **kwargs)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            metrics.SLACK_API_ERRORS.labels(api_method, str(error or f"http_{exc.response.status_code}")).inc()
+            raise
+
+
 class SlackApi:
     def __init__(self, token: str, base_url: str, *, timeout: int = 30) -> None:
         base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self.api = AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[
+        self.api = CountingWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
             AsyncServerErrorRetryHandler(max_retry_count=3),
         ])
-        self._poster = AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+        self._poster = CountingWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
         self.gate = ChannelGate()
         self.retry_base = 0.5  # seconds before the first retry of an uncertain post; doubles, capped at 30
 
