@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from bot import __version__, logs
 from bot.app import Core, build_core
@@ -68,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     retry = q_sub.add_parser("retry", help="process a quarantined mail again")
     retry.add_argument("id", type=int)
     retry.set_defaults(func=cmd_quarantine_retry)
+    rep = sub.add_parser("report", help="the managers' figures for a period, as CSV")
+    rep.add_argument("--csv", action="store_true", help="write CSV to standard output (the only format so far)")
+    rep.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first day (default: 6 days ago)")
+    rep.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day, included (default: today)")
+    rep.add_argument("--team", help="only this team's tickets")
+    rep.set_defaults(func=cmd_report)
     return p
 
 
@@ -132,6 +139,27 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     async with opened_core(settings):
         print("schema is up to date")
+    return 0
+
+
+async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    import csv
+
+    from bot.handlers import reports
+
+    async with opened_core(settings) as core:
+        tz = getattr(settings, "timezone", None)
+        today = core.ctx.clock().astimezone(reports.zone(tz)).date()
+        first, last = args.start or (today - timedelta(days=6)).isoformat(), args.end or today.isoformat()
+        try:
+            start, end, _ = reports.parse_period(f"{first}..{last}", core.ctx.clock(), tz)
+        except ValueError as exc:
+            print(f"tiketti report: {exc}", file=sys.stderr)
+            return 64  # EX_USAGE
+        report = await reports.build_report(core.ctx, start, end, args.team, tz)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(("section", "key", "value"))
+    writer.writerows(reports.csv_rows(report))
     return 0
 
 

@@ -238,3 +238,35 @@ async def publish_digest(ctx: Context, tz: tzinfo | str | None = None) -> None:
     """What the scheduler runs each morning: build the digest, let the adapters post it."""
     digest = await build_digest(ctx, tz)
     await ctx.bus.publish([DigestReady(report=digest.report, charts=tuple(digest.charts), week=digest.week)])
+
+
+def csv_rows(r: Report) -> list[tuple[str, str, str]]:
+    """The report as (section, key, value) rows: one long table any spreadsheet can pivot."""
+    def num(v: float | None) -> str:
+        return "" if v is None else f"{v:.0f}"
+
+    rows: list[tuple[str, str, str]] = [
+        ("period", "start", r.start.isoformat()), ("period", "end", r.end.isoformat()),
+        ("period", "team", r.team or ""), ("period", "timezone", r.tz),
+        ("tickets", "new", str(r.new)), ("tickets", "solved", str(r.solved)),
+        ("tickets", "reopened", str(r.reopened)), ("tickets", "backlog", str(r.backlog)),
+        ("first_response_seconds", "count", str(r.first_response.count)),
+        ("first_response_seconds", "median", num(r.first_response.median)),
+        ("first_response_seconds", "p90", num(r.first_response.p90)),
+        ("resolution_seconds", "count", str(r.resolution.count)),
+        ("resolution_seconds", "median", num(r.resolution.median)),
+        ("resolution_seconds", "p90", num(r.resolution.p90)),
+        ("sla", "solved_with_sla", str(r.sla_solved)), ("sla", "met", str(r.sla_met)),
+        ("sla", "compliance", "" if r.sla_compliance is None else f"{r.sla_compliance:.4f}"),
+        ("sla", "breached_now", str(r.breaches_now)),
+    ]
+    rows += [("category", k, str(n)) for k, n in r.by_category]
+    rows += [("team", k, str(n)) for k, n in r.by_team]
+    rows += [("hour_of_day", f"{h:02d}", str(n)) for h, n in enumerate(r.by_hour)]
+    rows += [("weekday", WEEKDAYS[d], str(n)) for d, n in enumerate(r.by_weekday)]
+    rows += [("backlog_at_day_end", d.isoformat(), str(n)) for d, n in r.backlog_trend]
+    for a in r.leaderboard:
+        rows += [(f"agent:{a.name}", "solved", str(a.solved)),
+                 (f"agent:{a.name}", "median_first_response_seconds", num(a.median_first_response))]
+    rows += [("oldest_open", str(o.number), o.created_at.isoformat()) for o in r.oldest]
+    return rows
