@@ -327,7 +327,7 @@ def parse_sla(d: Mapping[str, Any], teams: Collection[str] = ()) -> SlaConfig:
         if not (customers or team_names):
             raise SlaError(f"{where}: say whom it is for (customers or team)")
         for t in team_names:
-            if teams and t not in teams:
+            if t not in teams:
                 raise SlaError(f"{where}.team {t!r} is not one of the teams")
         name = str(o.get("name") or (customers[0] if customers else team_names[0])).replace("/", "-")
         overrides.append(Policy(name, _targets(o, default.targets, calendar, where), customers, team_names))

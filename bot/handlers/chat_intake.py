@@ -16,7 +16,7 @@ from datetime import datetime
 from bot.domain.chat_contacts import chat_address, dm_platform
 from bot.domain.model import Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
-from bot.handlers import events
+from bot.handlers import events, sla
 from bot.handlers.context import Context, audit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
@@ -78,6 +78,7 @@ async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOu
                 before = ticket.move_to(target, now)
                 audit(uow, ticket, actor, "status", now, field="status", before=before, after=target)
                 summary += f": {before.label} → {target.label}"
+        await (sla.start if created else sla.refresh)(ctx, uow, ticket, now)
         view = await ticket_view(uow, ticket)
         shown = message_view(ticket.number, message)
         if created:

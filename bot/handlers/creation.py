@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.domain import mail_ids
 from bot.domain.model import Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
-from bot.handlers import events
+from bot.handlers import events, sla
 from bot.handlers.context import Actor, Context, Refused, agent_for, audit
 from bot.handlers.merge import create_child
 from bot.handlers.outgoing import queue_mail
@@ -63,6 +63,7 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
                     for c in (tpl.children if tpl else ())]
         if ticket.assignee_id is None:
             await auto_assign(ctx, uow, ticket, now)
+        await sla.start(ctx, uow, ticket, now)
         view = await ticket_view(uow, ticket)
         uow.events.append(events.TicketOpened(ticket=view, first_message=message_view(
             ticket.number, first, sent_to=contact.email if send else None)))

@@ -7,6 +7,7 @@ its thread), so a rolled-back change is never shown and never mailed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.handlers.views import MessageView, TicketView
@@ -46,6 +47,26 @@ class TaskDue:
     task_id: int
     ticket: TicketView
     text: str
+    assignee_chat_id: str | None
+
+
+@dataclass(frozen=True)
+class SlaWarning:
+    """A service-level due time is near (the workflow's `warn_before_minutes`): tell whoever can still meet it."""
+
+    ticket: TicketView
+    clock: str  # "first_response" | "resolution"
+    due_at: datetime
+    assignee_chat_id: str | None
+
+
+@dataclass(frozen=True)
+class SlaBreached:
+    """A service-level due time passed unmet; the breach is recorded on the ticket and in its audit trail."""
+
+    ticket: TicketView
+    clock: str  # "first_response" | "resolution"
+    due_at: datetime
     assignee_chat_id: str | None
 
 

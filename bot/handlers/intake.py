@@ -18,7 +18,7 @@ from bot.domain.autoreply import is_our_loop, suppress_reason
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import events, routing
+from bot.handlers import events, routing, sla
 from bot.handlers.context import SYSTEM, Context, audit
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.ports import Conflict, UnitOfWork
@@ -178,6 +178,7 @@ async def _open(
         audit(uow, follow_up_of, SYSTEM, "follow_up", now, detail=f"customer wrote again: follow-up ticket #{ticket.number}")
         ticket.team = follow_up_of.team  # the team that knew the case; a routing rule may still send it elsewhere
     await routing.route_new(ctx, uow, ticket, mail, now)
+    await sla.start(ctx, uow, ticket, now)
     await _acknowledge(ctx, uow, ticket, contact, mail, now)
     # A contact created in this transaction has no other tickets yet: no need to ask.
     others = [] if new_contact else await uow.tickets.recent_for_requester(contact.id, exclude=ticket.number)  # type: ignore[arg-type]
@@ -205,6 +206,7 @@ async def _append(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Con
         before = ticket.move_to(target, now)
         audit(uow, ticket, actor, "status", now, field="status", before=before, after=target)
         summary = f"{contact.display} replied: {before.label} → {target.label}"
+        await sla.refresh(ctx, uow, ticket, now)
     view = await ticket_view(uow, ticket)
     uow.events.append(events.MessageAdded(ticket=view, message=message_view(ticket.number, message, _attachment_views(mail))))
     uow.events.append(events.TicketChanged(ticket=view, actor=actor, summary=summary))
@@ -225,7 +227,7 @@ async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: C
         return
     await queue_mail(
         ctx, uow, ticket, contact, template="ack", kind="ack", now=now, automatic=True,
-        context={"first_response_text": cfg.first_response_text},
+        context={"first_response_text": sla.promise(ctx, ticket, now) or cfg.first_response_text},
     )
     audit(uow, ticket, SYSTEM, "ack_queued", now, detail=f"to {contact.email}")
 

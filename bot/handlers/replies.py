@@ -6,7 +6,7 @@ from bot.domain import mail_ids
 from bot.domain.chat_contacts import chat_user
 from bot.domain.model import Message, MessageKind
 from bot.domain.status import Status
-from bot.handlers import events
+from bot.handlers import events, sla
 from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.snapshots import message_view, ticket_view
@@ -51,6 +51,7 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
         if (target := _AFTER_REPLY.get(ticket.status)) is not None:
             before = ticket.move_to(target, now)
             audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
+        await sla.refresh(ctx, uow, ticket, now)  # waiting on the customer: the clocks pause
         ticket.updated_at = now
         view = await ticket_view(uow, ticket)
         msg = message_view(number, message, sent_to=requester.email)

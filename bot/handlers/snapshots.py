@@ -52,6 +52,11 @@ async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],
         children=children,
         merged_into=ticket.merged_into,
         follow_up_of=ticket.follow_up_of,
+        first_response_due_at=ticket.first_response_due_at,
+        resolution_due_at=ticket.resolution_due_at,
+        sla_paused=ticket.sla_paused_since is not None,
+        first_response_breached_at=ticket.first_response_breached_at,
+        resolution_breached_at=ticket.resolution_breached_at,
     )
 
 

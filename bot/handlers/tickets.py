@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.domain.model import Collaborator, Message, MessageKind, Ticket
 from bot.domain.priority import Priority
 from bot.domain.status import InvalidTransition, Status
-from bot.handlers import events
+from bot.handlers import events, sla
 from bot.handlers.context import SYSTEM, Actor, Context, Refused, agent_for, audit, load_ticket
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
@@ -30,6 +30,7 @@ async def act(ctx: Context, actor: Actor, number: int, change: Change) -> Action
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number)
         summary = await change(uow, ticket)
+        await sla.refresh(ctx, uow, ticket, ctx.clock())  # status, priority or team may have changed
         view = await ticket_view(uow, ticket)
         uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
         await uow.commit()

@@ -33,6 +33,12 @@ class TicketView:
     children: tuple[tuple[int, Status], ...] = ()  # (number, status) of tickets split from this one
     merged_into: int | None = None
     follow_up_of: int | None = None
+    # Service levels (bot.domain.sla): None when no SLA applies
+    first_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    sla_paused: bool = False  # waiting on the customer: the clocks stand still
+    first_response_breached_at: datetime | None = None
+    resolution_breached_at: datetime | None = None
 
     @property
     def status_text(self) -> str:

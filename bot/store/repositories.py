@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, bindparam, case, func, or_, select, update
+from sqlalchemy import LargeBinary, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -112,7 +112,23 @@ class SqlTickets(_Repo):
         # Most urgent first, in SQL: sorting a prefix in Python would miss an urgent ticket behind a long queue.
         # The ranks come from the domain rule (Priority.rank), so the order is defined in one place.
         rank = case(*((t.priority == p, p.rank) for p in Priority), else_=Priority.NORMAL.rank)
-        q = q.order_by(rank.desc(), t.created_at, t.id).limit(limit)
+        # With service levels, the nearest due time comes first (a first-reply due time counts until answered).
+        first = case((t.first_response_at.is_(None), t.first_response_due_at), else_=None)
+        due = case((first.is_(None), t.resolution_due_at), (t.resolution_due_at.is_(None), first),
+                   (first < t.resolution_due_at, first), else_=t.resolution_due_at)
+        q = q.order_by(due.is_(None), due, rank.desc(), t.created_at, t.id).limit(limit)
+        return (await self.session.scalars(q)).all()
+
+    async def sla_due(self, horizon: datetime, limit: int = 500) -> Sequence[Ticket]:
+        """Active, unpaused tickets with an unbreached due time before `horizon` (now plus the warning lead)."""
+        t = orm.tickets.c
+        first = and_(t.first_response_at.is_(None), t.first_response_breached_at.is_(None),
+                     t.first_response_due_at <= horizon)
+        resolution = and_(t.resolution_breached_at.is_(None), t.resolution_due_at <= horizon)
+        q = (select(Ticket).where(t.status.in_(ACTIVE), t.sla_paused_since.is_(None), or_(first, resolution))
+             .order_by(t.id).limit(limit))
+        if self._pg:
+            q = q.with_for_update(skip_locked=True)  # one post per warning, whichever instance looks first
         return (await self.session.scalars(q)).all()
 
     async def children(self, parent_id: int) -> Sequence[Ticket]:
