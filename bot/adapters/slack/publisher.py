@@ -66,7 +66,8 @@ class ThreadPublisher:
 
     def _root(self, ticket: TicketView) -> dict[str, object]:
         wf = self.ctx.config.workflow
-        return views.root_message(ticket, categories=wf.categories, teams=[t.name for t in wf.teams])
+        return views.root_message(ticket, categories=wf.categories, teams=[t.name for t in wf.teams],
+                                  now=self.ctx.clock())
 
     def channel_for(self, team: str | None) -> str:
         """A team's tickets live in its own channel; the rest in the tickets channel."""

@@ -199,8 +199,10 @@ def _actions(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence
 
 
 def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None, categories: Sequence[str] = (),
-                 teams: Sequence[str] = ()) -> dict[str, Any]:
+                 teams: Sequence[str] = (), now: datetime | None = None) -> dict[str, Any]:
     """The ticket's root in the tickets channel; render again and chat.update on every change.
+
+    `now` (the handlers' clock) is when the SLA time left is counted from.
 
     `categories` and `teams` (from the workflow file) fill the Category select and the "Move to team"
     choice. `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel.
@@ -213,7 +215,7 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None,
         {"type": "section", "fields": _fields(ticket)},
         context(stamp),
     ]
-    if (due := sla_line(ticket, datetime.now(UTC))) is not None:  # as of this render; re-rendered on changes
+    if (due := sla_line(ticket, now or datetime.now(UTC))) is not None:  # as of this render; re-rendered on changes
         blocks.append(context(due))
     if ticket.status == Status.CLOSED:
         blocks.append(context("Closed for good: new mail from the customer opens a follow-up ticket."))
