@@ -48,6 +48,7 @@ class Handler:
 
     module: str
     name: str
+    kwargs: tuple[tuple[str, object], ...] = ()  # passed on each call, e.g. the digest's time zone
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         at = time.fromisoformat(settings.digest_time)
         trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(settings.timezone))
         # An hour of grace: a digest posted a little late beats none when the loop was busy at 08:00.
-        jobs.append(JobSpec("daily_digest", trigger, Handler("bot.handlers.reports", "publish_digest"),
+        digest = Handler("bot.handlers.reports", "publish_digest", (("tz", settings.timezone),))  # "yesterday", locally
+        jobs.append(JobSpec("daily_digest", trigger, digest,
                             misfire_grace_seconds=3600, periodic=False))
     return jobs
 
@@ -192,7 +194,9 @@ def resolve(handler: Handler) -> JobBody | None:
             return None
         raise
     found = getattr(module, handler.name, None)
-    return found if callable(found) else None
+    if not callable(found):
+        return None
+    return partial(found, **dict(handler.kwargs)) if handler.kwargs else found
 
 
 class _FireTimeExecutor(AsyncIOExecutor):

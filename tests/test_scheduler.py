@@ -207,3 +207,31 @@ async def test_the_scheduler_schedules_every_job_on_its_trigger(sqlite_database:
 def test_without_a_managers_channel_there_is_no_digest(tmp_path: Path) -> None:
     settings = make_settings(Database("sqlite", "sqlite+aiosqlite://"), tmp_path)
     assert [j.name for j in default_jobs(settings)] == ["task_reminders", "sla_check", "auto_close"]
+
+
+async def test_the_daily_digest_is_published_once_per_firing_by_either_instance(
+    postgres: Database, tmp_path: Path
+) -> None:
+    from bot.handlers import events
+
+    settings = make_settings(postgres, tmp_path, timezone="Europe/Helsinki", slack_managers_channel="C0MANAGERS")
+    a = await build_core(settings, engine=postgres.engine())
+    b = await build_core(settings, engine=postgres.engine())
+    published: list[object] = []
+
+    async def seen(event: object) -> None:
+        published.append(event)
+
+    try:
+        for core in (a, b):
+            core.ctx.bus.subscribe(events.DigestReady, seen)
+        await deliver(a, raw_mail())
+        fire = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 08:00 in Helsinki
+        instances = [Scheduler.from_settings(a.ctx, settings), Scheduler.from_settings(b.ctx, settings)]
+        outcomes = await asyncio.gather(*(s.run("daily_digest", fire) for s in instances))
+        assert sorted(outcomes) == [False, True] and len(published) == 1
+        assert not await instances[0].run("daily_digest", fire)  # and not again
+        assert len(published) == 1
+    finally:
+        await a.close()
+        await b.close()
