@@ -7,14 +7,16 @@ by signed requests only, and the tests read the channels as people would.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.slack import views
 from bot.adapters.slack.forms import NEW_MODAL, NEXT
+from bot.handlers.ports import Clock
 from tests.support.db import Database
-from tests.support.mails import raw_mail, ticket
+from tests.support.mails import messages, raw_mail, ticket
 from tests.support.slack_bot import CHANNEL, SlackBot, block_text, eventually, running_bot
 
 WORKFLOW = """
@@ -88,7 +90,6 @@ async def test_moving_a_ticket_moves_its_thread_with_links_both_ways(bot: SlackB
 
 
 async def _note_count(bot: SlackBot, number: int) -> bool:
-    from tests.support.mails import messages
     return any(m.kind.value == "note" for m in await messages(bot.core, number))
 
 
@@ -138,8 +139,7 @@ async def test_a_due_task_is_posted_to_its_assignee_in_the_thread(bot: SlackBot)
     assert "done" in await command(bot, "done 1")
 
 
-def _later(clock, **delta):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
+def _later(clock: Clock, **delta: float) -> Clock:
     return lambda: clock() + timedelta(**delta)
 
 

@@ -16,8 +16,10 @@ import pytest
 
 from bot.app import Core, build_core
 from bot.domain.status import Status
-from bot.handlers import classify, collision, events, lifecycle, merge, queries, tasks, tickets
-from bot.handlers.context import Actor, NotFound, Refused
+from bot.domain.priority import Priority
+from bot.domain.workflow import ChildSpec, Template
+from bot.handlers import classify, collision, creation, events, lifecycle, merge, queries, replies, tasks, tickets
+from bot.handlers.context import Actor, NotFound, Refused, agent_for
 from tests.conftest import make_settings
 from tests.support.db import Database
 from tests.support.mails import deliver, messages, outbox, parse_sent, raw_mail, ticket
@@ -89,7 +91,6 @@ async def desk(database: Database, tmp_path: Path) -> AsyncIterator[Core]:
     core.ctx.clock = Clock()
     for agent in (ANA, BEN, CID, EVA):  # agents exist once they have used chat
         async with core.ctx.uow() as uow:
-            from bot.handlers.context import agent_for
             await agent_for(uow, agent, core.ctx.clock())
             await uow.commit()
     yield core
@@ -263,7 +264,6 @@ async def test_two_agents_replying_at_once_are_warned(desk: Core) -> None:
     assert warned.others == ("U0ANA",) and "Ana is writing a reply too" in warned.lines[0]
     clock.advance(seconds=30)
     await deliver(desk, raw_mail(subject="Re: Printer", in_reply_to="<q1@customer.example>", body="Any news?"))
-    from bot.handlers import replies
     await replies.reply(desk.ctx, BEN, number, "On it.")
     newer = await collision.newer_than(desk.ctx, ANA, number, opened_at)
     assert [line.split(" ")[0:3] for line in newer] == [["the", "customer", "wrote"], ["Ben", "replied", "just"]]
@@ -296,7 +296,7 @@ async def test_team_statuses_category_tags_move_and_next(desk: Core) -> None:
     moved = await classify.move_to_team(desk.ctx, CID, number, "support")
     assert moved.ticket.team == "support" and moved.ticket.assignee in ("Ana", "Ben")  # reassigned within support
     queued = [(await deliver(desk, raw_mail(to="billing@helpdesk.test", subject=s))).ticket_number for s in ("a", "b")]
-    await tickets.set_priority(desk.ctx, ANA, queued[1], tickets.Priority.URGENT)  # type: ignore[arg-type,attr-defined]
+    await tickets.set_priority(desk.ctx, ANA, queued[1], Priority.URGENT)  # type: ignore[arg-type]
     got = await classify.next_ticket(desk.ctx, Actor("U0NEW", "Newbie"))  # in no team: the whole queue
     assert got.ticket.number == queued[1]
     with pytest.raises(NotFound, match="queue is empty"):
@@ -306,14 +306,10 @@ async def test_team_statuses_category_tags_move_and_next(desk: Core) -> None:
 
 
 async def test_template_ticket_mailed_to_a_supplier_threads_their_answer_back(desk: Core) -> None:
-    wf = dataclasses.replace(desk.ctx.config.workflow, templates=(
-        *desk.ctx.config.workflow.templates,
-        __import__("bot.domain.workflow", fromlist=["Template"]).Template(
-            name="Order", subject="Order of spare parts", team="billing",
-            children=(__import__("bot.domain.workflow", fromlist=["ChildSpec"]).ChildSpec("support", "Install parts"),)),
-    ))
+    order = Template(name="Order", subject="Order of spare parts", team="billing",
+                     children=(ChildSpec("support", "Install parts"),))
+    wf = dataclasses.replace(desk.ctx.config.workflow, templates=(*desk.ctx.config.workflow.templates, order))
     desk.ctx.config = dataclasses.replace(desk.ctx.config, workflow=wf)
-    from bot.handlers import creation
     result = await creation.open_ticket(desk.ctx, ANA, requester="sales@supplier.example", subject="",
                                         body="Please send 4 rollers.", template="Order", send=True)
     number = result.ticket.number
