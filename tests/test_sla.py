@@ -242,3 +242,12 @@ async def test_queues_put_the_nearest_due_time_first(desk: Core) -> None:
     assert t.first_response_due_at == utc(2026, 12, 1, 6, 10)  # 50 min Monday, 10 min Tuesday morning
     async with desk.ctx.uow() as uow:
         assert [x.number for x in await uow.tickets.active()] == [vip_low, normal]
+
+
+def test_the_example_workflow_file_parses_with_its_sla_section() -> None:
+    example = Path(__file__).parent.parent / "config" / "workflow.example.toml"
+    wf = parse_workflow(tomllib.loads(example.read_text()))
+    assert wf.sla is not None and wf.sla.calendar.country == "FI"
+    assert wf.sla.policy_for("mia@bigcorp.com", "billing").name == "bigcorp"
+    assert wf.sla.policy_for("mia@example.com", "billing").name == "billing"
+    assert wf.sla.policy_for("mia@example.com", "support").name == "default"
