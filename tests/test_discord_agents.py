@@ -24,7 +24,8 @@ async def test_ticket_command_is_registered_in_the_guild_with_every_subcommand(b
     [command] = bot.discord.commands
     subs = {o["name"] for o in command["options"]}
     assert subs == {"help", "claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "show",
-                    "mine", "queue", "next", "history"}
+                    "mine", "queue", "next", "history", "category", "tag", "move", "merge", "child", "task", "tasks",
+                    "done"}
 
 
 async def test_slash_commands_defer_then_answer_only_the_caller(bot: DiscordBot) -> None:
@@ -108,3 +109,23 @@ async def test_editing_a_thread_message_updates_the_note(bot: DiscordBot) -> Non
 
 async def _is(fn: object, value: str) -> bool:
     return await fn() == value  # type: ignore[operator]
+
+
+async def test_the_team_workflow_commands_work_in_discord_too(bot: DiscordBot) -> None:
+    first = await bot.mail(raw_mail(subject="Login fails"))
+    second = await bot.mail(raw_mail(subject="Still cannot log in"))
+    await bot.settled()
+    said = await bot.slash("category", ANA, number=first, name="Technical")
+    assert "category: — → technical" in said.followups[0]["content"]
+    said = await bot.slash("tag", ANA, number=first, tags="+vip")
+    assert "tags: vip" in said.followups[0]["content"]
+    said = await bot.slash("task", ANA, number=first, text="in 2h call back")
+    assert "task 1 added" in said.followups[0]["content"]
+    assert "call back" in (await bot.slash("tasks", ANA)).followups[0]["content"]
+    assert "done" in (await bot.slash("done", ANA, task=1)).followups[0]["content"]
+    said = await bot.slash("child", ANA, number=first, subject="Reset the SSO token")
+    assert "child ticket" in said.followups[0]["content"]
+    said = await bot.slash("merge", ANA, number=first, into=second)
+    assert f"#{first} merged into #{second}" in said.followups[0]["content"]
+    t = await ticket(bot.core, first)
+    assert t is not None and t.merged_into == second and t.category == "technical" and t.tags == ["vip"]

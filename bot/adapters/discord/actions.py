@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from bot.adapters.actions import CHANGES, perform_change
 from bot.adapters.commands import TicketCommand, UsageError
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.parts import DiscordParts
-from bot.handlers import classify, queries, replies, tickets
+from bot.handlers import queries, tasks
 from bot.handlers.context import Actor
 from bot.handlers.views import TicketView
 
 
+QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks"})
+
+
 async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assignee: Actor | None = None) -> Answer:
     ctx, n = parts.ctx, cmd.number or 0
-    if cmd.number is None and cmd.verb not in ("help", "mine", "queue", "next"):
+    if cmd.number is None and cmd.verb not in QUESTIONS_WITHOUT_NUMBER:
         raise UsageError(f"which ticket? give its number, or use /ticket {cmd.verb} inside the ticket's thread")
+    if cmd.verb in CHANGES:
+        if assignee is not None:
+            cmd = dataclasses.replace(cmd, assignee=assignee.chat_user_id, assignee_name=assignee.name)
+
+        async def resolve(user_id: str, name: str) -> Actor:
+            return assignee if assignee is not None and assignee.chat_user_id == user_id else Actor(user_id, name)
+
+        outcome = await perform_change(ctx, actor, cmd, resolve)
+        if isinstance(outcome, str):
+            return answers.text(outcome)
+        return answers.done(outcome.summary, await parts.thread_link(outcome.ticket.number))
     match cmd.verb:
         case "help":
             return answers.help_answer()
-        case "claim":
-            result = await tickets.claim(ctx, actor, n)
-        case "assign":
-            assert assignee is not None
-            result = await tickets.assign(ctx, actor, n, assignee)
-        case "reply":
-            result = await replies.reply(ctx, actor, n, cmd.text)
-        case "note":
-            result = await tickets.add_note(ctx, actor, n, cmd.text)
-        case "close":
-            result = await tickets.close(ctx, actor, n)
-        case "reopen":
-            result = await tickets.reopen(ctx, actor, n)
-        case "priority":
-            assert cmd.priority is not None
-            result = await tickets.set_priority(ctx, actor, n, cmd.priority)
-        case "status":
-            assert cmd.status is not None
-            result = await tickets.set_status(ctx, actor, n, cmd.status)
         case "show":
             return answers.details(await queries.show(ctx, n), await parts.thread_link(n))
         case "mine":
@@ -48,11 +46,9 @@ async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assigne
                                        await _links(parts, waiting))
         case "history":
             return answers.history(n, await queries.history(ctx, n))
-        case "next":
-            result = await classify.next_ticket(ctx, actor)
-        case _:
-            raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
-    return answers.done(result.summary, await parts.thread_link(result.ticket.number))
+        case "tasks":
+            return answers.task_list(await tasks.my_tasks(ctx, actor))
+    raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
 
 
 async def _links(parts: DiscordParts, views: list[TicketView]) -> dict[int, str]:

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from bot.adapters.commands import SPECS
 from bot.adapters.discord.views import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
+from bot.handlers.tasks import TaskView
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 VERBS = ("help", "claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "show", "mine", "queue",
-         "next", "history")  # the subcommands Discord offers (bot.adapters.discord.commands)
+         "next", "history", "category", "tag", "move", "merge", "child", "task", "tasks", "done")
+# ^ the subcommands Discord offers (bot.adapters.discord.commands)
 THREAD_HELP = ("**Inside a ticket's thread**: anything you type is an *internal note*, never mailed; the **Reply** "
                "button mails the customer; mentioning a colleague adds them to the ticket; `/ticket …` without a "
                "number acts on the thread's ticket.")
@@ -32,6 +34,18 @@ def fitted(text: str, file_name: str) -> Answer:
     if len(text) <= MESSAGE_CHARS:
         return Answer(text)
     return Answer(cut(text, MESSAGE_CHARS - 40) + "\n📄 (all of it attached)", file_name, text)
+
+
+def text(message: str) -> Answer:
+    return Answer(cut(message, MESSAGE_CHARS))
+
+
+def task_list(items: Sequence[TaskView]) -> Answer:
+    if not items:
+        return Answer("Your tasks: none open")
+    lines = [f"`task {t.id}` **#{t.ticket_number}** {cut(t.text, 200)}"
+             + (f" — due <t:{int(t.due_at.timestamp())}:R>" if t.due_at else "") for t in items]
+    return fitted(f"**Your tasks** ({len(items)}) · `/ticket done` when finished\n" + "\n".join(lines), "tasks.txt")
 
 
 def help_answer() -> Answer:

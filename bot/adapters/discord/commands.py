@@ -33,7 +33,7 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
     async def run(interaction: discord.Interaction, verb: str, number: int | None = None, *,
                   assignee: discord.abc.User | None = None, **fields: object) -> None:
         async def work() -> Answer:
-            n = number or await _thread_ticket(parts, interaction)
+            n = number if number or verb == "done" else await _thread_ticket(parts, interaction)
             cmd = TicketCommand(verb, n, **fields)  # type: ignore[arg-type]
             who = actor(assignee) if assignee is not None else None
             return await actions.execute(parts, actor(interaction.user), cmd, assignee=who)
@@ -105,6 +105,45 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
     async def status(interaction: discord.Interaction, status: app_commands.Choice[str],
                      number: Number | None = None) -> None:
         await run(interaction, "status", number, status=Status(status.value))
+
+    @group.command(name="tasks", description="Your open tasks")
+    async def tasks(interaction: discord.Interaction) -> None:
+        await run(interaction, "tasks")
+
+    @group.command(name="category", description="Set a ticket's category (billing, complaint, …)")
+    @app_commands.autocomplete(number=numbers)
+    async def category(interaction: discord.Interaction, name: str, number: Number | None = None) -> None:
+        await run(interaction, "category", number, text=name)
+
+    @group.command(name="tag", description="Add (+tag) or remove (-tag) free tags")
+    @app_commands.autocomplete(number=numbers)
+    async def tag(interaction: discord.Interaction, tags: str, number: Number | None = None) -> None:
+        await run(interaction, "tag", number, text=tags)
+
+    @group.command(name="move", description="Hand a ticket to another team")
+    @app_commands.autocomplete(number=numbers)
+    async def move(interaction: discord.Interaction, team: str, number: Number | None = None) -> None:
+        await run(interaction, "move", number, text=team)
+
+    @group.command(name="merge", description="This ticket's conversation continues in another; this one closes")
+    @app_commands.autocomplete(number=numbers, into=numbers)
+    async def merge(interaction: discord.Interaction, into: Number, number: Number | None = None) -> None:
+        await run(interaction, "merge", number, other=into)
+
+    @group.command(name="child", description="Split off a child ticket (optionally for another team)")
+    @app_commands.autocomplete(number=numbers)
+    async def child(interaction: discord.Interaction, subject: str, team: str | None = None,
+                    number: Number | None = None) -> None:
+        await run(interaction, "child", number, text=f"{team} {subject}" if team else subject)
+
+    @group.command(name="task", description="A to-do on a ticket; start with 'in 2h' for a reminder when due")
+    @app_commands.autocomplete(number=numbers)
+    async def task(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
+        await run(interaction, "task", number, text=text)
+
+    @group.command(name="done", description="Mark one of your tasks done")
+    async def done(interaction: discord.Interaction, task: Number) -> None:
+        await run(interaction, "done", task)
 
     return group
 
