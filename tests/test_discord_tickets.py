@@ -127,3 +127,14 @@ async def test_close_button_solves_and_the_embed_says_so(bot: DiscordBot) -> Non
     await bot.settled()
     assert "solved" in embed_text(bot.starter(thread))
     assert bot.discord.called("PATCH /channels/{channel}/messages/{message}") >= 1
+
+
+async def test_quarantined_mail_is_announced_in_the_tickets_channel(bot: DiscordBot) -> None:
+    from bot.mail.pipeline import MailPipeline
+
+    processed = await MailPipeline(bot.core.ctx).process(b"\x00\x01 this is not a mail at all", source="pipe")
+    assert not processed.ok
+    channel = bot.discord.tickets_channel["id"]
+    notice = await eventually(lambda: [m for m in bot.discord.in_channel(channel) if "quarantined" in m["content"]])
+    assert f"#{processed.quarantine_id}" in notice[0]["content"]
+    assert f"tiketti quarantine show {processed.quarantine_id}" in notice[0]["content"]

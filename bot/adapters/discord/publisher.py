@@ -44,6 +44,8 @@ class ThreadPublisher:
         for event_type in (events.TicketOpened, events.TicketChanged, events.MessageAdded):
             bus.subscribe(event_type, self._on_ticket_event)
         bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
+        bus.subscribe(events.MailQuarantined, self._on_quarantined)
+        bus.subscribe(events.TaskDue, self._on_task_due)
 
     async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
         self.queue.mark(event.ticket.number)
@@ -56,6 +58,25 @@ class ThreadPublisher:
             text = views.cut(f"⚠️ Mail to {event.to_addr} could not be delivered: {event.error}", views.MESSAGE_CHARS)
             await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(text)
         self.queue.mark(event.ticket.number)
+
+    async def _on_quarantined(self, event: events.MailQuarantined) -> None:
+        """Agents learn of mail that did not become a ticket where they work: the tickets channel."""
+        text = views.quarantine_notice(event)
+        channel = await self.channel()
+        if isinstance(channel, discord.ForumChannel):  # a forum takes posts, not messages
+            await channel.create_thread(name=views.cut(f"Mail quarantined as #{event.quarantine_id}", 100), content=text)
+        else:
+            await channel.send(text)
+
+    async def _on_task_due(self, event: events.TaskDue) -> None:
+        ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
+        if ref is None:
+            return
+        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id and event.assignee_chat_id.isdigit() else ""
+        text = views.cut(f"⏰ {who}task due on #{event.ticket.number}: {event.text} (`/ticket done {event.task_id}`)",
+                         views.MESSAGE_CHARS)
+        await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(
+            text, allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False))
 
     # ---- the channel ---------------------------------------------------------------
 

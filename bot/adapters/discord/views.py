@@ -17,6 +17,7 @@ from bot.domain.chat_contacts import chat_user
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
+from bot.handlers.events import MailQuarantined
 from bot.handlers.views import MessageView, TicketView
 
 MESSAGE_CHARS = 2000
@@ -145,3 +146,10 @@ def forum_tag_names() -> list[str]:
 
 def tags_for(t: TicketView) -> tuple[str, str]:
     return t.status.label, f"{t.priority.value} priority"
+
+
+def quarantine_notice(event: MailQuarantined) -> str:
+    sender = cut(event.sender, 200) or "unknown sender"
+    subject = cut(event.subject, 200) or "(no subject)"
+    return cut(f"⚠️ **Mail quarantined as #{event.quarantine_id}**\nFrom: {sender}\nSubject: {subject}\n"
+               f"Reason: {cut(event.reason, 600)}\nInspect: `tiketti quarantine show {event.quarantine_id}`", MESSAGE_CHARS)
