@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, build_core
-from bot.domain.status import Status
 from bot.domain.priority import Priority
+from bot.domain.status import Status
 from bot.domain.workflow import ChildSpec, Template
 from bot.handlers import classify, collision, creation, events, lifecycle, merge, queries, replies, tasks, tickets
 from bot.handlers.context import Actor, NotFound, Refused, agent_for

@@ -13,7 +13,6 @@ from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.db import session_factory
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
 from bot.store.reports import SqlReports
-from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 from bot.store.repositories import (
     SqlAgents,
     SqlAttachments,
@@ -26,6 +25,7 @@ from bot.store.repositories import (
     SqlQuarantine,
     SqlTickets,
 )
+from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 
 
 class SqlUnitOfWork:

@@ -13,7 +13,6 @@ from bot.handlers import queries, tasks
 from bot.handlers.context import Actor
 from bot.handlers.views import TicketView
 
-
 QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks"})
 
 

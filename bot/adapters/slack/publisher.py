@@ -16,9 +16,10 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Callable
+
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import sla_views, views

@@ -28,12 +28,12 @@ from bot.adapters.slack.limits import (
     one_line,
     split_for_slack,
 )
+from bot.adapters.slack.sla_views import sla_line
 from bot.domain.mail_ids import reply_subject
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
-from bot.adapters.slack.sla_views import sla_line
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
 CLAIM = "ticket.claim"
