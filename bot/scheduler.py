@@ -99,6 +99,8 @@ class Scheduler:
 
     def start(self) -> AsyncIOScheduler:
         """Schedule every job on the running event loop. Runs are claimed, so start it on every instance."""
+        # APScheduler logs every run at INFO (two lines a minute per job); our own log says what matters.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         aps = AsyncIOScheduler(executors={"default": _FireTimeExecutor()}, timezone=ZoneInfo("UTC"),
                                job_defaults={"coalesce": True, "max_instances": 1})
         for job in self.jobs.values():
