@@ -16,7 +16,7 @@ import pytest
 from bot.handlers import sla
 from tests.support.db import Database
 from tests.support.mails import raw_mail
-from tests.support.slack_bot import SlackBot, block_text, eventually, running_bot
+from tests.support.slack_bot import CHANNEL, SlackBot, block_text, eventually, running_bot
 
 WORKFLOW = """
 [sla]
@@ -63,3 +63,15 @@ async def test_warning_and_breach_are_posted_in_the_thread_mentioning_the_assign
     await bot.settled()
     assert "first reply overdue by" in bot.root_text(root)
     assert len(posts("SLA breached")) == 1 and len(posts("first reply due in")) == 1
+
+
+async def test_an_unassigned_ticket_is_warned_about_in_the_team_channel(bot: SlackBot) -> None:
+    number = await bot.mail(raw_mail(subject="Nobody took this"))
+    await bot.settled()
+    start = bot.core.ctx.clock
+    bot.core.ctx.clock = lambda: start() + timedelta(minutes=35)
+    assert await sla.check_sla(bot.core.ctx) == 1
+    root = await bot.root_of(number)
+    top = await eventually(lambda: [m for m in bot.slack.roots(CHANNEL) if "nobody is assigned" in block_text(m.blocks)])
+    assert f"#{number}" in block_text(top[0].blocks) and root.ts.replace(".", "") in block_text(top[0].blocks)
+    assert not [m for m in bot.thread(root) if "first reply due in" in block_text(m.blocks)]

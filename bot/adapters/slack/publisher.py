@@ -100,12 +100,16 @@ class ThreadPublisher:
                            ref.root_ref if ref else None)
 
     async def _on_sla(self, event: events.SlaWarning | events.SlaBreached) -> None:
-        """Like a task reminder: in the ticket's thread mentioning the assignee, else in the team's channel."""
-        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id else ""
-        message = sla_views.sla_notice(event, who, self.ctx.clock())
+        """In the ticket's thread mentioning the assignee; with nobody assigned, in the team's channel itself
+        (a reply in a thread reaches no one), linking to the thread."""
         ref = await threads.thread_of(self.ctx, PLATFORM, event.ticket.number)
-        await self._notice(ref.channel if ref else self.channel_for(event.ticket.team), message,
-                           ref.root_ref if ref else None)
+        if event.assignee_chat_id and ref:
+            message = sla_views.sla_notice(event, f"<@{event.assignee_chat_id}> ", self.ctx.clock())
+            await self._notice(ref.channel, message, ref.root_ref)
+        else:
+            link = self.link(ref.channel, ref.root_ref) if ref else None
+            message = sla_views.sla_notice(event, "", self.ctx.clock(), link=link)
+            await self._notice(self.channel_for(event.ticket.team), message, None)
         self.mark(event.ticket.number)  # the root shows the time left
 
     async def _on_quarantined(self, event: events.MailQuarantined) -> None:

@@ -33,8 +33,8 @@ def sla_line(ticket: TicketView, now: datetime) -> str | None:
     return ":stopwatch: " + " · ".join(parts) + paused
 
 
-def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime) -> dict[str, Any]:
-    """A warning or breach for the ticket's thread; `mention` is our own `<@U…> ` (or empty)."""
+def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime, link: str | None = None) -> dict[str, Any]:
+    """A warning or breach; `mention` is our own `<@U…> ` (or empty), `link` the ticket's thread when posted outside it."""
     number, what = event.ticket.number, _WORDS.get(event.clock, event.clock)
     subject = mrkdwn_line(event.ticket.subject, 200)
     if isinstance(event, SlaBreached):
@@ -43,4 +43,6 @@ def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime) -> 
     else:
         head = f":hourglass_flowing_sand: {mention}#{number} {subject}: {time_left_words(what, event.due_at, now)}"
         text = f"SLA warning on #{number}: {what} due soon"
+    if link:
+        head += f" · nobody is assigned: <{link}|open the thread>"
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]}
