@@ -40,6 +40,7 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         first_response_text=s.first_response_text,
         max_attachment_bytes=s.max_attachment_bytes,
         workflow=load_workflow(s.workflow_file),
+        timezone=s.timezone,
     )
 
 

@@ -26,6 +26,7 @@ class HelpdeskConfig:
     first_response_text: str = "within one business day"
     max_attachment_bytes: int = 10_000_000
     workflow: Workflow = field(default_factory=Workflow)
+    timezone: str = "UTC"  # where "today" and "yesterday" of reports are
 
     @property
     def mail_domain(self) -> str:

@@ -130,8 +130,8 @@ tickets = Table(
     Column("tags", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False, index=True),
     Column("updated_at", UTCDateTime(), nullable=False, index=True),  # chat adapters catch up by it
-    Column("first_response_at", UTCDateTime(), nullable=True),
-    Column("solved_at", UTCDateTime(), nullable=True),
+    Column("first_response_at", UTCDateTime(), nullable=True, index=True),  # reports count by it
+    Column("solved_at", UTCDateTime(), nullable=True, index=True),  # reports count by it
     Column("closed_at", UTCDateTime(), nullable=True),
     Column("last_inbound_message_id", String(998), nullable=True),
     Column("references", JSON, nullable=False),

@@ -128,7 +128,7 @@ class DigestPoster:
 
 async def report_answer(parts: Any, text: str) -> dict[str, Any]:
     """`/ticket report …`: the digest's figures for the asked period, for the caller alone."""
-    tz = getattr(parts.ctx.config, "timezone", None)
+    tz = parts.ctx.config.timezone
     start, end, team = parse_period(text, parts.ctx.clock(), tz)
     r = await build_report(parts.ctx, start, end, team, tz)
     return {"text": report_text(r, "Report"),

@@ -1,4 +1,4 @@
-"""service levels on tickets; job runs for the scheduler
+"""service levels on tickets; job runs for the scheduler; tickets indexed by the times reports count by
 
 Revision ID: 0004
 Revises: 0003
@@ -28,6 +28,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sla_events", sa.JSON(), nullable=False, server_default="[]"))
         batch.create_index(op.f("ix_tickets_first_response_due_at"), ["first_response_due_at"], unique=False)
         batch.create_index(op.f("ix_tickets_resolution_due_at"), ["resolution_due_at"], unique=False)
+        batch.create_index(op.f("ix_tickets_first_response_at"), ["first_response_at"], unique=False)
+        batch.create_index(op.f("ix_tickets_solved_at"), ["solved_at"], unique=False)
     with op.batch_alter_table("tickets") as batch:
         batch.alter_column("sla_events", server_default=None)
     op.create_table(
@@ -46,6 +48,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("job_runs")
     with op.batch_alter_table("tickets") as batch:
+        batch.drop_index(op.f("ix_tickets_solved_at"))
+        batch.drop_index(op.f("ix_tickets_first_response_at"))
         batch.drop_index(op.f("ix_tickets_resolution_due_at"))
         batch.drop_index(op.f("ix_tickets_first_response_due_at"))
         for column in ("sla_events", "resolution_breached_at", "first_response_breached_at", "sla_paused_since",
