@@ -12,7 +12,7 @@ Names (all prefixed `tiketti_`; counters get `_total` in the exposition):
 - `OUTBOX_MAILS` `tiketti_outbox_mails_total{result}`: sent, failed, retried
 - `SLACK_API_ERRORS` `tiketti_slack_api_errors_total{method,error}`: error responses from Slack's Web API
 - `SLA_BREACHES` `tiketti_sla_breaches_total{kind}`: SLA breaches recorded by this instance
-  (kind: first_response or resolution); call `SLA_BREACHES.labels(kind).inc()` where a breach is recorded
+  (kind: first_response or resolution); counted by the runtime from each SlaBreached event
 - `JOB_RUNS` `tiketti_job_runs_total{job,result}`: scheduler firings: ran, skipped (another instance
   or an earlier life had the slot), failed, unavailable (the job's handler is not installed)
 - `tiketti_tickets{status}`: tickets by status now (gauge, from the store)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.app import Core
 from bot.handlers import events, intake
 from bot.mail.imap import ImapFetcher
@@ -56,6 +57,7 @@ class Runtime:
         # Wake the outbox as soon as a committed change may have queued mail.
         for event_type in (events.TicketOpened, events.MessageAdded):
             core.ctx.bus.subscribe(event_type, self._wake_outbox)
+        core.ctx.bus.subscribe(events.SlaBreached, _count_breach)
 
     async def _wake_outbox(self, _event: object) -> None:
         self.outbox.wake()
@@ -151,3 +153,8 @@ def _tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+async def _count_breach(event: events.SlaBreached) -> None:
+    """Counted from the event, so the handlers stay free of metrics."""
+    metrics.SLA_BREACHES.labels(event.clock).inc()

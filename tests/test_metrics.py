@@ -8,6 +8,7 @@ test delivers; the ticket gauge comes from this test's own database and is exact
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,13 +19,13 @@ from slack_sdk.errors import SlackApiError
 from bot import metrics
 from bot.adapters.slack.client import SlackApi
 from bot.app import build_core
-from bot.handlers import tickets
+from bot.handlers import sla, tickets
 from bot.handlers.context import Actor
 from bot.runtime import Runtime
 from tests.conftest import make_settings
 from tests.support.db import Database
 from tests.support.fake_slack import FakeSlack
-from tests.support.mails import SUPPORT, raw_mail
+from tests.support.mails import SUPPORT, deliver, raw_mail
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -98,3 +99,26 @@ async def test_slack_api_errors_are_counted_by_method_and_error() -> None:
         server = metrics.REGISTRY.get_sample_value("tiketti_slack_api_errors_total",
                                                    {"method": "chat.postMessage", "error": "internal_error"})
     assert after == before + 1 and server is not None and server >= 1
+
+
+async def test_a_recorded_sla_breach_is_counted(database: Database, tmp_path: Path) -> None:
+    workflow = tmp_path / "workflow.toml"
+    workflow.write_text('[sla]\ntimezone = "UTC"\nhours = "08:00-16:00"\n'
+                        'workdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+                        '[sla.targets]\nnormal = { first_response = "1h", resolution = "1d" }\n')
+    core = await build_core(make_settings(database, tmp_path, http_port=0, workflow_file=workflow),
+                            engine=database.engine())
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    core.ctx.clock = lambda: start
+    rt = Runtime(core)
+    await rt.start()
+    try:
+        await deliver(core, raw_mail(to=SUPPORT))
+        before = await scrape(rt)
+        core.ctx.clock = lambda: start + timedelta(hours=2)
+        assert await sla.check_sla(core.ctx) == 1  # the breach (the warning time passed with it)
+        after = await scrape(rt)
+        assert delta(before, after, "tiketti_sla_breaches_total", kind="first_response") == 1
+    finally:
+        await rt.stop()
+        await core.close()
