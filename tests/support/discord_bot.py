@@ -137,7 +137,7 @@ class DiscordBot:
 
 @asynccontextmanager
 async def running_discord_bot(db: Database, tmp_path: Path, *, forum: bool = False,
-                              fake: FakeDiscord | None = None) -> AsyncIterator[DiscordBot]:
+                              fake: FakeDiscord | None = None, **overrides: Any) -> AsyncIterator[DiscordBot]:
     async with _fake(fake, forum) as discord_api:
         saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
         discord.http.Route.BASE = discord_api.api_base
@@ -146,7 +146,7 @@ async def running_discord_bot(db: Database, tmp_path: Path, *, forum: bool = Fal
         await sink.start()
         settings = make_settings(db, tmp_path, discord_token=p.TOKEN, discord_channel=discord_api.tickets_channel["id"],
                                  discord_guild=str(discord_api.guild_id), http_port=0, smtp_host=sink.host,
-                                 smtp_port=sink.port, smtp_starttls=False)
+                                 smtp_port=sink.port, smtp_starttls=False, **overrides)
         core = await build_core(settings, engine=db.engine())
         runtime = Runtime(core)
         try:

@@ -46,6 +46,8 @@ class ThreadPublisher:
         bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
         bus.subscribe(events.MailQuarantined, self._on_quarantined)
         bus.subscribe(events.TaskDue, self._on_task_due)
+        bus.subscribe(events.SlaWarning, self._on_sla)
+        bus.subscribe(events.SlaBreached, self._on_sla)
 
     async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
         self.queue.mark(event.ticket.number)
@@ -67,6 +69,16 @@ class ThreadPublisher:
             await channel.create_thread(name=views.cut(f"Mail quarantined as #{event.quarantine_id}", 100), content=text)
         else:
             await channel.send(text)
+
+    async def _on_sla(self, event: events.SlaWarning | events.SlaBreached) -> None:
+        ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
+        if ref is None:
+            return
+        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id and event.assignee_chat_id.isdigit() else ""
+        await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(
+            views.sla_notice(event, who, self.parts.ctx.clock()),
+            allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False))
+        self.queue.mark(event.ticket.number)  # the embed shows the new state
 
     async def _on_task_due(self, event: events.TaskDue) -> None:
         ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
@@ -127,12 +139,12 @@ class ThreadPublisher:
         t = work.ticket
         thread_id = await self._find_root(channel, t) if work.post_attempts > 1 else None
         if thread_id is None and isinstance(channel, discord.ForumChannel):
-            made = await channel.create_thread(name=views.thread_name(t), embed=views.ticket_embed(t),
+            made = await channel.create_thread(name=views.thread_name(t), embed=views.ticket_embed(t, self.parts.ctx.clock()),
                                                view=TicketControls(self.parts), applied_tags=self.tags_for(t))
             thread_id = made.thread.id
         elif thread_id is None:
             assert isinstance(channel, discord.TextChannel)
-            starter = await channel.send(embed=views.ticket_embed(t), view=TicketControls(self.parts),
+            starter = await channel.send(embed=views.ticket_embed(t, self.parts.ctx.clock()), view=TicketControls(self.parts),
                                          nonce=f"tiketti-t{t.number}")
             await self._start_thread(starter, t)
             thread_id = starter.id
@@ -174,7 +186,7 @@ class ThreadPublisher:
         channel = await self.channel()
         forum = isinstance(channel, discord.ForumChannel)
         holder = self.parts.client.get_partial_messageable(int(root) if forum else channel.id)
-        await holder.get_partial_message(int(root)).edit(embed=views.ticket_embed(work.ticket),
+        await holder.get_partial_message(int(root)).edit(embed=views.ticket_embed(work.ticket, self.parts.ctx.clock()),
                                                          view=TicketControls(self.parts))
         if forum and self._tags:
             tags = [str(tag.id) for tag in self.tags_for(work.ticket)]

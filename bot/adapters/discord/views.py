@@ -9,6 +9,7 @@ a text file, never refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import discord
 
@@ -16,8 +17,9 @@ from bot.adapters.formatting import human_size
 from bot.domain.chat_contacts import chat_user
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
+from bot.domain.sla import FIRST_RESPONSE, time_left_words
 from bot.domain.status import Status
-from bot.handlers.events import MailQuarantined
+from bot.handlers.events import MailQuarantined, SlaBreached, SlaWarning
 from bot.handlers.views import MessageView, TicketView
 
 MESSAGE_CHARS = 2000
@@ -70,13 +72,35 @@ def thread_name(t: TicketView) -> str:
     return cut(f"#{t.number} {t.subject}", THREAD_NAME_CHARS)
 
 
-def ticket_embed(t: TicketView) -> discord.Embed:
+def sla_text(t: TicketView, now: datetime) -> str | None:
+    """'first reply due in 45 min · resolution due in 2 days'; None when no service-level clock runs."""
+    if not t.status.is_active:
+        return None
+    parts = []
+    if t.first_response_at is None and t.first_response_due_at is not None:
+        parts.append(time_left_words("first reply", t.first_response_due_at, now))
+    if t.resolution_due_at is not None:
+        parts.append(time_left_words("resolution", t.resolution_due_at, now))
+    return " · ".join(parts) + (" (paused: waiting on the customer)" if t.sla_paused else "") if parts else None
+
+
+def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime) -> str:
+    what = "first reply" if event.clock == FIRST_RESPONSE else "resolution"
+    if isinstance(event, SlaBreached):
+        return cut(f"🚨 {mention}SLA breached on #{event.ticket.number}: {what} was due "
+                   f"<t:{int(event.due_at.timestamp())}:f>", MESSAGE_CHARS)
+    return cut(f"⏳ {mention}#{event.ticket.number}: {time_left_words(what, event.due_at, now)}", MESSAGE_CHARS)
+
+
+def ticket_embed(t: TicketView, now: datetime | None = None) -> discord.Embed:
     """The starter message of a ticket's thread; edited in place whenever the ticket changes."""
     embed = discord.Embed(title=cut(f"#{t.number} {t.subject}", 256), colour=STATUS_COLOUR[t.status])
     embed.add_field(name="Requester", value=cut(requester(t), 1024), inline=False)
     embed.add_field(name="Status", value=f"{STATUS_EMOJI[t.status]} {t.status.label}")
     embed.add_field(name="Priority", value=f"{PRIORITY_EMOJI[t.priority]} {t.priority.value}")
     embed.add_field(name="Assignee", value=cut(assignee(t), 1024))
+    if now is not None and (left := sla_text(t, now)):
+        embed.add_field(name="Service level", value=cut("⏱ " + left, 1024), inline=False)
     if t.failed_mail:
         embed.add_field(name="Undeliverable mail", value=cut("\n".join(t.failed_mail), 1024), inline=False)
     embed.set_footer(text="Type in this thread: internal note, never mailed. Reply: mails the customer.")
