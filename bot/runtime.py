@@ -117,7 +117,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self._stop.set()
-        self.scheduler.shutdown()
+        await self.scheduler.shutdown()
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10)

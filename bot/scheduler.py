@@ -16,6 +16,7 @@ logged once.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -90,6 +91,7 @@ class Scheduler:
         self.instance = instance or instance_name()
         self._missing_logged: set[str] = set()
         self._aps: AsyncIOScheduler | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()  # firings running now, awaited at shutdown
 
     @classmethod
     def from_settings(cls, ctx: Context, settings: Settings) -> Scheduler:
@@ -112,10 +114,21 @@ class Scheduler:
                  ", ".join(f"{j.id} next at {j.next_run_time:%Y-%m-%d %H:%M %Z}" for j in aps.get_jobs()))
         return aps
 
-    def shutdown(self) -> None:
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """Stop scheduling, then let firings in progress finish (cancelled after `grace` seconds).
+
+        Waiting matters: a job still running when the runtime closes the store would be left
+        awaiting a connection that no longer exists, and the process could not exit.
+        """
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
+        running = [t for t in self._inflight if not t.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     # --- one firing ---
 
@@ -126,6 +139,10 @@ class Scheduler:
         second: the key every instance computes the same for the same firing. Never raises: a
         failed job is logged and the next firing tries again.
         """
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
         body = self._body(self.jobs[name])
         if body is None:
             metrics.JOB_RUNS.labels(name, "unavailable").inc()

@@ -200,7 +200,7 @@ async def test_the_scheduler_schedules_every_job_on_its_trigger(sqlite_database:
         [row] = await runs(core, "probe")
         assert body.runs == 1 and row.fire_at == at and row.instance == scheduler.instance
     finally:
-        scheduler.shutdown()
+        await scheduler.shutdown()
         await core.close()
 
 
