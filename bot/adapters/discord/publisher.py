@@ -21,8 +21,8 @@ import discord
 from bot.adapters.discord import views
 from bot.adapters.discord.controls import TicketControls
 from bot.adapters.discord.parts import PLATFORM, DiscordParts
-from bot.adapters.discord.queue import SyncQueue
 from bot.adapters.discord.views import Post
+from bot.adapters.sync_queue import SyncQueue
 from bot.handlers import events, threads
 from bot.handlers.threads import ThreadWork
 from bot.handlers.views import TicketView

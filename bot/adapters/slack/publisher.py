@@ -12,9 +12,7 @@ same work twice is harmless.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import sla_views, views
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
+from bot.adapters.sync_queue import SyncQueue
 from bot.handlers import events, threads
 from bot.handlers.context import Context
 from bot.handlers.threads import ThreadWork
@@ -32,7 +31,6 @@ from bot.handlers.views import MessageView, TicketView
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
 SWEEP_BATCH = 200  # tickets a sweep queues at once
 
 
@@ -42,16 +40,9 @@ class ThreadPublisher:
         self.ctx, self.api, self.channel = ctx, api, channel
         self.link = link or (lambda channel, ts: f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}")
         self.owner = f"slack-{uuid.uuid4().hex[:12]}"  # this process, in the lease owner's name
-        self.workers = workers
-        self.sweep_seconds = sweep_seconds
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
-        self._queued: set[int] = set()
-        self._retry_at: dict[int, float] = {}
-        self._active: set[int] = set()  # being synced by a worker of this process
-        self._again: set[int] = set()  # changed while being synced: sync once more after
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._busy = 0
+        self.queue = SyncQueue("slack-publisher", self.sync,
+                               lambda: threads.tickets_to_sync(ctx, PLATFORM, limit=SWEEP_BATCH),
+                               workers=workers, sweep_seconds=sweep_seconds, batch=SWEEP_BATCH)
 
     # ---- what to do ------------------------------------------------------------------
 
@@ -80,10 +71,7 @@ class ThreadPublisher:
 
     def mark(self, number: int) -> None:
         """Ticket `number` may differ from what Slack shows; a worker will look soon."""
-        if number not in self._queued:
-            self._queued.add(number)
-            self._idle.clear()
-            self._queue.put_nowait(number)
+        self.queue.mark(number)
 
     async def _on_delivery_failed(self, event: events.MailDeliveryFailed) -> None:
         notice = views.delivery_failed_notice(event)
@@ -122,63 +110,15 @@ class ThreadPublisher:
     # ---- running ---------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        tasks = [asyncio.create_task(self._worker(), name=f"slack-publisher-{i}") for i in range(self.workers)]
-        try:
-            while not stop.is_set():
-                if await self.sweep() >= SWEEP_BATCH:  # more are behind: catch up now, not in 15 s
-                    await self.drained()
-                    continue
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.sweep_seconds)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.queue.run(stop)
 
     async def sweep(self) -> int:
         """Queue every recent ticket whose thread is behind (after a restart, or changes made elsewhere)."""
-        try:
-            numbers = await threads.tickets_to_sync(self.ctx, PLATFORM, limit=SWEEP_BATCH)
-        except Exception:
-            log.exception("slack: looking for tickets to show failed; will try again")
-            return 0
-        now = time.monotonic()
-        due = [n for n in numbers if self._retry_at.get(n, 0.0) <= now]
-        for number in due:
-            self.mark(number)
-        return len(due) if len(due) == len(numbers) else 0  # failing tickets wait for their retry time
+        return await self.queue.sweep()
 
     async def drained(self) -> None:
         """Wait until nothing is queued or in progress (tests and the benchmark use this)."""
-        await self._idle.wait()
-
-    async def _worker(self) -> None:
-        while True:
-            number = await self._queue.get()
-            self._queued.discard(number)
-            if number in self._active:  # another worker has it: look again when it is done
-                self._again.add(number)
-                self._settle()
-                continue
-            self._active.add(number)
-            self._busy += 1
-            try:
-                if not await self.sync(number):  # another instance has it: the sweep looks again
-                    self._retry_at[number] = time.monotonic() + 1.0
-            except Exception as exc:  # one ticket's trouble must not stop the others
-                self._retry_at[number] = time.monotonic() + RETRY_SECONDS
-                log.warning("slack: showing ticket #%d failed (%s); will try again", number, _reason(exc))
-            finally:
-                self._active.discard(number)
-                self._busy -= 1
-                if number in self._again:
-                    self._again.discard(number)
-                    self.mark(number)
-                self._settle()
-
-    def _settle(self) -> None:
-        if self._busy == 0 and self._queue.empty():
-            self._idle.set()
+        await self.queue.drained()
 
     # ---- one ticket ----------------------------------------------------------------------
 
@@ -201,7 +141,6 @@ class ThreadPublisher:
             if work.root_ref and work.root_stale:
                 await self.api.api.chat_update(channel=work.channel, ts=root, **self._root(work.ticket))
                 done.rendered_at = work.ticket.updated_at
-            self._retry_at.pop(number, None)
             return True
         finally:  # what was shown is recorded even when a later step failed
             await threads.end_sync(self.ctx, PLATFORM, number, owner, root_ref=done.root_ref,

@@ -1,10 +1,10 @@
-"""Which tickets to bring up to date on Discord, and a few workers that do it.
+"""Which tickets to bring up to date on a chat platform, and a few workers that do it.
 
 Events only say "ticket N changed"; what to post is computed from the store
-(`bot.handlers.threads`), so a lost event, a Discord outage or a restart is
+(`bot.handlers.threads`), so a lost event, a platform outage or a restart is
 caught up by the periodic sweep, and syncing a ticket twice is harmless. One
 ticket is synced by one worker at a time; a change arriving meanwhile syncs it
-once more afterwards.
+once more afterwards. Every chat adapter's publisher runs on one of these.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
 
 class SyncQueue:
     def __init__(self, name: str, sync: Callable[[int], Awaitable[bool]], find: Callable[[], Awaitable[Sequence[int]]],
-                 *, workers: int = 4, sweep_seconds: float = 15.0) -> None:
+                 *, workers: int = 4, sweep_seconds: float = 15.0, batch: int | None = None) -> None:
+        """`find` lists tickets that are behind, at most `batch` of them: a full batch is caught up at once."""
         self.name, self._sync, self._find = name, sync, find
-        self.workers, self.sweep_seconds = workers, sweep_seconds
+        self.workers, self.sweep_seconds, self.batch = workers, sweep_seconds, batch
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._active: set[int] = set()
@@ -35,7 +36,7 @@ class SyncQueue:
         self._idle.set()
 
     def mark(self, number: int) -> None:
-        """Ticket `number` may differ from what Discord shows; a worker will look soon."""
+        """Ticket `number` may differ from what the platform shows; a worker will look soon."""
         if number not in self._queued:
             self._queued.add(number)
             self._idle.clear()
@@ -51,7 +52,7 @@ class SyncQueue:
         due = [n for n in numbers if self._retry_at.get(n, 0.0) <= now]
         for number in due:
             self.mark(number)
-        return len(due)
+        return len(due) if len(due) == len(numbers) else 0  # failing tickets wait for their retry time
 
     async def drained(self) -> None:
         await self._idle.wait()
@@ -60,7 +61,11 @@ class SyncQueue:
         tasks = [asyncio.create_task(self._worker(), name=f"{self.name}-{i}") for i in range(self.workers)]
         try:
             while not stop.is_set():
-                await self.sweep()
+                if self.batch and await self.sweep() >= self.batch:  # more are behind: catch up now
+                    await self.drained()
+                    continue
+                if not self.batch:
+                    await self.sweep()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.sweep_seconds)
         finally:
