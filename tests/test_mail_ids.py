@@ -120,3 +120,8 @@ async def test_mails_of_one_ticket_share_a_thread_index_in_the_outbox(core: Core
     assert ack[:22] == reply[:22]
     assert other[:22] != ack[:22]
     assert len(reply) == len(ack) + 5, "the reply is one step deeper in the conversation"
+
+
+def test_a_subject_typed_in_chat_cannot_add_mail_headers() -> None:
+    assert mail_ids.ticket_subject("Order\r\nBcc: evil@example.com", "#", 7) == "Order Bcc: evil@example.com [#7]"
+    assert mail_ids.reply_subject("Order\r\nBcc: evil@example.com", "#", 7) == "Re: Order Bcc: evil@example.com [#7]"

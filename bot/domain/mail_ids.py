@@ -59,8 +59,9 @@ def reply_subject(subject: str, prefix: str, number: int) -> str:
 
 
 def ticket_subject(subject: str, prefix: str, number: int) -> str:
+    """'<subject> [#12]' for mail that starts a conversation; one line, whatever was typed in chat."""
     tag = subject_tag(prefix, number)
-    base = subject.replace(tag, "").strip() or "(no subject)"
+    base = " ".join(subject.replace(tag, " ").split()) or "(no subject)"
     return f"{base} {tag}"
 
 

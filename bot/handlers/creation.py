@@ -38,7 +38,7 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
         contact = await uow.contacts.by_email(requester) or await uow.contacts.add(
-            Contact(email=requester, name=requester_name.strip(), created_at=now))
+            Contact(email=requester, name=" ".join(requester_name.split()), created_at=now))
         ticket = await uow.tickets.add(Ticket(subject=subject, requester_id=contact.id, created_at=now,  # type: ignore[arg-type]
                                               updated_at=now, assignee_id=agent.id, status=Status.OPEN))
         how = f"by {agent.display}" + (f" from template {tpl.name}" if tpl else "")
