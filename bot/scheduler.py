@@ -69,7 +69,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         JobSpec("sla_check", CronTrigger(minute="*", timezone=utc), Handler("bot.handlers.sla", "check_sla")),
         JobSpec("auto_close", CronTrigger(minute="*/15", timezone=utc), Handler("bot.handlers.lifecycle", "close_solved")),
     ]
-    if settings.slack_managers_channel:
+    if settings.slack_managers_channel or settings.discord_managers_channel:
         at = time.fromisoformat(settings.digest_time)
         trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(settings.timezone))
         # An hour of grace: a digest posted a little late beats none when the loop was busy at 08:00.

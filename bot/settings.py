@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         None, description="Id of the forum channel, or text channel, where each ticket becomes a thread"
     )
     discord_guild: str | None = Field(None, description="Id of the Discord server (guild); /ticket is registered there")
+    discord_managers_channel: str | None = Field(
+        None, description="Id of the Discord text channel where the daily digest is posted; unset: none there"
+    )
 
     # --- scheduler ---
     timezone: str = Field("UTC", description="IANA time zone of the schedule, e.g. Europe/Helsinki: the digest time is local to it")

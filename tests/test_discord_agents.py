@@ -25,7 +25,7 @@ async def test_ticket_command_is_registered_in_the_guild_with_every_subcommand(b
     subs = {o["name"] for o in command["options"]}
     assert subs == {"help", "claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "show",
                     "mine", "queue", "next", "history", "category", "tag", "move", "merge", "child", "task", "tasks",
-                    "done"}
+                    "done", "report"}
 
 
 async def test_slash_commands_defer_then_answer_only_the_caller(bot: DiscordBot) -> None:

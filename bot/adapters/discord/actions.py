@@ -8,12 +8,13 @@ from bot.adapters.actions import CHANGES, perform_change
 from bot.adapters.commands import TicketCommand, UsageError
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.digest import report_answer
 from bot.adapters.discord.parts import DiscordParts
 from bot.handlers import queries, tasks
 from bot.handlers.context import Actor
 from bot.handlers.views import TicketView
 
-QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks"})
+QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks", "report"})
 
 
 async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assignee: Actor | None = None) -> Answer:
@@ -47,6 +48,8 @@ async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assigne
             return answers.history(n, await queries.history(ctx, n))
         case "tasks":
             return answers.task_list(await tasks.my_tasks(ctx, actor))
+        case "report":
+            return await report_answer(parts, cmd.text)
     raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
 
 

@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from bot.adapters.discord.client import TikettiClient
+from bot.adapters.discord.digest import DigestPoster
 from bot.adapters.discord.dm import DmRelay
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.publisher import ThreadPublisher
@@ -44,6 +45,8 @@ class DiscordAdapter:
         self.dms = DmRelay(self.parts)
         self.publisher.subscribe()
         self.dms.subscribe()
+        self.digest = DigestPoster(self.parts, _snowflake(settings.discord_managers_channel))
+        self.digest.subscribe()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:

@@ -15,7 +15,7 @@ from bot.handlers.tasks import TaskView
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 VERBS = ("help", "claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "show", "mine", "queue",
-         "next", "history", "category", "tag", "move", "merge", "child", "task", "tasks", "done")
+         "next", "history", "category", "tag", "move", "merge", "child", "task", "tasks", "done", "report")
 # ^ the subcommands Discord offers (bot.adapters.discord.commands)
 THREAD_HELP = ("**Inside a ticket's thread**: anything you type is an *internal note*, never mailed; the **Reply** "
                "button mails the customer; mentioning a colleague adds them to the ticket; `/ticket …` without a "

@@ -106,6 +106,10 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
                      number: Number | None = None) -> None:
         await run(interaction, "status", number, status=Status(status.value))
 
+    @group.command(name="report", description="The managers' figures: today, week, month or YYYY-MM-DD..YYYY-MM-DD")
+    async def report(interaction: discord.Interaction, period: str | None = None, team: str | None = None) -> None:
+        await run(interaction, "report", text=" ".join(p for p in (period, team) if p))
+
     @group.command(name="tasks", description="Your open tasks")
     async def tasks(interaction: discord.Interaction) -> None:
         await run(interaction, "tasks")

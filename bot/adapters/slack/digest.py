@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.formatting import duration, period_text
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import MAX_BLOCKS, MAX_SECTION_TEXT, mrkdwn_line
 from bot.adapters.slack.views import context, plain, section
@@ -25,24 +24,6 @@ from bot.handlers.reports import Report, build_report, parse_period
 log = logging.getLogger(__name__)
 
 Links = Callable[[int], Awaitable[str | None]]
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes / 60
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
-
-
-def period_text(r: Report) -> str:
-    tz = ZoneInfo(r.tz) if r.tz != "UTC" else None
-    first = r.start.astimezone(tz) if tz else r.start
-    last = (r.end - timedelta(microseconds=1)).astimezone(tz) if tz else r.end - timedelta(microseconds=1)
-    days = first.date().isoformat() if first.date() == last.date() else f"{first.date()} – {last.date()}"
-    return days + (f" · team {r.team}" if r.team else "")
 
 
 def _listing(pairs: list[tuple[str, int]], limit: int = 8) -> str:
