@@ -1,21 +1,28 @@
-"""What each `/ticket` verb that changes something does, once for every adapter.
+"""What each `/ticket` verb does, once for every chat adapter.
 
-Adapters parse the line (bot.adapters.commands), call `perform_change`, and
-render the outcome their own way; questions (show, mine, queue, history,
-tasks, help) stay with the adapter because answering them is all rendering.
+Adapters parse the line (bot.adapters.commands), then call `perform_change`
+for verbs that change a ticket, or `answer_question` for the questions (show,
+mine, queue, history, tasks, help), handing it their own answer renderer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 from bot.adapters.commands import TicketCommand, UsageError, split_due
-from bot.handlers import classify, merge, replies, tasks, tickets
+from bot.handlers import classify, merge, queries, replies, tasks, tickets
 from bot.handlers.context import Actor, Context
+from bot.handlers.tasks import TaskView
 from bot.handlers.tickets import ActionResult
+from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 ResolveUser = Callable[[str, str], Awaitable[Actor]]  # (chat user id, name given) -> Actor
 
+A = TypeVar("A", covariant=True)
+ThreadLink = Callable[[int], Awaitable[str | None]]
+
+QUESTIONS = frozenset({"help", "show", "mine", "queue", "history", "tasks"})
 CHANGES = frozenset({"claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "category", "tag",
                      "move", "next", "merge", "child", "task", "done"})
 
@@ -76,3 +83,40 @@ def _team_and_subject(ctx: Context, text: str) -> tuple[str | None, str]:
     if team is not None and rest.strip():
         return team.name, rest.strip()
     return None, text
+
+
+class Answers(Protocol[A]):
+    """How an adapter words its answers (bot.adapters.slack.answers, bot.adapters.discord.answers)."""
+
+    def help_answer(self) -> A: ...
+    def details(self, d: TicketDetails, link: str | None) -> A: ...
+    def ticket_list(self, title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str],
+                    queue: bool = False) -> A: ...
+    def history(self, number: int, lines: Sequence[AuditLine]) -> A: ...
+    def task_list(self, items: Sequence[TaskView]) -> A: ...
+
+
+async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render: Answers[A], link: ThreadLink) -> A:
+    """The handler call a question stands for, worded by `render`; tickets are linked to their threads."""
+    n = cmd.number or 0
+    match cmd.verb:
+        case "help":
+            return render.help_answer()
+        case "show":
+            return render.details(await queries.show(ctx, n), await link(n))
+        case "mine":
+            mine = await queries.mine(ctx, actor)
+            return render.ticket_list("Your tickets", mine, "none active", await _links(mine, link))
+        case "queue":
+            waiting = await queries.queue(ctx)
+            return render.ticket_list("Queue: nobody has these yet", waiting, "nothing waiting",
+                                      await _links(waiting, link), queue=True)
+        case "history":
+            return render.history(n, await queries.history(ctx, n))
+        case "tasks":
+            return render.task_list(await tasks.my_tasks(ctx, actor))
+    raise UsageError(f"'/ticket {cmd.verb}' is not a question; try /ticket help")
+
+
+async def _links(views: Sequence[TicketView], link: ThreadLink) -> dict[int, str]:
+    return {v.number: url for v in views if (url := await link(v.number))}

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.adapters.actions import CHANGES, perform_change
+from bot.adapters.actions import CHANGES, QUESTIONS, answer_question, perform_change
 from bot.adapters.commands import TicketCommand, UsageError
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.digest import report_answer
 from bot.adapters.discord.parts import DiscordParts
-from bot.handlers import queries, tasks
 from bot.handlers.context import Actor
-from bot.handlers.views import TicketView
 
 QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks", "report"})
 
 
 async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assignee: Actor | None = None) -> Answer:
-    ctx, n = parts.ctx, cmd.number or 0
+    ctx = parts.ctx
     if cmd.number is None and cmd.verb not in QUESTIONS_WITHOUT_NUMBER:
         raise UsageError(f"which ticket? give its number, or use /ticket {cmd.verb} inside the ticket's thread")
     if cmd.verb in CHANGES:
@@ -32,26 +30,8 @@ async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assigne
         if isinstance(outcome, str):
             return answers.text(outcome)
         return answers.done(outcome.summary, await parts.thread_link(outcome.ticket.number))
-    match cmd.verb:
-        case "help":
-            return answers.help_answer()
-        case "show":
-            return answers.details(await queries.show(ctx, n), await parts.thread_link(n))
-        case "mine":
-            mine = await queries.mine(ctx, actor)
-            return answers.ticket_list("Your tickets", mine, "none active", await _links(parts, mine))
-        case "queue":
-            waiting = await queries.queue(ctx)
-            return answers.ticket_list("Queue: nobody has these yet", waiting, "nothing waiting",
-                                       await _links(parts, waiting))
-        case "history":
-            return answers.history(n, await queries.history(ctx, n))
-        case "tasks":
-            return answers.task_list(await tasks.my_tasks(ctx, actor))
-        case "report":
-            return await report_answer(parts, cmd.text)
+    if cmd.verb in QUESTIONS:
+        return await answer_question(ctx, actor, cmd, answers, parts.thread_link)
+    if cmd.verb == "report":
+        return await report_answer(parts, cmd.text)
     raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
-
-
-async def _links(parts: DiscordParts, views: list[TicketView]) -> dict[int, str]:
-    return {v.number: link for v in views if (link := await parts.thread_link(v.number))}

@@ -63,7 +63,8 @@ def line(t: TicketView, link: str | None = None) -> str:
             f"{cut(requester(t), 80)}{who}" + (f" {link}" if link else ""))
 
 
-def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str]) -> Answer:
+def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str],
+                queue: bool = False) -> Answer:
     if not tickets:
         return Answer(f"{title}: {empty}")
     return fitted(f"**{title}** ({len(tickets)})\n" + "\n".join(line(t, links.get(t.number)) for t in tickets),

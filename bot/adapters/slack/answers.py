@@ -50,7 +50,8 @@ def _line(t: TicketView, link: str | None) -> str:
 
 
 def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str] | None = None,
-                next_button: bool = False) -> Answer:
+                queue: bool = False) -> Answer:
+    """`queue` adds the "Handle next" button."""
     if not tickets:
         return text(f"{title}: {empty}")
     links = links or {}
@@ -64,7 +65,7 @@ def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: di
     if chunk:
         blocks.append(section(chunk))
     blocks = blocks[:MAX_BLOCKS - 1]
-    if next_button:
+    if queue:
         blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "ticket.next", "style": "primary",
                                                         "text": plain("Handle next", 75), "value": "next"}]})
     return {"text": f"{title} ({len(tickets)})", "blocks": blocks}
