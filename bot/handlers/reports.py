@@ -7,12 +7,13 @@ digest, `/ticket report` and `tiketti report --csv` all show the same way.
 
 from __future__ import annotations
 
+import asyncio
+
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.handlers import charts
 from bot.handlers.context import Context, Refused
 from bot.handlers.events import DigestReady
 
@@ -226,9 +227,15 @@ async def build_digest(ctx: Context, tz: tzinfo | str | None = None, *, now: dat
     week_start = local_midnight(today - timedelta(days=6, hours=12), zone_)
     report = await build_report(ctx, yesterday, today, tz=zone_)
     week = await build_report(ctx, week_start, today, tz=zone_)
+    # matplotlib is imported here, not at start-up (about a second, for a job that runs once a day),
+    # and draws in a thread: the charts take most of a second the event loop would otherwise not answer in.
+    from bot.handlers import charts
+
     rendered = [
-        Chart("volume-by-hour.png", "New tickets by hour, last 7 days", charts.volume_by_hour(week.hourly)),
-        Chart("backlog-trend.png", "Backlog, last 7 days", charts.backlog_trend(week.backlog_trend)),
+        Chart("volume-by-hour.png", "New tickets by hour, last 7 days",
+              await asyncio.to_thread(charts.volume_by_hour, week.hourly)),
+        Chart("backlog-trend.png", "Backlog, last 7 days",
+              await asyncio.to_thread(charts.backlog_trend, week.backlog_trend)),
     ]
     return Digest(report, week, rendered)
 
