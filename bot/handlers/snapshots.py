@@ -15,15 +15,16 @@ async def ticket_view(uow: UnitOfWork, ticket: Ticket) -> TicketView:
 
 
 async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket]) -> list[TicketView]:
-    """Views of several tickets with one query for their failed mail (a new ticket lists the customer's others)."""
+    """Views of several tickets with one query each for their failed mail and their children
+    (a new ticket lists the customer's others)."""
+    numbers = [t.number for t in tickets]
     failed: dict[int, list[str]] = {}
-    for number, to_addr, error in await uow.outbox.failures([t.number for t in tickets]):
+    for number, to_addr, error in await uow.outbox.failures(numbers):
         failed.setdefault(number, []).append(f"mail to {to_addr} failed: {error}")
-    return [await _view(uow, t, tuple(failed.get(t.number, ())), await _children(uow, t)) for t in tickets]
-
-
-async def _children(uow: UnitOfWork, ticket: Ticket) -> tuple[tuple[int, Status], ...]:
-    return tuple((c.number, c.status) for c in await uow.tickets.children(ticket.number))
+    children: dict[int, list[tuple[int, Status]]] = {}
+    for parent, child, status in await uow.tickets.child_states(numbers):
+        children.setdefault(parent, []).append((child, status))
+    return [await _view(uow, t, tuple(failed.get(t.number, ())), tuple(children.get(t.number, ()))) for t in tickets]
 
 
 async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],

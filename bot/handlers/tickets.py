@@ -54,6 +54,7 @@ async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, tar
     if ticket.parent_id is not None:  # the parent shows its children's states
         parent = await load_ticket(uow, ticket.parent_id)
         parent.updated_at = now
+        await uow.flush()  # the parent's view reads its children's states from the database
         summary = f"child #{ticket.number}: {before.label} → {target.label}"
         uow.events.append(events.TicketChanged(ticket=await ticket_view(uow, parent), actor=actor.audit_name,
                                                summary=summary))

@@ -135,6 +135,12 @@ class SqlTickets(_Repo):
         t = orm.tickets.c
         return (await self.session.scalars(select(Ticket).where(t.parent_id == parent_id).order_by(t.id))).all()
 
+    async def child_states(self, parent_ids: Sequence[int]) -> Sequence[tuple[int, int, Status]]:
+        """(parent, child, status) for the children of several tickets, in one query of three columns."""
+        t = orm.tickets.c
+        q = select(t.parent_id, t.id, t.status).where(t.parent_id.in_(list(parent_ids))).order_by(t.id)
+        return [(int(p), int(c), Status(s)) for p, c, s in (await self.session.execute(q)).all()]
+
     async def active_counts(self, agent_ids: Sequence[int]) -> dict[int, int]:
         """Active tickets per agent: the load that least-loaded assignment balances."""
         t = orm.tickets.c
