@@ -36,6 +36,9 @@ class OutboxWorker:
         self.batch = batch
         self.lease = timedelta(seconds=lease_seconds)
         self._woken = asyncio.Event()
+        # One pass at a time per worker: a drain (the demo, a test) then waits for the
+        # background pass already on the wire instead of seeing its claimed rows as "none due".
+        self._pass = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, ctx: Context, settings: Settings) -> Self:
@@ -51,6 +54,10 @@ class OutboxWorker:
 
     async def deliver_due(self) -> int:
         """One pass: report abandoned sends, then send every due row once. Returns rows handled."""
+        async with self._pass:
+            return await self._deliver_due()
+
+    async def _deliver_due(self) -> int:
         abandoned = await delivery.fail_abandoned(self.ctx)
         for outbox_id in abandoned:
             log.warning("outbox #%d: %s", outbox_id, delivery.UNCERTAIN)
