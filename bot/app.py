@@ -41,7 +41,13 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         max_attachment_bytes=s.max_attachment_bytes,
         workflow=load_workflow(s.workflow_file),
         timezone=s.timezone,
+        chat_platforms=chat_platforms(s),
     )
+
+
+def chat_platforms(s: Settings) -> frozenset[str]:
+    """The platforms `tiketti run` shows tickets on: those whose token is set."""
+    return frozenset(name for name, token in (("slack", s.slack_bot_token), ("discord", s.discord_token)) if token)
 
 
 def load_workflow(path: Path) -> Workflow:

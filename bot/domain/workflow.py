@@ -36,7 +36,8 @@ class CustomStatus:
 @dataclass(frozen=True)
 class Team:
     name: str
-    channel: str | None = None  # chat channel of its tickets; None: the default tickets channel
+    channel: str | None = None  # Slack channel of its tickets; None: the default tickets channel
+    discord_channel: str | None = None  # Discord channel (id) of its tickets; None: TIKETTI_DISCORD_CHANNEL
     members: tuple[str, ...] = ()  # chat user ids or emails
     assignment: str = "none"  # "none" | "least_loaded" | "skills"
     follow_up: str = "new"  # a mail to a closed ticket: "reopen" | "new" | "new_after_days"
@@ -46,6 +47,10 @@ class Team:
     def has_member(self, chat_user_id: str, email: str | None) -> bool:
         keys = {chat_user_id.lower(), (email or "").lower()} - {""}
         return any(m.lower() in keys for m in self.members)
+
+    def channel_on(self, platform: str) -> str | None:
+        """The channel this team names on a chat platform ("slack", "discord"); None if it names none."""
+        return {"slack": self.channel, "discord": self.discord_channel}.get(platform)
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,8 @@ def _team(d: Mapping[str, Any], i: int) -> Team:
     for j, s in enumerate(d.get("statuses", [])):
         category = Status.parse(_required(s, "category", f"{where}.statuses[{j}]"))
         statuses.append(CustomStatus(" ".join(_required(s, "name", f"{where}.statuses[{j}]").split()), category))
-    return Team(name=name, channel=d.get("channel"), members=tuple(str(m) for m in d.get("members", [])),
+    return Team(name=name, channel=d.get("channel"), discord_channel=_discord_id(d, "discord_channel", where),
+                members=tuple(str(m) for m in d.get("members", [])),
                 assignment=assignment, follow_up=follow_up, follow_up_days=int(d.get("follow_up_days", 14)),
                 statuses=tuple(statuses))
 
@@ -230,6 +236,17 @@ def _template(d: Mapping[str, Any], i: int, teams: set[str]) -> Template:
     return Template(name=_required(d, "name", where), subject=str(d.get("subject", "")), team=d.get("team"),
                     priority=Priority.parse(d.get("priority", "normal")), category=d.get("category"),
                     tags=_strings(d, "tags"), questions=_strings(d, "questions"), children=children)
+
+
+def _discord_id(d: Mapping[str, Any], key: str, where: str) -> str | None:
+    """A Discord snowflake, written as a number or a string of digits (a "#name" would never match a channel)."""
+    value = d.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdecimal():
+        raise WorkflowError(f"{where}.{key} must be a Discord channel id (Developer Mode, then Copy Channel ID)")
+    return text
 
 
 def _required(d: Mapping[str, Any], key: str, where: str) -> str:

@@ -27,6 +27,9 @@ class HelpdeskConfig:
     max_attachment_bytes: int = 10_000_000
     workflow: Workflow = field(default_factory=Workflow)
     timezone: str = "UTC"  # where "today" and "yesterday" of reports are
+    # The chat platforms tickets are shown on ("slack", "discord"): a team naming a channel on one of
+    # them works there only (bot.handlers.placement). Empty: whichever platform asks is the only one.
+    chat_platforms: frozenset[str] = frozenset()
 
     @property
     def mail_domain(self) -> str:

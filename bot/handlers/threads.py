@@ -10,14 +10,18 @@ earlier try may have reached the platform, so it looks before posting again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.model import ChatPost
+from bot.handlers import placement
 from bot.handlers.context import Context
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import MessageView, TicketView
+
+
+NOT_SHOWN = ""  # a thread row's channel while its ticket's team works on another platform
 
 
 @dataclass(frozen=True)
@@ -39,28 +43,41 @@ class ThreadWork:
     recovering: bool = False  # the last holder died mid-sync: anything may have been posted already
     moved_from: ThreadRef | None = None  # the thread this one replaces (the ticket changed teams)
     other_tickets: tuple[TicketView, ...] = ()  # the requester's recent tickets, when the root is still to post
+    home: str | None = None  # where the ticket belongs on this platform now; None: not shown here any more
+    shown_on: tuple[str, ...] = ()  # the platforms in use that show the ticket's team (for "moved to…" notices)
 
     @property
     def root_stale(self) -> bool:
         return self.rendered_at is None or self.rendered_at < self.ticket.updated_at
 
+    @property
+    def moving(self) -> bool:
+        """The thread is posted, but the ticket now belongs elsewhere: another channel, or another platform."""
+        return self.root_ref is not None and self.channel != self.home
+
 
 async def begin_sync(ctx: Context, platform: str, number: int, channel: str, owner: str,
-                     lease: timedelta = timedelta(minutes=2),
-                     channel_for: Callable[[str | None], str] | None = None) -> ThreadWork | None:
-    """Lease the ticket's thread and say what it lacks; None if someone else holds it (or no such ticket).
+                     lease: timedelta = timedelta(minutes=2)) -> ThreadWork | None:
+    """Lease the ticket's thread and say what it lacks; None if someone else holds it (or no such ticket),
+    or if the ticket is not shown on `platform` and has no thread there to take down.
 
-    A new root goes to `channel_for(ticket's team)` when given, else to `channel`. A thread whose
-    root is posted keeps its channel until `move_thread` (the ticket changed teams).
+    `channel` is the platform's default tickets channel; where the ticket belongs (`ThreadWork.home`)
+    follows `bot.handlers.placement`. A root not posted yet goes there; a thread whose root is posted
+    keeps its channel until `move_thread` (the ticket changed teams).
     """
     async with ctx.uow() as uow:
         ticket = await uow.tickets.get(number)
         if ticket is None:
             return None
         now = ctx.clock()
-        if channel_for is not None:
-            channel = channel_for(ticket.team)
-        await uow.chat_threads.ensure(platform, number, channel, now)
+        placed = platform in placement.TEAM_PLATFORMS  # a DM thread's row says where it goes
+        home = placement.channel_for(ctx.config, ticket.team, platform, channel) if placed else channel
+        if home is None:
+            shown = await uow.chat_threads.get(platform, number)
+            if shown is None or shown.root_ref is None:
+                return None  # its team works on another platform, and nothing of it is here
+        else:
+            await uow.chat_threads.ensure(platform, number, home, now)
         before = await uow.chat_threads.get(platform, number)
         assert before is not None
         recovering = before.lease_owner not in (None, owner)  # acquired over a lease that ran out
@@ -69,6 +86,8 @@ async def begin_sync(ctx: Context, platform: str, number: int, channel: str, own
             return None
         thread = await uow.chat_threads.get(platform, number)
         assert thread is not None
+        if placed and home is not None and thread.root_ref is None and thread.channel != home:
+            thread.channel = home  # nothing posted yet: straight to where the ticket belongs now
         if thread.root_ref is None:
             thread.post_attempts += 1
         posted = await uow.chat_posts.posted_message_ids(platform, number)
@@ -87,25 +106,31 @@ async def begin_sync(ctx: Context, platform: str, number: int, channel: str, own
             if thread.moved_from_channel and thread.moved_from_root else None,
             other_tickets=tuple([await ticket_view(uow, t) for t in await uow.tickets.recent_for_requester(
                 ticket.requester_id, exclude=number)]) if thread.root_ref is None else (),
+            home=home if placed else thread.channel,
+            shown_on=placement.platforms_of(ctx.config, ticket.team),
         )
         await uow.commit()
         return work
 
 
-async def move_thread(ctx: Context, platform: str, number: int, channel: str) -> None:
+async def move_thread(ctx: Context, platform: str, number: int, channel: str | None) -> None:
     """The ticket changed teams: its thread starts again in `channel`, remembering the old one to link.
 
     Called by the lease holder. Every message is shown again in the new thread, notes typed in the old
     one included (they lose their link to the old chat message: edits there no longer follow).
+    `channel` None: the new team works on another platform; nothing is posted here until the ticket
+    comes back, and then its new thread links to the old one.
     """
     async with ctx.uow() as uow:
         thread = await uow.chat_threads.get(platform, number)
-        if thread is None or thread.channel == channel:
+        target = channel or NOT_SHOWN
+        if thread is None or thread.channel == target:
             return
         if thread.root_ref is not None:
             thread.moved_from_channel, thread.moved_from_root = thread.channel, thread.root_ref
-        thread.channel, thread.root_ref, thread.post_attempts, thread.rendered_at = channel, None, 0, None
-        await uow.chat_posts.forget_messages([m.id for m in await uow.messages.for_ticket(number) if m.id])
+        thread.channel, thread.root_ref, thread.post_attempts, thread.rendered_at = target, None, 0, None
+        await uow.chat_posts.forget_messages([m.id for m in await uow.messages.for_ticket(number) if m.id],
+                                             platform=platform)
         await uow.messages.forget_chat_refs(number, f"{platform}:")
         await uow.commit()
 
@@ -165,14 +190,16 @@ async def tickets_to_sync(ctx: Context, platform: str, *, within: timedelta = ti
                           limit: int = 200, existing_only: bool = False) -> Sequence[int]:
     """Tickets whose thread is behind: how a restart (or another process's change) catches up.
 
-    `existing_only` limits it to tickets that have a thread row already (customers' DM threads)."""
+    Tickets of teams that work on another platform only are left out, unless their thread here is
+    still up (it is to say where the ticket went). `existing_only` limits it to tickets that have a
+    thread row already (customers' DM threads)."""
     async with ctx.uow() as uow:
-        if existing_only:
-            return await uow.chat_threads.needing_sync(platform, ctx.clock() - within, limit, existing_only=True)  # type: ignore[call-arg]
-        return await uow.chat_threads.needing_sync(platform, ctx.clock() - within, limit)
+        return await uow.chat_threads.needing_sync(platform, ctx.clock() - within, limit, existing_only=existing_only,
+                                                   exclude_teams=placement.teams_elsewhere(ctx.config, platform))
 
 
-async def ticket_for_thread(ctx: Context, platform: str, channel: str, root_ref: str) -> int | None:
+async def ticket_for_thread(ctx: Context, platform: str, channel: str | None, root_ref: str) -> int | None:
+    """The ticket whose thread has root `root_ref` in `channel` (None: in whichever channel; slower)."""
     async with ctx.uow() as uow:
         thread = await uow.chat_threads.by_root(platform, channel, root_ref)
         return thread.ticket_id if thread else None

@@ -22,8 +22,11 @@ class SqlChatThreads(_Repo):
         q = select(ChatThread).where(_t.platform == platform, _t.ticket_id == ticket_id)
         return (await self.session.scalars(q.execution_options(populate_existing=True))).first()
 
-    async def by_root(self, platform: str, channel: str, root_ref: str) -> ChatThread | None:
-        q = select(ChatThread).where(_t.platform == platform, _t.channel == channel, _t.root_ref == root_ref)
+    async def by_root(self, platform: str, channel: str | None, root_ref: str) -> ChatThread | None:
+        """The thread whose root is `root_ref`; in `channel`, or in any channel when None (not indexed)."""
+        q = select(ChatThread).where(_t.platform == platform, _t.root_ref == root_ref)
+        if channel is not None:
+            q = q.where(_t.channel == channel)
         return (await self.session.scalars(q)).first()
 
     async def ensure(self, platform: str, ticket_id: int, channel: str, now: datetime) -> None:
@@ -51,11 +54,13 @@ class SqlChatThreads(_Repo):
         )
         await self.session.execute(stmt)
 
-    async def needing_sync(self, platform: str, since: datetime, limit: int, *, existing_only: bool = False) -> Sequence[int]:
+    async def needing_sync(self, platform: str, since: datetime, limit: int, *, existing_only: bool = False,
+                           exclude_teams: Sequence[str] = ()) -> Sequence[int]:
         """Recent tickets whose chat view is behind: no root yet, a stale root, or messages not shown.
 
         `existing_only`: only tickets that already have a thread row on `platform` (a customer's DM
-        thread is created with its ticket; other tickets are never shown there)."""
+        thread is created with its ticket; other tickets are never shown there). `exclude_teams`:
+        teams not shown on `platform`; their tickets only while a root of theirs is still up there."""
         tk, m = orm.tickets.c, orm.messages.c
         thread = orm.chat_threads.alias("th")
         unposted = exists().where(
@@ -73,6 +78,8 @@ class SqlChatThreads(_Repo):
             .order_by(tk.id)
             .limit(limit)
         )
+        if exclude_teams:
+            q = q.where(or_(tk.team.is_(None), tk.team.not_in(list(exclude_teams)), thread.c.root_ref.is_not(None)))
         return (await self.session.scalars(q)).all()
 
 
@@ -86,10 +93,14 @@ class SqlChatPosts(_Repo):
         q = select(_p.message_id).where(_p.platform == platform, _p.ticket_id == ticket_id)
         return set((await self.session.scalars(q)).all())
 
-    async def forget_messages(self, message_ids: Sequence[int]) -> None:
-        """These messages are to be shown again (they moved to another ticket's thread)."""
+    async def forget_messages(self, message_ids: Sequence[int], *, platform: str | None = None) -> None:
+        """These messages are to be shown again: on every platform (they moved to another ticket's
+        thread), or on `platform` only (the ticket's thread there moved to another channel)."""
         if message_ids:
-            await self.session.execute(delete(orm.chat_posts).where(_p.message_id.in_(list(message_ids))))
+            stmt = delete(orm.chat_posts).where(_p.message_id.in_(list(message_ids)))
+            if platform is not None:
+                stmt = stmt.where(_p.platform == platform)
+            await self.session.execute(stmt)
 
     async def by_ref(self, platform: str, ref: str) -> ChatPost | None:
         q = select(ChatPost).where(_p.platform == platform, _p.ref == ref)

@@ -60,9 +60,12 @@ class DiscordBot:
             return next((t for t in self.discord.threads() if t["name"].startswith(f"#{number} ")), None)
         return await eventually(find)
 
+    def in_forum(self, thread: Json) -> bool:
+        return self.discord.channels[int(thread["parent_id"])]["type"] == 15
+
     def starter(self, thread: Json) -> Json:
         """The ticket's starter message (in a forum, inside the thread; else in the channel)."""
-        where = thread["id"] if self.discord.forum else thread["parent_id"]
+        where = thread["id"] if self.in_forum(thread) else thread["parent_id"]
         return self.discord.message(where, thread["id"])
 
     def thread_messages(self, thread: Json) -> list[Json]:
@@ -102,7 +105,7 @@ class DiscordBot:
 
     async def click(self, custom_id: str, thread: Json, user: Json) -> Response:
         starter = self.starter(thread)
-        channel = thread if self.discord.forum else self.discord.channels[int(thread["parent_id"])]
+        channel = thread if self.in_forum(thread) else self.discord.channels[int(thread["parent_id"])]
         token = await self.interact(3, {"custom_id": custom_id, "component_type": 2}, user, channel, starter)
         response = await self.response(token)
         return await self.response(token, followups=1) if response.kind == 5 else response

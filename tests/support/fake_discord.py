@@ -5,7 +5,9 @@ REST lives under /api/v10 (point `discord.http.Route.BASE` here), the gateway at
 takes IDENTIFY, sends READY and GUILD_CREATE, acks heartbeats, and then
 dispatches whatever a test injects (MESSAGE_CREATE, INTERACTION_CREATE...). REST
 keeps channels, threads and messages as Discord would show them, honours message
-nonces, and records every interaction response and follow-up.
+nonces, and records every interaction response and follow-up. `add_channel` gives
+the guild more tickets channels (before the bot connects); `storm` answers the
+bot's next REST calls with 429 and a retry_after, as Discord does under load.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class FakeDiscord:
         self.commands: list[Json] = []
         self.calls: list[tuple[str, str]] = []
         self.fail_next: dict[str, int] = {}  # route name -> status to answer once
+        self._storm = 0  # REST calls still to be answered 429
+        self._storm_retry_after = 0.0
+        self.rate_limited = 0  # 429s answered so far
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
         self.identified = asyncio.Event()
@@ -60,6 +65,18 @@ class FakeDiscord:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def add_channel(self, name: str, *, forum: bool = False) -> Json:
+        """Another channel in the guild (a team's tickets channel); add it before the bot connects."""
+        channel = (p.forum_channel if forum else p.text_channel)(self.next_id(), self.guild_id, name)
+        self.channels[int(channel["id"])] = channel
+        return channel
+
+    def storm(self, requests: int, retry_after: float = 0.02) -> None:
+        """Answer the bot's next `requests` REST calls with 429, as Discord does when a burst
+        overruns its rate limits: nothing is done, and the body says when to try again
+        (every fifth one a global limit). discord.py waits and retries by itself, up to five times a call."""
+        self._storm, self._storm_retry_after = requests, retry_after
 
     # ---- serving -------------------------------------------------------------------
 
@@ -114,7 +131,18 @@ class FakeDiscord:
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         if (status := self.fail_next.pop(name, None)) is not None:
             return _json({"message": "injected failure", "code": 0}, status=status)
+        if self._storm > 0 and not public:
+            self._storm -= 1
+            self.rate_limited += 1
+            return self._rate_limited(is_global=self.rate_limited % 5 == 0)
         return await handler(request)
+
+    def _rate_limited(self, *, is_global: bool) -> web.Response:
+        """Discord's 429: discord.py retries only when it carries a Via header (else it is Cloudflare's ban)."""
+        body = {"message": "You are being rate limited.", "retry_after": self._storm_retry_after, "global": is_global}
+        headers = {"Content-Type": "application/json", "Via": "1.1 google", "Retry-After": "1",
+                   "X-RateLimit-Scope": "global" if is_global else "user"}
+        return web.Response(body=json.dumps(body).encode(), status=429, headers=headers)
 
     def called(self, name: str) -> int:
         return sum(1 for n, _ in self.calls if n == name)

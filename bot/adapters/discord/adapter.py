@@ -1,8 +1,8 @@
 """The Discord adapter assembled: the client for what Discord sends, the publishers for what we show.
 
 The bot connects out to Discord's gateway (no public URL). It runs beside the
-Slack adapter or instead of it; both read the same store, so each ticket is
-shown on every configured platform.
+Slack adapter or instead of it; both read the same store, and each ticket is
+shown where its team works (`bot.handlers.placement`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ class DiscordAdapter:
             gateway.result()  # the connection failed: say why
         ready.cancel()
         await self.publisher.prepare()
-        log.info("discord: tickets go to channel %s", self.parts.channel_id)
+        log.info("discord: tickets go to channels %s (the first unless a team names its own)",
+                 ", ".join(map(str, self.parts.ticket_channels())))
         return asyncio.create_task(self._run(stop, gateway), name="discord")
 
     async def _run(self, stop: asyncio.Event, gateway: asyncio.Task[None]) -> None:

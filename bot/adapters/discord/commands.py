@@ -153,7 +153,7 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
 
 
 async def _thread_ticket(parts: DiscordParts, interaction: discord.Interaction) -> int | None:
-    """The ticket whose thread the command was typed in, if any."""
-    if interaction.channel_id is None or interaction.channel_id == parts.channel_id:
+    """The ticket whose thread the command was typed in, if any (under whichever tickets channel)."""
+    if interaction.channel_id is None or interaction.channel_id in parts.ticket_channels():
         return None
     return await parts.ticket_in(interaction.channel_id, getattr(interaction.channel, "parent_id", None))

@@ -34,7 +34,7 @@ async def on_message(parts: DiscordParts, message: discord.Message) -> None:
         return
     if message.guild is None:
         await _direct(parts, message)
-    elif message.channel.id != parts.channel_id:
+    elif isinstance(message.channel, discord.Thread | discord.PartialMessageable):  # maybe a ticket's thread
         await _in_thread(parts, message)
 
 
@@ -49,6 +49,8 @@ async def on_edit(parts: DiscordParts, payload: discord.RawMessageUpdateEvent) -
 
 
 async def _in_thread(parts: DiscordParts, message: discord.Message) -> None:
+    """A thread under any tickets channel is a ticket's if chat_threads has it as a root (a thread not
+    in discord.py's cache comes as a PartialMessageable without its parent: looked up in every channel)."""
     channel = message.channel
     number = await parts.ticket_in(channel.id, getattr(channel, "parent_id", None))
     if number is None:

@@ -27,16 +27,23 @@ MENTION = re.compile(r"<@!?(\d+)>")
 class DiscordParts:
     ctx: Context
     client: discord.Client
-    channel_id: int  # the tickets channel: a forum, or a text channel whose threads are tickets
+    channel_id: int  # the default tickets channel: a forum, or a text channel whose threads are tickets
     guild_id: int
+
+    def ticket_channels(self) -> list[int]:
+        """Every channel that holds tickets: the default one and each team's own (`discord_channel`)."""
+        teams = [int(t.discord_channel) for t in self.ctx.config.workflow.teams if t.discord_channel]
+        return list(dict.fromkeys([self.channel_id, *teams]))
 
     def chat_ref(self, channel_id: int, message_id: int) -> str:
         """How a note typed in a thread is stored, so the publisher never echoes it back."""
         return f"{PLATFORM}:{channel_id}:{message_id}"
 
     async def ticket_in(self, thread_id: int, parent_id: int | None = None) -> int | None:
-        """The ticket whose thread this is (a thread's id is its starter message's id)."""
-        return await threads.ticket_for_thread(self.ctx, PLATFORM, str(parent_id or self.channel_id), str(thread_id))
+        """The ticket whose thread this is (a thread's id is its starter message's id), in whichever
+        tickets channel; `parent_id`, the channel holding the thread, makes the lookup an indexed one."""
+        return await threads.ticket_for_thread(self.ctx, PLATFORM, str(parent_id) if parent_id else None,
+                                               str(thread_id))
 
     async def thread_link(self, number: int) -> str | None:
         ref = await threads.thread_of(self.ctx, PLATFORM, number)

@@ -92,8 +92,10 @@ def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime) -> 
     return cut(f"⏳ {mention}#{event.ticket.number}: {time_left_words(what, event.due_at, now)}", MESSAGE_CHARS)
 
 
-def ticket_embed(t: TicketView, now: datetime | None = None) -> discord.Embed:
-    """The starter message of a ticket's thread; edited in place whenever the ticket changes."""
+def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | None = None) -> discord.Embed:
+    """The starter message of a ticket's thread; edited in place whenever the ticket changes.
+
+    `moved` marks a starter left behind when the ticket changed teams: where it went (our own text)."""
     embed = discord.Embed(title=cut(f"#{t.number} {t.subject}", 256), colour=STATUS_COLOUR[t.status])
     embed.add_field(name="Requester", value=cut(requester(t), 1024), inline=False)
     embed.add_field(name="Status", value=f"{STATUS_EMOJI[t.status]} {t.status.label}")
@@ -103,7 +105,11 @@ def ticket_embed(t: TicketView, now: datetime | None = None) -> discord.Embed:
         embed.add_field(name="Service level", value=cut("⏱ " + left, 1024), inline=False)
     if t.failed_mail:
         embed.add_field(name="Undeliverable mail", value=cut("\n".join(t.failed_mail), 1024), inline=False)
-    embed.set_footer(text="Type in this thread: internal note, never mailed. Reply: mails the customer.")
+    if moved is not None:
+        embed.add_field(name="Moved", value=cut(f"➡️ {moved}", 1024), inline=False)
+        embed.set_footer(text="This thread is no longer updated.")
+    else:
+        embed.set_footer(text="Type in this thread: internal note, never mailed. Reply: mails the customer.")
     return embed
 
 

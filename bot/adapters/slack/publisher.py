@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.adapters.slack import sla_views, views
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.sync_queue import SyncQueue
-from bot.handlers import events, threads
+from bot.handlers import events, placement, threads
 from bot.handlers.context import Context
 from bot.handlers.threads import ThreadWork
 from bot.handlers.views import MessageView, TicketView
@@ -61,10 +61,10 @@ class ThreadPublisher:
         return views.root_message(ticket, categories=wf.categories, teams=[t.name for t in wf.teams],
                                   now=self.ctx.clock())
 
-    def channel_for(self, team: str | None) -> str:
-        """A team's tickets live in its own channel; the rest in the tickets channel."""
-        found = self.ctx.config.workflow.team(team)
-        return found.channel if found and found.channel else self.channel
+    def channel_for(self, team: str | None) -> str | None:
+        """A team's tickets live in its own channel, the rest in the tickets channel; None: the team
+        works on another platform only (`bot.handlers.placement`)."""
+        return placement.channel_for(self.ctx.config, team, PLATFORM, self.channel)
 
     async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
         self.mark(event.ticket.number)
@@ -84,8 +84,9 @@ class ThreadPublisher:
         who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id else ""
         message = views.task_reminder(event, who)
         ref = await threads.thread_of(self.ctx, PLATFORM, event.ticket.number)
-        await self._notice(ref.channel if ref else self.channel_for(event.ticket.team), message,
-                           ref.root_ref if ref else None)
+        channel = ref.channel if ref else self.channel_for(event.ticket.team)
+        if channel is not None:  # else the team works elsewhere: the reminder is shown there
+            await self._notice(channel, message, ref.root_ref if ref else None)
 
     async def _on_sla(self, event: events.SlaWarning | events.SlaBreached) -> None:
         """In the ticket's thread mentioning the assignee; with nobody assigned, in the team's channel itself
@@ -94,10 +95,10 @@ class ThreadPublisher:
         if event.assignee_chat_id and ref:
             message = sla_views.sla_notice(event, f"<@{event.assignee_chat_id}> ", self.ctx.clock())
             await self._notice(ref.channel, message, ref.root_ref)
-        else:
+        elif (channel := self.channel_for(event.ticket.team)) is not None:  # else shown where the team works
             link = self.link(ref.channel, ref.root_ref) if ref else None
             message = sla_views.sla_notice(event, "", self.ctx.clock(), link=link)
-            await self._notice(self.channel_for(event.ticket.team), message, None)
+            await self._notice(channel, message, None)
         self.mark(event.ticket.number)  # the root shows the time left
 
     async def _on_quarantined(self, event: events.MailQuarantined) -> None:
@@ -125,15 +126,17 @@ class ThreadPublisher:
     async def sync(self, number: int) -> bool:
         """Bring ticket `number`'s root and thread up to date. False if another worker had it."""
         owner = f"{self.owner}-{uuid.uuid4().hex[:8]}"  # one lease per sync: workers exclude each other too
-        work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner, channel_for=self.channel_for)
+        work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner)
         if work is None:
             return False
         done = _Done()
         try:
-            wanted = self.channel_for(work.ticket.team)
-            if work.root_ref and work.channel != wanted:  # moved to another team: a new thread in its channel
-                await threads.move_thread(self.ctx, PLATFORM, number, wanted)
-                work = await threads.begin_sync(self.ctx, PLATFORM, number, wanted, owner)
+            if work.moving and work.home is None:  # moved to a team that works on another platform
+                await self._leave(work)
+                return True
+            if work.moving:  # moved to another team: a new thread in its channel
+                await threads.move_thread(self.ctx, PLATFORM, number, work.home)
+                work = await threads.begin_sync(self.ctx, PLATFORM, number, self.channel, owner)
                 assert work is not None  # the lease is ours
             root = work.root_ref or await self._post_root(work, done)
             await self._link_move(work, root)
@@ -168,6 +171,20 @@ class ThreadPublisher:
         await self.api.api.chat_update(channel=old.channel, ts=old.root_ref,
                                        **views.root_message(work.ticket, moved_to=(team, here)))
         await threads.move_linked(self.ctx, PLATFORM, n)
+
+    async def _leave(self, work: ThreadWork) -> None:
+        """The ticket's team works on another platform now: the thread says so, then is no longer updated.
+
+        Said before the row forgets the thread, so a crash in between says it again (once: `post_once`)."""
+        assert work.root_ref is not None
+        n = work.ticket.number
+        where = " and ".join(p.capitalize() for p in work.shown_on) or "another platform"
+        team = f"{work.ticket.team or 'another team'} (in {where})"
+        await self.api.post_once(work.channel, views.moved_notice(f"Moved to {team}: this thread is no longer updated"),
+                                 key=f"left-{n}-{work.root_ref}", thread_ts=work.root_ref, maybe_posted=True)
+        await self.api.api.chat_update(channel=work.channel, ts=work.root_ref,
+                                       **views.root_message(work.ticket, moved_to=(team, None)))
+        await threads.move_thread(self.ctx, PLATFORM, n, None)
 
     async def _post_history(self, work: ThreadWork, root: str) -> None:
         """The customer's other recent tickets, first in the thread: whether they wrote or were answered before."""

@@ -198,14 +198,15 @@ def _actions(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence
     return {"type": "actions", "block_id": ACTIONS_BLOCK.format(number=n, version=version), "elements": elements}
 
 
-def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None, categories: Sequence[str] = (),
+def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None = None, categories: Sequence[str] = (),
                  teams: Sequence[str] = (), now: datetime | None = None) -> dict[str, Any]:
     """The ticket's root in the tickets channel; render again and chat.update on every change.
 
     `now` (the handlers' clock) is when the SLA time left is counted from.
 
     `categories` and `teams` (from the workflow file) fill the Category select and the "Move to team"
-    choice. `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel.
+    choice. `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel
+    (link None: to a team that works on another chat platform).
     """
     stamp = f"Opened {slack_date(ticket.created_at)} · updated {slack_date(ticket.updated_at)}"
     if ticket.first_response_at is None and ticket.status.is_active:
@@ -226,7 +227,8 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str] | None = None,
         blocks.append(section(":warning: *Mail could not be delivered*\n" + "\n".join(lines)))
     actions = _actions(ticket, categories, teams)
     if moved_to:
-        blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: <{moved_to[1]}|the thread continues there>"))
+        where = f"<{moved_to[1]}|the thread continues there>" if moved_to[1] else "this thread is no longer updated"
+        blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: {where}"))
     elif actions:
         blocks.append(actions)
     text = mrkdwn_line(f"#{ticket.number} {ticket.subject} — {ticket.status.label}, {ticket.priority.value} "
