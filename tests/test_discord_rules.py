@@ -1,4 +1,5 @@
-"""Discord's rules: forum posts with tags in step, 2,000-character messages, one starter per ticket across restarts."""
+"""Discord's rules: forum posts with tags in step, 2,000-character messages, one starter per ticket across
+restarts and through a storm of 429s."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters import sync_queue
 from tests.support.db import Database
 from tests.support.discord_bot import ANA, running_discord_bot
 from tests.support.fake_discord import FakeDiscord
 from tests.support.mails import raw_mail
+from tests.support.slack_bot import eventually
 
 
 async def test_in_a_forum_each_ticket_is_a_post_whose_tags_follow_status_and_priority(sqlite_database: Database,
@@ -103,3 +106,37 @@ async def test_slack_and_discord_run_side_by_side_on_one_store(sqlite_database: 
         assert runtime.slack is not None and runtime.discord is not None
     finally:
         await core.close()
+
+
+@pytest.mark.parametrize("forum", [False, True], ids=["text-channel", "forum"])
+async def test_a_429_storm_while_55_tickets_are_published_leaves_one_thread_each(
+        database: Database, tmp_path: Path, forum: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discord refuses a burst of calls with 429: discord.py waits and retries. The first few tickets'
+    threads are refused five times, and discord.py gives up (in a text channel the starter is posted by
+    then): the ticket is synced again, looks for what landed, and posts nothing twice."""
+    monkeypatch.setattr(sync_queue, "RETRY_SECONDS", 0.05)
+    async with running_discord_bot(database, tmp_path, forum=forum) as bot:
+        fake = bot.discord
+        thread_route = "POST /channels/{channel}/threads" if forum \
+            else "POST /channels/{channel}/messages/{message}/threads"
+        fake.storm(15, retry_after=0.01, route=thread_route)
+        fake.storm(160, retry_after=0.01)
+        numbers = [await bot.mail(raw_mail(subject=f"Storm {i}", body=f"Body of mail {i}.")) for i in range(55)]
+
+        async def all_shown() -> bool:
+            await bot.settled()
+            return all(len(bot.thread_messages(t)) == 1 for t in fake.threads()) and len(fake.threads()) == 55
+
+        await eventually(all_shown, timeout=60)
+        assert fake.rate_limited == 175
+        searched = "GET /guilds/{guild}/threads/active" if forum else "GET /channels/{channel}/messages"
+        assert fake.called(searched) >= 1  # a ticket whose thread was refused looked before posting again
+        threads = {t["name"]: t for t in fake.threads()}
+        assert sorted(threads) == sorted(f"#{n} Storm {i}" for i, n in enumerate(numbers))
+        for i, n in enumerate(numbers):
+            thread = threads[f"#{n} Storm {i}"]
+            assert bot.starter(thread)["embeds"][0]["title"] == f"#{n} Storm {i}"
+            [shown] = bot.thread_messages(thread)
+            assert f"Body of mail {i}." in shown["content"]
+        starters = [m for c in fake.channels for m in fake.in_channel(c) if m["embeds"]]
+        assert len(starters) == 55

@@ -54,8 +54,7 @@ class FakeDiscord:
         self.commands: list[Json] = []
         self.calls: list[tuple[str, str]] = []
         self.fail_next: dict[str, int] = {}  # route name -> status to answer once
-        self._storm = 0  # REST calls still to be answered 429
-        self._storm_retry_after = 0.0
+        self._storms: list[list[Any]] = []  # [calls still to refuse, retry_after, route or None]
         self.rate_limited = 0  # 429s answered so far
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
@@ -72,11 +71,12 @@ class FakeDiscord:
         self.channels[int(channel["id"])] = channel
         return channel
 
-    def storm(self, requests: int, retry_after: float = 0.02) -> None:
-        """Answer the bot's next `requests` REST calls with 429, as Discord does when a burst
-        overruns its rate limits: nothing is done, and the body says when to try again
-        (every fifth one a global limit). discord.py waits and retries by itself, up to five times a call."""
-        self._storm, self._storm_retry_after = requests, retry_after
+    def storm(self, requests: int, retry_after: float = 0.02, *, route: str | None = None) -> None:
+        """Answer the bot's next `requests` REST calls (to `route` only, if given) with 429, as Discord
+        does when a burst overruns its rate limits: nothing is done, and the body says when to try again
+        (every fifth one a global limit). discord.py waits and retries by itself, up to five times a call.
+        Storms queue up: a call is refused by the first one it matches."""
+        self._storms.append([requests, retry_after, route])
 
     # ---- serving -------------------------------------------------------------------
 
@@ -131,15 +131,16 @@ class FakeDiscord:
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         if (status := self.fail_next.pop(name, None)) is not None:
             return _json({"message": "injected failure", "code": 0}, status=status)
-        if self._storm > 0 and not public:
-            self._storm -= 1
+        storm = next((s for s in self._storms if s[0] > 0 and s[2] in (None, name)), None)
+        if storm is not None and not public:
+            storm[0] -= 1
             self.rate_limited += 1
-            return self._rate_limited(is_global=self.rate_limited % 5 == 0)
+            return self._rate_limited(storm[1], is_global=self.rate_limited % 5 == 0)
         return await handler(request)
 
-    def _rate_limited(self, *, is_global: bool) -> web.Response:
+    def _rate_limited(self, retry_after: float, *, is_global: bool) -> web.Response:
         """Discord's 429: discord.py retries only when it carries a Via header (else it is Cloudflare's ban)."""
-        body = {"message": "You are being rate limited.", "retry_after": self._storm_retry_after, "global": is_global}
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         headers = {"Content-Type": "application/json", "Via": "1.1 google", "Retry-After": "1",
                    "X-RateLimit-Scope": "global" if is_global else "user"}
         return web.Response(body=json.dumps(body).encode(), status=429, headers=headers)
