@@ -20,6 +20,7 @@ from bot.handlers.placement import channel_for, platforms_of, teams_elsewhere
 from tests.support.db import Database
 from tests.support.discord_bot import ANA, DiscordBot, running_discord_bot
 from tests.support.fake_discord import FakeDiscord
+from tests.support.fake_slack import FakeSlack
 from tests.support.mails import raw_mail
 from tests.support.slack_bot import CHANNEL, SECRET, TOKEN, block_text, fake_slack
 
@@ -98,7 +99,7 @@ def test_discord_channel_is_read_from_the_workflow_file_as_an_id() -> None:
 
 
 @asynccontextmanager
-async def both_running(db: Database, tmp_path: Path) -> AsyncIterator[tuple[DiscordBot, object]]:
+async def both_running(db: Database, tmp_path: Path) -> AsyncIterator[tuple[DiscordBot, FakeSlack]]:
     """The whole bot with Slack and Discord adapters on one store."""
     async with fake_slack() as slack, FakeDiscord() as fake:
         discord_team, everywhere = fake.add_channel("discord-team"), fake.add_channel("everywhere", forum=True)
@@ -122,10 +123,10 @@ async def settled(bot: DiscordBot) -> None:
         await slack.publisher.drained()
 
 
-def slack_roots(slack: object) -> dict[str, list[str]]:
+def slack_roots(slack: FakeSlack) -> dict[str, list[str]]:
     """Every Slack channel's roots, as '#N subject' (what the channel shows)."""
     shown: dict[str, list[str]] = {}
-    for m in sorted(slack.messages.values(), key=lambda m: m.ts):  # type: ignore[attr-defined]
+    for m in sorted(slack.messages.values(), key=lambda m: m.ts):
         if not m.thread_ts:
             shown.setdefault(m.channel, []).append(m.text.split(" —")[0])
     return shown
@@ -166,9 +167,9 @@ async def test_a_move_to_a_team_on_the_other_platform_leaves_a_note_behind(datab
         last = bot.thread_messages(d_thread)[-1]["content"]
         assert "Moved to slack-team (in Slack): this thread is no longer updated." in last
         assert bot.starter(d_thread)["components"] == []
-        [root] = slack.roots("C0SLACKTEAM")  # type: ignore[attr-defined]
+        [root] = slack.roots("C0SLACKTEAM")
         assert root.text.startswith(f"#{d} Discord side")
-        assert any("Started in Discord." in block_text(m.blocks) for m in slack.thread("C0SLACKTEAM", root.ts))  # type: ignore[attr-defined]
+        assert any("Started in Discord." in block_text(m.blocks) for m in slack.thread("C0SLACKTEAM", root.ts))
         # Later changes stay in Slack: nothing more is posted in the Discord thread, no new thread opens.
         shown = len(bot.thread_messages(d_thread))
         await bot.slash("priority", ANA, number=d, level="urgent")
@@ -177,12 +178,12 @@ async def test_a_move_to_a_team_on_the_other_platform_leaves_a_note_behind(datab
         # Both platforms -> a team working in Discord and Slack: each platform moves its own thread.
         await bot.slash("move", ANA, channel=n_thread, team="everywhere")
         await settled(bot)
-        assert [r.text.split(" —")[0] for r in slack.roots("C0EVERYWHERE")] == [f"#{n} No team"]  # type: ignore[attr-defined]
+        assert [r.text.split(" —")[0] for r in slack.roots("C0EVERYWHERE")] == [f"#{n} No team"]
         assert discord_threads(bot)["everywhere"] == [f"#{n} No team"]
         # Both platforms -> Discord only: the Slack root is left with a note, Discord moves the thread again.
         await bot.slash("move", ANA, number=n, team="discord-team")
         await settled(bot)
-        [old_slack] = slack.roots("C0EVERYWHERE")  # type: ignore[attr-defined]
+        [old_slack] = slack.roots("C0EVERYWHERE")
         assert "Moved to discord-team (in Discord): this thread is no longer updated" in block_text(
-            slack.message("C0EVERYWHERE", old_slack.ts).blocks)  # type: ignore[attr-defined]
+            slack.message("C0EVERYWHERE", old_slack.ts).blocks)
         assert f"#{n} No team" in discord_threads(bot)["discord-team"]

@@ -166,6 +166,7 @@ class ThreadPublisher:
                                                view=TicketControls(self.parts), applied_tags=self.tags_for(channel.id, t))
             thread_id = made.thread.id
         elif thread_id is None:
+            assert isinstance(channel, discord.TextChannel)
             starter = await channel.send(embed=views.ticket_embed(t, self.parts.ctx.clock()), view=TicketControls(self.parts),
                                          nonce=nonce[:25])
             await self._start_thread(starter, t)
