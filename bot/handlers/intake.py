@@ -179,10 +179,10 @@ async def _open(
         ticket.team = follow_up_of.team  # the team that knew the case; a routing rule may still send it elsewhere
     await routing.route_new(ctx, uow, ticket, mail, now)
     await sla.start(ctx, uow, ticket, now)
-    await _acknowledge(ctx, uow, ticket, contact, mail, now)
+    await _acknowledge(ctx, uow, ticket, contact, mail, now, new_contact=new_contact)
     # A contact created in this transaction has no other tickets yet: no need to ask.
     others = [] if new_contact else await uow.tickets.recent_for_requester(contact.id, exclude=ticket.number)  # type: ignore[arg-type]
-    view, *other_views = await ticket_views(uow, [ticket, *others])
+    view, *other_views = await ticket_views(uow, [ticket, *others], new={ticket.number})
     uow.events.append(
         events.TicketOpened(
             ticket=view,
@@ -213,13 +213,15 @@ async def _append(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Con
     return IntakeOutcome("appended", ticket.number)
 
 
-async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: Contact, mail: InboundMail, now: datetime) -> None:
+async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: Contact, mail: InboundMail, now: datetime,
+                       *, new_contact: bool) -> None:
     cfg = ctx.config
     if not cfg.ack_enabled:
         return
     reason = suppress_reason(mail, _own_addresses(ctx))
     if reason is None:
-        sent = await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))
+        # Automatic mail goes to contacts; one created in this transaction has had none yet.
+        sent = 0 if new_contact else await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))
         if sent >= cfg.ack_limit_per_hour:
             reason = f"rate limit: {sent} automatic mails to this sender in the last hour"
     if reason is not None:

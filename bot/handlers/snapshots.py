@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
@@ -14,16 +14,21 @@ async def ticket_view(uow: UnitOfWork, ticket: Ticket) -> TicketView:
     return (await ticket_views(uow, [ticket]))[0]
 
 
-async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket]) -> list[TicketView]:
+async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket], *, new: Collection[int] = ()) -> list[TicketView]:
     """Views of several tickets with one query each for their failed mail and their children
-    (a new ticket lists the customer's others)."""
-    numbers = [t.number for t in tickets]
+    (a new ticket lists the customer's others).
+
+    `new` names tickets created in this transaction: they can have neither yet, so a mail that
+    opens a ticket for a new customer asks the store nothing here (it is half the intake path).
+    """
+    numbers = [t.number for t in tickets if t.number not in new]
     failed: dict[int, list[str]] = {}
-    for number, to_addr, error in await uow.outbox.failures(numbers):
-        failed.setdefault(number, []).append(f"mail to {to_addr} failed: {error}")
     children: dict[int, list[tuple[int, Status]]] = {}
-    for parent, child, status in await uow.tickets.child_states(numbers):
-        children.setdefault(parent, []).append((child, status))
+    if numbers:
+        for number, to_addr, error in await uow.outbox.failures(numbers):
+            failed.setdefault(number, []).append(f"mail to {to_addr} failed: {error}")
+        for parent, child, status in await uow.tickets.child_states(numbers):
+            children.setdefault(parent, []).append((child, status))
     return [await _view(uow, t, tuple(failed.get(t.number, ())), tuple(children.get(t.number, ()))) for t in tickets]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import LargeBinary, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -248,10 +248,27 @@ class SqlAttachments(_Repo):
 
 
 class SqlAudit(_Repo):
+    """Audit rows are written together, in one multi-row INSERT, just before the transaction
+    commits (or before anything reads them): nothing needs their ids, and a mail's three
+    or four rows cost one statement instead of one each."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._pending: list[dict[str, object]] = []
+
     def add(self, event: AuditEvent) -> None:
-        self.session.add(event)
+        self._pending.append({
+            "ticket_id": event.ticket_id, "action": event.action, "actor": event.actor, "created_at": event.created_at,
+            "field": event.field, "before": event.before, "after": event.after, "detail": event.detail,
+        })
+
+    async def write_pending(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            await self.session.execute(insert(orm.audit_events), rows)
 
     async def for_ticket(self, ticket_id: int) -> Sequence[AuditEvent]:
+        await self.write_pending()
         a = orm.audit_events.c
         q = select(AuditEvent).where(a.ticket_id == ticket_id).order_by(a.created_at, a.id)
         return (await self.session.scalars(q)).all()

@@ -66,12 +66,14 @@ class SqlUnitOfWork:
 
     async def flush(self) -> None:
         try:
+            await self.audit.write_pending()
             await self.session.flush()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
 
     async def commit(self) -> None:
         try:
+            await self.audit.write_pending()
             await self.session.commit()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
