@@ -129,6 +129,7 @@ class Runtime:
             await self.listener.stop()
         if self.web:
             await self.web.stop()
+        self.pipeline.close()
 
 
 def _slack_adapter(core: Core) -> SlackAdapter:

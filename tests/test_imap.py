@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from bot.app import Core, build_core
 from bot.handlers.intake import InTransaction
 from bot.handlers.ports import UnitOfWork
 from bot.mail.imap import ImapFetcher
+from bot.mail import pipeline as pipeline_module
 from bot.mail.pipeline import MailPipeline, Processed
 from tests.conftest import make_settings
 from tests.support.db import Database
@@ -116,26 +117,31 @@ async def test_reply_arriving_later_lands_on_the_same_ticket(core: Core, imap_se
 
 
 class CrashOnce(MailPipeline):
-    """The process dies after the mail was parsed and routed, before its transaction commits."""
+    """The process dies in the `crash_at`-th transaction that moves the cursor, after the mail
+    was parsed and routed, before that transaction commits."""
 
     def __init__(self, core: Core, crash_at: int) -> None:
         super().__init__(core.ctx)
-        self.calls, self.crash_at = 0, crash_at
+        self.transactions, self.crash_at = 0, crash_at
 
-    async def process(self, raw: bytes, *, source: str, also: InTransaction | None = None) -> Processed:
-        self.calls += 1
-        if self.calls != self.crash_at or also is None:
-            return await super().process(raw, source=source, also=also)
-        step = also
+    async def process_many(self, items: Sequence[tuple[bytes, InTransaction | None]], *, source: str) -> list[Processed]:
+        return await super().process_many([(raw, self._counted(also)) for raw, also in items], source=source)
 
-        async def crash(uow: UnitOfWork) -> None:
+    def _counted(self, step: InTransaction | None) -> InTransaction:
+        assert step is not None
+
+        async def counted(uow: UnitOfWork) -> None:
             await step(uow)
-            raise ConnectionError("simulated crash before commit")
+            self.transactions += 1
+            if self.transactions == self.crash_at:
+                raise ConnectionError("simulated crash before commit")
 
-        return await super().process(raw, source=source, also=crash)
+        return counted
 
 
-async def test_crash_before_commit_loses_nothing_and_doubles_nothing(core: Core, imap_server: ImapServer, folder: str) -> None:
+async def test_crash_before_commit_loses_nothing_and_doubles_nothing(core: Core, imap_server: ImapServer, folder: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline_module, "GROUP", 2)  # two mails commit together, then the third alone
     imap_server.append(folder, mail(1, "First"), mail(2, "Second"), mail(3, "Third"))
     crashing = fetcher(core, imap_server, folder, pipeline=CrashOnce(core, crash_at=2))
     try:
@@ -143,14 +149,34 @@ async def test_crash_before_commit_loses_nothing_and_doubles_nothing(core: Core,
             await crashing.fetch_once()
     finally:
         await crashing.close()
-    assert await tickets(core) == {"First": 1}
+    assert await tickets(core) == {"First": 1, "Second": 1}
 
     restarted = fetcher(core, imap_server, folder)
     try:
-        assert await restarted.fetch_once() == 2
+        assert await restarted.fetch_once() == 1
     finally:
         await restarted.close()
     assert await tickets(core) == {"First": 1, "Second": 1, "Third": 1}
+
+
+async def test_a_crash_in_a_group_rolls_back_the_whole_group_and_the_restart_stores_each_mail_once(
+        core: Core, imap_server: ImapServer, folder: str) -> None:
+    imap_server.append(folder, mail(1, "First"), mail(2, "Second"), mail(3, "Re: First", in_reply_to="<m1@customer.test>"))
+    crashing = fetcher(core, imap_server, folder, pipeline=CrashOnce(core, crash_at=1))
+    try:
+        with pytest.raises(ConnectionError):
+            await crashing.fetch_once()
+    finally:
+        await crashing.close()
+    assert await tickets(core) == {}
+
+    restarted = fetcher(core, imap_server, folder)
+    try:
+        assert await restarted.fetch_once() == 3
+        assert await restarted.fetch_once() == 0
+    finally:
+        await restarted.close()
+    assert await tickets(core) == {"First": 2, "Second": 1}  # the reply, in the same group, found its ticket
 
 
 async def test_unparseable_mail_is_quarantined_whole_and_skipped(core: Core, imap_server: ImapServer, folder: str) -> None:
@@ -168,6 +194,22 @@ async def test_unparseable_mail_is_quarantined_whole_and_skipped(core: Core, ima
         assert held.raw == broken
         assert held.source == f"imap:{folder}"
     assert await tickets(core) == {"A proper question": 1}
+
+
+async def test_a_bad_mail_among_good_ones_is_quarantined_and_the_others_stored(core: Core, imap_server: ImapServer,
+                                                                              folder: str) -> None:
+    broken = mail(2, "Nobody sent this", sender=None)
+    imap_server.append(folder, mail(1, "Printer"), broken, mail(3, "Re: Printer", in_reply_to="<m1@customer.test>"))
+    f = fetcher(core, imap_server, folder)
+    try:
+        assert await f.fetch_once() == 3
+        assert await f.fetch_once() == 0
+    finally:
+        await f.close()
+    async with core.ctx.uow() as uow:
+        [held] = await uow.quarantine.unresolved()
+        assert held.raw == broken
+    assert await tickets(core) == {"Printer": 2}
 
 
 async def test_uidvalidity_change_reads_the_folder_again_without_duplicates(core: Core, imap_server: ImapServer, folder: str) -> None:

@@ -9,7 +9,7 @@ delivered twice is stored once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,21 +57,35 @@ async def receive_mail(ctx: Context, mail: InboundMail, *, source: str, also: In
 
 
 async def _receive_once(ctx: Context, mail: InboundMail, source: str, also: InTransaction | None) -> IntakeOutcome:
+    return (await receive_together(ctx, [mail], source=source, also=also))[0]
+
+
+async def receive_together(ctx: Context, mails: Sequence[InboundMail], *, source: str,
+                           also: InTransaction | None = None) -> list[IntakeOutcome]:
+    """Store several mails in one transaction, in order: each sees the ones before it (a reply
+    finds the ticket its original opened), and they commit together or not at all.
+
+    A mailbox hands mail over in groups; one commit for the group instead of one per mail is
+    about a third of what storing a parsed mail costs. Raises like a single mail does; the
+    caller then stores them one at a time (MailPipeline.process_many).
+    """
     async with ctx.uow() as uow:
-        outcome = await _route(ctx, uow, mail)
+        outcomes = [await _route(ctx, uow, mail) for mail in mails]
         if also is not None:
             await also(uow)
         await uow.commit()
         pending = list(uow.events)
     await ctx.bus.publish(pending)
-    log.info("mail %s from %s via %s: %s #%s", mail.message_id, _mask(mail.from_addr), source, outcome.action, outcome.ticket_number)
-    return outcome
+    for mail, outcome in zip(mails, outcomes, strict=True):
+        log.info("mail %s from %s via %s: %s #%s", mail.message_id, _mask(mail.from_addr), source, outcome.action,
+                 outcome.ticket_number)
+    return outcomes
 
 
 async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutcome:
     if is_our_loop(mail, _own_addresses(ctx)):
         return IntakeOutcome("ignored", None, "our own mail came back (loop header)")
-    if await uow.messages.by_mail_message_id(mail.message_id) is not None:
+    if await uow.messages.has_mail_message_id(mail.message_id):
         return IntakeOutcome("duplicate", None, "Message-ID already stored")
     now = ctx.clock()
     contact, is_new = await _contact(uow, mail, now)
@@ -114,9 +128,9 @@ async def _find_ticket(ctx: Context, uow: UnitOfWork, mail: InboundMail, sender:
         number = mail_ids.ticket_from_message_id(mid, ctx.key)
         if number is not None and (ticket := await uow.tickets.get(number, for_update=True)):
             return ticket
-    known = await uow.messages.first_by_mail_message_ids(ids)
+    known = await uow.messages.ticket_of_mail_message_ids(ids)
     if known is not None:
-        return await uow.tickets.get(known.ticket_id, for_update=True)
+        return await uow.tickets.get(known, for_update=True)
     number = mail_ids.find_subject_tag(mail.subject, ctx.config.subject_tag)
     if number is not None and (ticket := await uow.tickets.get(number, for_update=True)):
         if await _is_participant(uow, ticket, sender):

@@ -1,22 +1,19 @@
 """Render an OutgoingMail into RFC 5322 bytes with Jinja2 templates (text and HTML).
 
-Built with the stdlib's compat32 MIME classes rather than `EmailMessage`: every header
-here is one we write ourselves, so the modern policy's header parsing and re-folding
-only cost time (about two thirds of composing an acknowledgement, bench/ingest.py).
+The mail is written out directly rather than through the stdlib's message classes: its
+shape is always the same (multipart/alternative, a text and an HTML part) and every
+header is one we write ourselves, so the stdlib's general header parsing, folding and
+MIME bookkeeping only cost time (most of what acknowledging a mail cost, bench/ingest.py).
 Non-ASCII names and subjects become RFC 2047 encoded words, bodies quoted-printable
-UTF-8, lines end in CRLF, as SMTP wants.
+UTF-8 (binascii's C encoder), lines end in CRLF and headers are folded at 78 columns.
 """
 
 from __future__ import annotations
 
-import io
+import binascii
 import re
-from email.charset import QP, Charset
-from email.generator import BytesGenerator
+import secrets
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import format_datetime, formataddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -27,9 +24,7 @@ from bot.handlers.context import Clock, utcnow
 LOOP_HEADER = "X-Tiketti-Loop"
 
 _CTRL = re.compile(r"[\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
-_POLICY = compat32.clone(linesep="\r\n", max_line_length=78)
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP  # readable in the raw mail, unlike base64
+_WIDTH = 78
 
 
 def one_line(value: str) -> str:
@@ -46,18 +41,24 @@ def address(name: str, addr: str) -> str:
     return formataddr((one_line(name), f"{local}@{domain}" if local else domain), charset="utf-8")
 
 
-def _text(value: str, name: str) -> str | Header:
+def header(name: str, value: str) -> str:
+    """One header, folded: encoded words when not ASCII, else broken at spaces (never inside a token)."""
     value = one_line(value)
-    return value if value.isascii() else Header(value, "utf-8", header_name=name)
+    if not value.isascii():
+        return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > _WIDTH and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += f" {word}"
+    return "\r\n".join([*lines, line])
 
 
-def _part(body: str, subtype: str) -> MIMEText:
-    part = MIMEText(body, subtype, "us-ascii") if body.isascii() else MIMEText("", subtype, "us-ascii")
-    if not body.isascii():
-        del part["Content-Transfer-Encoding"]
-        part.set_payload(body, _UTF8_QP)
-    del part["MIME-Version"]  # once, on the whole mail
-    return part
+def _part(subtype: str, body: str, boundary: str) -> str:
+    encoded = binascii.b2a_qp(body.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii")
+    return (f"--{boundary}\r\nContent-Type: text/{subtype}; charset=\"utf-8\"\r\n"
+            f"Content-Transfer-Encoding: quoted-printable\r\n\r\n{encoded.replace(chr(10), chr(13) + chr(10))}\r\n")
 
 
 class MailComposer:
@@ -77,32 +78,23 @@ class MailComposer:
         ctx = dict(mail.context)
         text = self.env.get_template(f"{mail.template}.txt.j2").render(**ctx)
         html = self.env.get_template(f"{mail.template}.html.j2").render(**ctx)
-        msg = MIMEMultipart("alternative", _subparts=[_part(text, "plain"), _part(html, "html")])
-        headers: list[tuple[str, str | Header]] = [
-            ("From", address(self.support_name, self.support_address)),
-            ("To", address(mail.to_name, mail.to_addr)),
-            ("Subject", _text(mail.subject, "Subject")),
-            ("Date", format_datetime(self.clock())),
-            ("Message-ID", one_line(mail.message_id)),
+        fields = [
+            f"From: {address(self.support_name, self.support_address)}",
+            f"To: {address(mail.to_name, mail.to_addr)}",
+            header("Subject", mail.subject),
+            f"Date: {format_datetime(self.clock())}",
+            header("Message-ID", mail.message_id),
         ]
         if mail.in_reply_to:
-            headers.append(("In-Reply-To", one_line(mail.in_reply_to)))
+            fields.append(header("In-Reply-To", mail.in_reply_to))
         if mail.references:
-            headers.append(("References", " ".join(one_line(r) for r in mail.references)))
-        headers += [
-            ("Thread-Topic", _text(mail.thread_topic, "Thread-Topic")),
-            ("Thread-Index", one_line(mail.thread_index)),
-            (LOOP_HEADER, self.support_address),
-        ]
+            fields.append(header("References", " ".join(one_line(r) for r in mail.references)))
+        fields += [header("Thread-Topic", mail.thread_topic), header("Thread-Index", mail.thread_index),
+                   header(LOOP_HEADER, self.support_address)]
         if mail.automatic:
-            headers += [("Auto-Submitted", "auto-generated"), ("X-Auto-Response-Suppress", "All"),
-                        ("Precedence", "auto_reply")]
-        # MIMEMultipart wrote Content-Type and MIME-Version first; ours go on top, in the usual order.
-        mime = msg._headers  # noqa: SLF001 - reordering, not changing, what the class wrote
-        msg._headers = []  # noqa: SLF001
-        for name, value in headers:
-            msg[name] = value
-        msg._headers += mime  # noqa: SLF001
-        out = io.BytesIO()
-        BytesGenerator(out, mangle_from_=False, policy=_POLICY).flatten(msg)
-        return out.getvalue()
+            fields += ["Auto-Submitted: auto-generated", "X-Auto-Response-Suppress: All", "Precedence: auto_reply"]
+        # The boundary is random, and quoted-printable output never has "--" + 32 hex digits in a row.
+        boundary = f"=_tiketti_{secrets.token_hex(16)}"
+        fields += ["MIME-Version: 1.0", f"Content-Type: multipart/alternative;\r\n boundary=\"{boundary}\""]
+        mime = "\r\n".join(fields) + "\r\n\r\n" + _part("plain", text, boundary) + _part("html", html, boundary)
+        return (mime + f"--{boundary}--\r\n").encode("ascii")

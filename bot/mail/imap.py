@@ -101,9 +101,9 @@ class _Connection:
             raise MailboxFetchError(command_result=(typ, data), expected="OK")
         return sorted(_messages(data, set(uids)))
 
-    def mark_seen(self, uid: int) -> None:
+    def mark_seen(self, uids: list[int]) -> None:
         # Not box.flag(): imap-tools follows it with EXPUNGE, which would purge mail others marked deleted.
-        typ, data = self.box.client.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)")
+        typ, data = self.box.client.uid("STORE", ",".join(map(str, uids)), "+FLAGS.SILENT", r"(\Seen)")
         if typ != "OK":
             raise RuntimeError(f"STORE \\Seen refused: {data!r}")
 
@@ -207,23 +207,27 @@ class ImapFetcher:
             for start in range(0, len(uids), BATCH):
                 batch = uids[start:start + BATCH]
                 for group in _by_size(await asyncio.to_thread(conn.sizes, batch), FETCH_BYTES):
-                    for uid, raw in await asyncio.to_thread(conn.fetch, group):
-                        if self._stopping:
-                            return count
-                        await self._process(conn, uid, raw)
-                        count += 1
+                    if self._stopping:
+                        return count
+                    count += await self._process(conn, await asyncio.to_thread(conn.fetch, group))
                 last = batch[-1]  # a UID expunged between SEARCH and FETCH is simply gone
         if count:
             log.info("IMAP %s: %d new mail(s) read", self.mailbox, count)
         return count
 
-    async def _process(self, conn: _Connection, uid: int, raw: bytes) -> None:
-        await self.pipeline.process(raw, source=self.source, also=advance_to(self.mailbox, conn.uidvalidity, uid))
+    async def _process(self, conn: _Connection, fetched: list[tuple[int, bytes]]) -> int:
+        """Store what one FETCH brought; the cursor moves in the same transaction as the tickets."""
+        if not fetched:
+            return 0
+        await self.pipeline.process_many(
+            [(raw, advance_to(self.mailbox, conn.uidvalidity, uid)) for uid, raw in fetched], source=self.source)
+        uids = [uid for uid, _ in fetched]
         try:
             # Courtesy for humans looking at the same mailbox; the cursor, not the flag, is what counts.
-            await asyncio.to_thread(conn.mark_seen, uid)
+            await asyncio.to_thread(conn.mark_seen, uids)
         except Exception as exc:
-            log.warning("IMAP %s: could not flag UID %d as seen: %s", self.mailbox, uid, self._describe(exc))
+            log.warning("IMAP %s: could not flag %d mail(s) as seen: %s", self.mailbox, len(uids), self._describe(exc))
+        return len(fetched)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Read mail until `stop` is set. Never raises for the server's or the store's sake."""
