@@ -27,12 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `bench` importable next to `bot`
     sys.path.insert(0, str(ROOT))
 
-from bench import measure  # noqa: E402
-from bench.mailgen import big_attachment_mail  # noqa: E402
-from bot.mail.imap import BATCH as IMAP_BATCH  # noqa: E402
-from bot.mail.pipeline import GROUP  # noqa: E402
-
-MB = measure.MB
+# Nothing heavy at module level: the mail parser's helper process imports this script again
+# (multiprocessing's spawn), and its memory should be what it is under `tiketti run`.
+MB = 1024 * 1024
+IMAP_BATCH = 50  # bot.mail.imap.BATCH: mails per FETCH
 TARGET_RATE = {"sqlite": 200, "postgres": 100}
 RSS_LIMIT = 200 * MB
 
@@ -57,6 +55,8 @@ def main() -> None:
         _print_series([_job(args, {"kind": "series", "db": db, "checkpoints": checkpoints, "seed": args.seed}) for db in dbs])
     if args.big_attachment_mb:
         size = int(args.big_attachment_mb * MB)
+        from bench.mailgen import big_attachment_mail
+
         with tempfile.NamedTemporaryFile(prefix="tiketti-big-", suffix=".eml") as f:
             f.write(big_attachment_mail(size))
             f.flush()
@@ -79,6 +79,8 @@ def _parse_args() -> argparse.Namespace:
 
 
 async def _run_job(job: dict[str, Any]) -> dict[str, Any]:
+    from bench import measure
+
     if job["kind"] == "throughput":
         return await measure.throughput(job["db"], job["n"], job["seed"], job["group"])
     if job["kind"] == "series":
@@ -113,6 +115,8 @@ def _mb(value: float) -> str:
 
 
 def _print_throughput(results: list[dict[str, Any]]) -> None:
+    from bot.mail.pipeline import GROUP
+
     print(f"\n== Throughput: {results[0]['n']} mails, parse -> thread -> store ==\n")
     print("   one at a time: MailPipeline.process, a transaction per mail, as `tiketti ingest` and the SMTP/LMTP")
     print("                  listener store mail")

@@ -11,10 +11,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from typing import TYPE_CHECKING
+
 from bot import __version__, logs
-from bot.app import Core, build_core
-from bot.domain.model import QuarantinedMail
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # bot.app loads everything; imported where a command needs it, so a helper
+    # process that starts from this script (the mail parser, bot.mail.parse_pool) stays small
+    from bot.app import Core
+    from bot.domain.model import QuarantinedMail
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the mail and tries again later
 
@@ -79,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import build_core
     from bot.runtime import Runtime
 
     core = await build_core(settings)
@@ -114,6 +120,8 @@ async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         print("tiketti ingest: no mail on standard input", file=sys.stderr)
         return 65  # EX_DATAERR
     try:
+        from bot.app import build_core
+
         core = await build_core(settings)
     except Exception as exc:
         print(f"tiketti ingest: cannot open the store ({type(exc).__name__}: {exc}); try again later", file=sys.stderr)
@@ -165,6 +173,8 @@ async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 @asynccontextmanager
 async def opened_core(settings: Settings) -> AsyncIterator[Core]:
+    from bot.app import build_core
+
     core = await build_core(settings)
     try:
         yield core

@@ -1,10 +1,9 @@
-"""A faster header factory for the stdlib email policies we parse and compose with.
+"""A faster header factory for the stdlib email policy we parse with.
 
 The stdlib's HeaderRegistry builds a brand-new class for every header it touches
 (`type(...)` in `__getitem__`), then parses the value again on every access. Both
 are pure functions of their input and header objects are immutable, so caching
-them changes no result; it is about half of the cost of composing an
-acknowledgement and a third of parsing a mail (bench/ingest.py).
+them changes no result; it is about a third of the cost of parsing a mail (bench/ingest.py).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 
 class CachedHeaders(HeaderRegistry):
     """One class per header name; with `values` > 0 also the last `values`
-    distinct short string values (composing also passes Address objects; those are not cached).
+    distinct short string values (other values are not cached).
 
     Only short values are kept, so a cache full of them stays small (a few MB at most).
     """
