@@ -129,7 +129,7 @@ class Runtime:
             await self.listener.stop()
         if self.web:
             await self.web.stop()
-        self.pipeline.close()
+        await asyncio.to_thread(self.pipeline.close, wait=True)  # the parser process ends with us
 
 
 def _slack_adapter(core: Core) -> SlackAdapter:
