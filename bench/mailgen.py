@@ -118,7 +118,6 @@ class MailGenerator:
         ticket = self.tickets[-self.rng.randint(1, window)]
         person, loc = ticket.requester, ticket.requester.locale
         tagged = mail_ids.reply_subject(ticket.subject, "#", ticket.number)
-        own = ticket.message_ids[-1]
         if roll < 0.72:  # answering our acknowledgement: our signed id in In-Reply-To
             ours = mail_ids.make_message_id(ticket.number, self.key, self.domain)
             refs, subject, kind = [ticket.message_ids[0], ours], tagged, "reply to our ack (signed In-Reply-To)"

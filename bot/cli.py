@@ -10,7 +10,6 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-
 from typing import TYPE_CHECKING
 
 from bot import __version__, logs

@@ -11,7 +11,6 @@ import pytest
 from bot.app import build_core
 from bot.handlers import intake
 from bot.settings import Settings
-
 from tests.support.cli import run_tiketti
 from tests.support.db import temporary_pg_database
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,7 +20,7 @@ from bot.handlers.intake import quarantine, receive_mail
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
 ANA = Actor("U1", "Ana")
-T0 = datetime(2024, 5, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 2, 9, 30, tzinfo=UTC)
 
 
 def mail(n: int = 1, *, sender: str = "mia@example.com", subject: str = "Printer on fire", body: str = "",

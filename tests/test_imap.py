@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from bot.app import Core, build_core
 from bot.handlers.intake import InTransaction
 from bot.handlers.ports import UnitOfWork
-from bot.mail.imap import ImapFetcher
 from bot.mail import pipeline as pipeline_module
+from bot.mail.imap import ImapFetcher
 from bot.mail.pipeline import MailPipeline, Processed
 from tests.conftest import make_settings
 from tests.support.db import Database
@@ -74,7 +74,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
             await asyncio.sleep(0.05)
     try:
         await asyncio.wait_for(poll(), WAIT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pytest.fail(f"never happened: {what}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ EXPECTED: dict[Status, set[Status]] = {
     S.CLOSED: set(),
 }
 PAIRS = [(a, b) for a in Status for b in Status]
-T0 = datetime(2025, 3, 3, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=2)
 AGENT = Actor("U1", "Ana Agent")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from bot.handlers.context import Actor
 from tests.support.mails import deliver, outbox, parse_sent, raw_mail
 
 KEY = b"test-secret-key"
-T0 = datetime(2025, 3, 3, 8, 0, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 3, 8, 0, 0, 123456, tzinfo=UTC)
 
 
 def test_signed_message_id_round_trip() -> None:

@@ -8,7 +8,6 @@ digest, `/ticket report` and `tiketti report --csv` all show the same way.
 from __future__ import annotations
 
 import asyncio
-
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo

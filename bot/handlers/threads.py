@@ -20,7 +20,6 @@ from bot.handlers.context import Context
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import MessageView, TicketView
 
-
 NOT_SHOWN = ""  # a thread row's channel while its ticket's team works on another platform
 
 

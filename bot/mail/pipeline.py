@@ -15,8 +15,8 @@ from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
 from bot import metrics
-from bot.handlers import intake
 from bot.domain.inbound import InboundMail
+from bot.handlers import intake
 from bot.handlers.context import Context
 from bot.mail.parse import UnparseableMail, parse_mail
 from bot.mail.parse_pool import Parsed, ParsePool

@@ -23,7 +23,7 @@ def _differences(sent: Any, canonical: Any, where: str) -> list[str]:
             problems += _differences(sent[k], canonical[k], f"{where}.{k}")
         return problems
     if isinstance(sent, list) and isinstance(canonical, list) and len(sent) == len(canonical):
-        return [p for i, (a, b) in enumerate(zip(sent, canonical)) for p in _differences(a, b, f"{where}[{i}]")]
+        return [p for i, (a, b) in enumerate(zip(sent, canonical, strict=True)) for p in _differences(a, b, f"{where}[{i}]")]
     return [] if sent == canonical else [f"{where}: {sent!r} is not valid here"]
 
 
