@@ -40,7 +40,8 @@ async def test_long_mail_is_split_within_2000_characters_or_attached_whole(sqlit
         medium = "\n".join(f"line {i} " + "x" * 60 for i in range(60))  # ~4,000 characters: two posts
         huge = "\n".join(f"row {i} " + "y" * 70 for i in range(400))  # ~30,000: head plus the file
         one = await bot.mail(raw_mail(subject="Medium", body=medium, message_id="<m@customer.example>"))
-        two = await bot.mail(raw_mail(subject="Huge", body=huge, message_id="<h@customer.example>"))
+        two = await bot.mail(raw_mail(frm="Bo <bo@customer.example>", subject="Huge", body=huge,
+                                      message_id="<h@customer.example>"))
         await bot.settled()
         posts = bot.thread_messages(await bot.thread_of(one))
         assert len(posts) >= 2 and all(len(p["content"]) <= 2000 for p in posts)
@@ -121,7 +122,7 @@ async def test_a_429_storm_while_55_tickets_are_published_leaves_one_thread_each
             else "POST /channels/{channel}/messages/{message}/threads"
         fake.storm(15, retry_after=0.01, route=thread_route)
         fake.storm(160, retry_after=0.01)
-        numbers = [await bot.mail(raw_mail(subject=f"Storm {i}", body=f"Body of mail {i}.")) for i in range(55)]
+        numbers = [await bot.mail(raw_mail(frm=f"Customer {i} <c{i}@customer.example>", subject=f"Storm {i}", body=f"Body of mail {i}.")) for i in range(55)]
 
         async def all_shown() -> bool:
             await bot.settled()

@@ -138,3 +138,18 @@ async def test_quarantined_mail_is_announced_in_the_tickets_channel(bot: Discord
     notice = await eventually(lambda: [m for m in bot.discord.in_channel(channel) if "quarantined" in m["content"]])
     assert f"#{processed.quarantine_id}" in notice[0]["content"]
     assert f"tiketti quarantine show {processed.quarantine_id}" in notice[0]["content"]
+
+
+async def test_a_customers_second_ticket_starts_with_their_earlier_one_linked(bot: DiscordBot) -> None:
+    first = await bot.mail(raw_mail(subject="Printer on fire"))
+    await bot.settled()
+    first_thread = await bot.thread_of(first)
+    second = await bot.mail(raw_mail(subject="Toner order", body="Also, we need toner."))
+    await bot.settled()
+    history, customer = bot.thread_messages(await bot.thread_of(second))
+    assert "other recent tickets" in history["content"]
+    assert f"<#{first_thread['id']}> Printer on fire" in history["content"] and "not answered yet" in history["content"]
+    assert "Also, we need toner." in customer["content"]
+    # A first-time customer's thread has no such message.
+    [only] = bot.thread_messages(first_thread)
+    assert "other recent tickets" not in only["content"]

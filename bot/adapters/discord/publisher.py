@@ -171,8 +171,25 @@ class ThreadPublisher:
                                          nonce=nonce[:25])
             await self._start_thread(starter, t)
             thread_id = starter.id
+        await self._post_history(work, str(thread_id))
         await threads.root_posted(self.parts.ctx, PLATFORM, t.number, str(thread_id), t.updated_at)
         return str(thread_id)
+
+    async def _post_history(self, work: ThreadWork, root: str) -> None:
+        """The customer's other recent tickets, first in the thread: whether they wrote or were answered before.
+
+        Sent before the root is recorded: a retry finds the root again and sends this again, which the
+        nonce turns into one message."""
+        if not work.other_tickets:
+            return
+        links = {}
+        for other in work.other_tickets:
+            ref = await threads.thread_of(self.parts.ctx, PLATFORM, other.number)
+            if ref:
+                links[other.number] = ref.root_ref
+        await self.parts.client.get_partial_messageable(int(root)).send(
+            views.customer_history(work.other_tickets, links), nonce=f"tiketti-h{work.ticket.number}"[:25],
+            allowed_mentions=discord.AllowedMentions.none())
 
     async def _link_move(self, work: ThreadWork, root: str) -> None:
         """After a move: the new thread points back, the old thread and starter point forward."""

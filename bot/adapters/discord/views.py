@@ -8,6 +8,7 @@ a text file, never refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -167,6 +168,17 @@ def dm_posts(m: MessageView) -> list[Post]:
 def dm_ack(t: TicketView) -> str:
     return (f"Thanks, we got your message: it is ticket **#{t.number}** ({cut(t.subject, 100)}). "
             "Our team answers here; write in this conversation to add to it.")
+
+
+def customer_history(others: Sequence[TicketView], links: dict[int, str]) -> str:
+    """The requester's other recent tickets, first in a new thread: `links` maps a number to its thread id."""
+    lines = ["🗂️ **This customer's other recent tickets**"]
+    for t in others[:10]:
+        number = f"<#{links[t.number]}>" if t.number in links else f"#{t.number}"
+        answered = "answered" if t.first_response_at else "not answered yet"
+        lines.append(f"• {number} {cut(t.subject, 80)} — {cut(t.status_text, 40)}, {answered}, "
+                     f"<t:{int(t.created_at.timestamp())}:d>")
+    return cut("\n".join(lines), MESSAGE_CHARS)
 
 
 def forum_tag_names() -> list[str]:
