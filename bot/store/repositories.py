@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import LargeBinary, and_, bindparam, case, func, insert, or_, select, update
@@ -12,7 +11,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql import Executable
 
 from bot.domain.model import (
     Agent,
@@ -29,35 +27,9 @@ from bot.domain.model import (
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers.ports import Conflict
-from bot.store import orm
+from bot.store import orm, prepared
 
 ACTIVE = [s for s in Status if s.is_active]
-
-
-def _prepared(build: Callable[[], Executable]) -> Callable[[], Executable]:
-    """A statement built once, with bind parameters, for the queries every incoming mail asks.
-
-    Building a select and its WHERE clause again on each call, and computing its cache key
-    again, cost more than running it on SQLite (bench/ingest.py). Built on first use, as
-    the ORM classes are mapped only when the store starts.
-    """
-    return functools.cache(build)
-
-
-_CONTACT_BY_EMAIL = _prepared(lambda: select(Contact).where(orm.contacts.c.email == bindparam("email")))
-_HAS_MAIL_ID = _prepared(lambda: select(orm.messages.c.id).where(orm.messages.c.mail_message_id == bindparam("mid")).limit(1))
-_TICKETS_OF_MAIL_IDS = _prepared(lambda: select(orm.messages.c.mail_message_id, orm.messages.c.ticket_id).where(
-    orm.messages.c.mail_message_id.in_(bindparam("mids", expanding=True))))
-_CHILD_STATES = _prepared(lambda: select(orm.tickets.c.parent_id, orm.tickets.c.id, orm.tickets.c.status).where(
-    orm.tickets.c.parent_id.in_(bindparam("parents", expanding=True))).order_by(orm.tickets.c.id))
-_RECENT_FOR_REQUESTER = _prepared(lambda: select(Ticket).where(
-    orm.tickets.c.requester_id == bindparam("requester"), orm.tickets.c.id != bindparam("exclude"),
-).order_by(orm.tickets.c.created_at.desc(), orm.tickets.c.id.desc()).limit(bindparam("limit")))
-_AUTOMATIC_TO = _prepared(lambda: select(func.count()).select_from(orm.outbox).where(
-    orm.outbox.c.to_addr == bindparam("to"), orm.outbox.c.kind != "reply", orm.outbox.c.created_at >= bindparam("since")))
-_FAILURES = _prepared(lambda: select(orm.outbox.c.ticket_id, orm.outbox.c.to_addr, orm.outbox.c.last_error).where(
-    orm.outbox.c.ticket_id.in_(bindparam("tickets", expanding=True)), orm.outbox.c.state == MailState.FAILED,
-).order_by(orm.outbox.c.id))
 
 
 class _Repo:
@@ -80,7 +52,7 @@ class SqlContacts(_Repo):
         return await self.session.get(Contact, contact_id)
 
     async def by_email(self, email: str) -> Contact | None:
-        res = await self.session.scalars(_CONTACT_BY_EMAIL(), {"email": email.lower()})
+        res = await self.session.scalars(prepared.CONTACT_BY_EMAIL(), {"email": email.lower()})
         return res.first()
 
     async def add(self, contact: Contact) -> Contact:
@@ -165,7 +137,7 @@ class SqlTickets(_Repo):
 
     async def child_states(self, parent_ids: Sequence[int]) -> Sequence[tuple[int, int, Status]]:
         """(parent, child, status) for the children of several tickets, in one query of three columns."""
-        rows = await self.session.execute(_CHILD_STATES(), {"parents": list(parent_ids)})
+        rows = await self.session.execute(prepared.CHILD_STATES(), {"parents": list(parent_ids)})
         return [(int(p), int(c), Status(s)) for p, c, s in rows.all()]
 
     async def active_counts(self, agent_ids: Sequence[int]) -> dict[int, int]:
@@ -185,7 +157,7 @@ class SqlTickets(_Repo):
 
     async def recent_for_requester(self, requester_id: int, *, exclude: int | None = None, limit: int = 5) -> Sequence[Ticket]:
         params = {"requester": requester_id, "exclude": -1 if exclude is None else exclude, "limit": limit}
-        return (await self.session.scalars(_RECENT_FOR_REQUESTER(), params)).all()
+        return (await self.session.scalars(prepared.RECENT_FOR_REQUESTER(), params)).all()
 
 
 class SqlMessages(_Repo):
@@ -196,13 +168,13 @@ class SqlMessages(_Repo):
 
     async def has_mail_message_id(self, mail_message_id: str) -> bool:
         """Asked of every mail (is it a re-delivery?): one indexed column, no message loaded."""
-        return (await self.session.execute(_HAS_MAIL_ID(), {"mid": mail_message_id})).first() is not None
+        return (await self.session.execute(prepared.HAS_MAIL_ID(), {"mid": mail_message_id})).first() is not None
 
     async def ticket_of_mail_message_ids(self, mail_message_ids: Sequence[str]) -> int | None:
         """The ticket holding the latest of these mails (the best evidence of which ticket is meant)."""
         if not mail_message_ids:
             return None
-        rows = await self.session.execute(_TICKETS_OF_MAIL_IDS(), {"mids": list(mail_message_ids)})
+        rows = await self.session.execute(prepared.TICKETS_OF_MAIL_IDS(), {"mids": list(mail_message_ids)})
         found = {mid: ticket for mid, ticket in rows.all()}
         return next((int(found[mid]) for mid in reversed(mail_message_ids) if mid in found), None)
 
@@ -330,7 +302,7 @@ class SqlOutbox(_Repo):
         return (await self.session.scalars(q)).all()
 
     async def count_automatic_to(self, to_addr: str, since: datetime) -> int:
-        return int((await self.session.execute(_AUTOMATIC_TO(), {"to": to_addr.lower(), "since": since})).scalar_one())
+        return int((await self.session.execute(prepared.AUTOMATIC_TO(), {"to": to_addr.lower(), "since": since})).scalar_one())
 
     async def for_ticket(self, ticket_id: int) -> Sequence[OutboundMail]:
         o = orm.outbox.c
@@ -341,7 +313,7 @@ class SqlOutbox(_Repo):
         """(ticket, to, error) of failed mail for several tickets in one query, without loading the mails."""
         if not ticket_ids:
             return []
-        rows = await self.session.execute(_FAILURES(), {"tickets": list(ticket_ids)})
+        rows = await self.session.execute(prepared.FAILURES(), {"tickets": list(ticket_ids)})
         return [(r.ticket_id, r.to_addr, r.last_error) for r in rows]
 
 
