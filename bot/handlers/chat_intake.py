@@ -1,7 +1,8 @@
 """A customer's direct message to the bot opens a ticket (or continues their open one), like mail does.
 
-The customer becomes a contact with a chat address (`bot.domain.chat_contacts`),
-so their history spans mail and chat. The ticket gets a ChatThread row of
+The customer becomes a contact with a chat address (`bot.domain.chat_contacts`);
+once they prove a mail address (`bot.handlers.contact_link`) their DMs land on that
+mail contact, so their history spans mail and chat. The ticket gets a ChatThread row of
 platform "<platform>-dm" pointing at the DM channel: the adapter shows the
 customer their side of the conversation there (an acknowledgement, and every
 reply), with the same leases and posting records as a team thread. Replies to
@@ -56,8 +57,8 @@ async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOu
         if await uow.messages.by_chat_ref(msg.chat_ref) is not None:
             return ChatIntakeOutcome("duplicate", None)
         now = ctx.clock()
-        contact = await _contact(uow, msg, now)
-        ticket = await _open_ticket_of(uow, contact)
+        contact, linked = await _contact(uow, msg, now)
+        ticket = await _open_ticket_of(uow, contact, dm_platform(msg.platform) if linked else None)
         created = ticket is None
         if ticket is None:
             ticket = await uow.tickets.add(Ticket(subject=_subject(msg.text), requester_id=contact.id,  # type: ignore[arg-type]
@@ -92,19 +93,31 @@ async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOu
     return ChatIntakeOutcome("created" if created else "appended", view.number)
 
 
-async def _contact(uow: UnitOfWork, msg: ChatMessageIn, now: datetime) -> Contact:
+async def _contact(uow: UnitOfWork, msg: ChatMessageIn, now: datetime) -> tuple[Contact, bool]:
+    """The customer's contact, and whether it is the mail contact they linked to (`bot.handlers.contact_link`)."""
     address = chat_address(msg.platform, msg.user_id)
+    linked_id = await uow.contact_links.contact_for(address)
+    if linked_id is not None and (linked := await uow.contacts.get(linked_id)) is not None:
+        if msg.user_name and not linked.name:
+            linked.name = msg.user_name
+        return linked, True
     contact = await uow.contacts.by_email(address)
     if contact is None:
         contact = await uow.contacts.add(Contact(email=address, name=msg.user_name, created_at=now))
     elif msg.user_name and contact.name != msg.user_name:
         contact.name = msg.user_name
-    return contact
+    return contact, False
 
 
-async def _open_ticket_of(uow: UnitOfWork, contact: Contact) -> Ticket | None:
-    """The customer's latest ticket unless it is closed for good (then a new one starts)."""
-    [latest, *_] = [*await uow.tickets.recent_for_requester(contact.id, limit=1), None]  # type: ignore[arg-type]
+async def _open_ticket_of(uow: UnitOfWork, contact: Contact, dm: str | None = None) -> Ticket | None:
+    """The customer's latest ticket unless it is closed for good (then a new one starts).
+
+    `dm`: the contact is a linked mail contact; only their latest ticket shown in this DM ("discord-dm")
+    continues, so a DM never lands on a ticket the customer is having by mail."""
+    recent = await uow.tickets.recent_for_requester(contact.id, limit=1 if dm is None else 20)  # type: ignore[arg-type]
+    if dm is not None:
+        recent = [t for t in recent if await uow.chat_threads.get(dm, t.number) is not None][:1]
+    [latest, *_] = [*recent, None]
     if latest is None or latest.status == Status.CLOSED:
         return None
     return await uow.tickets.get(latest.number, for_update=True)

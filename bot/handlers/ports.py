@@ -7,6 +7,7 @@ dicts. Handlers depend only on this file, never on a driver.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, Self
 
@@ -178,6 +179,34 @@ class ReportRepository(Protocol):
                             limit: int = 5) -> list[tuple[int, str, datetime, str, str | None]]: ...
 
 
+@dataclass(frozen=True)
+class LinkCode:
+    """A code mailed to `email` for the chat user `chat_address` (bot.handlers.contact_link)."""
+
+    chat_address: str
+    email: str
+    code_hash: str
+    expires_at: datetime
+    tries: int
+    created_at: datetime
+    id: int | None = None
+
+
+class ContactLinkRepository(Protocol):
+    """Chat users linked to a mail contact, and the codes that prove an address."""
+
+    async def contact_for(self, chat_address: str) -> int | None: ...
+    async def chat_addresses_of(self, contact_id: int) -> Sequence[str]: ...
+    async def link(self, chat_address: str, contact_id: int, now: datetime) -> None: ...
+    async def add_code(self, code: LinkCode) -> None: ...
+    async def codes_since(self, chat_address: str, since: datetime) -> int: ...
+    async def latest_code(self, chat_address: str, *, for_update: bool = False) -> LinkCode | None: ...
+    async def update_code(self, code_id: int, *, tries: int, expires_at: datetime) -> None: ...
+    async def tickets_of(self, contact_id: int) -> Sequence[int]: ...
+    async def move_messages(self, ticket_ids: Sequence[int], from_contact: int, to_contact: int) -> None: ...
+    async def dm_platforms(self, ticket_id: int) -> Sequence[str]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Handlers collect domain events on it; they are published after commit."""
 
@@ -199,6 +228,7 @@ class UnitOfWork(Protocol):
     reports: ReportRepository
     job_runs: JobRunRepository
     ticket_counts: TicketCountRepository
+    contact_links: ContactLinkRepository
     events: list[object]
 
     async def __aenter__(self) -> Self: ...

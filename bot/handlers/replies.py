@@ -6,7 +6,7 @@ from bot.domain import mail_ids
 from bot.domain.chat_contacts import chat_user
 from bot.domain.model import Message, MessageKind
 from bot.domain.status import Status
-from bot.handlers import events, sla
+from bot.handlers import contact_link, events, sla
 from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.snapshots import message_view, ticket_view
@@ -35,12 +35,14 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
                     author_agent_id=agent.id, author_label=agent.display, mail_message_id=mid,
                     in_reply_to=ticket.last_inbound_message_id)
         )
-        if (chat := chat_user(requester.email)) is None:
+        chat = chat_user(requester.email) or await contact_link.dm_customer(uow, number, requester.id)  # type: ignore[arg-type]
+        if chat is None:
             await queue_mail(ctx, uow, ticket, requester, template="reply", kind="reply", now=now, message_id=mid,
                              message_row_id=message.id, context={"body": text, "agent_name": agent.display})
             audit(uow, ticket, actor.audit_name, "reply_queued", now, detail=f"to {requester.email}, {mid}")
             summary = f"reply sent to {requester.email}"
-        else:  # a chat customer (bot.handlers.chat_intake): their adapter delivers the reply to their DM
+        else:  # a chat customer's DM ticket (bot.handlers.chat_intake, also once linked to a mail address):
+            # their adapter delivers the reply to their DM
             audit(uow, ticket, actor.audit_name, "reply_to_chat", now, detail=f"to {chat[0]} user {chat[1]}")
             summary = f"reply sent to {requester.name or requester.email} by {chat[0]} DM"
         if ticket.record_first_response(now):

@@ -325,6 +325,30 @@ job_runs = Table(
     UniqueConstraint("job", "fire_at", name="uq_job_runs_job_fire_at"),
 )
 
+# A chat user who proved they own a mail address (bot.handlers.contact_link): their DMs belong to that contact.
+contact_links = Table(
+    "contact_links",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("chat_address", String(320), nullable=False, unique=True),  # bot.domain.chat_contacts.chat_address
+    Column("contact_id", PK, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Codes mailed to prove an address: hashed, short-lived, a few tries each; the rows also count for the rate limit.
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("chat_address", String(320), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("tries", Integer(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_link_codes_chat", "chat_address", "created_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.handlers.ports import Conflict
 from bot.store import orm
 from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
+from bot.store.contact_links import SqlContactLinks
 from bot.store.db import session_factory
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
 from bot.store.reports import SqlReports
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.reports = SqlReports(s)
         self.job_runs = SqlJobRuns(s)
         self.ticket_counts = SqlTicketCounts(s)
+        self.contact_links = SqlContactLinks(s)
         self.events = []
         return self
 

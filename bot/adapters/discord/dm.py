@@ -5,11 +5,17 @@ A ticket opened by DM (`bot.handlers.chat_intake`) has a thread row of platform
 the same lease and posting records: the "root" is the acknowledgement, and of
 the ticket's messages only replies are sent; notes and everything else are
 recorded as not for the customer, so nothing internal ever reaches the DM.
+
+A DM that is exactly `link you@example.com` or `link 123456` is not a customer's
+message but the command that links their DMs with their mail history
+(`bot.handlers.contact_link`); `answer_command` sends the answer back.
 """
 
 from __future__ import annotations
 
 import uuid
+
+import discord
 
 from bot.adapters.discord import views
 from bot.adapters.discord.parts import DiscordParts
@@ -17,7 +23,7 @@ from bot.adapters.discord.publisher import send_posts
 from bot.adapters.sync_queue import SyncQueue
 from bot.domain.chat_contacts import chat_user, dm_platform
 from bot.domain.model import MessageKind
-from bot.handlers import events, threads
+from bot.handlers import contact_link, events, threads
 
 DM = dm_platform("discord")
 NOT_FOR_THE_CUSTOMER = "-"
@@ -36,7 +42,15 @@ class DmRelay:
 
     async def _on_event(self, event: events.TicketOpened | events.MessageAdded) -> None:
         chat = chat_user(event.ticket.requester_email)
-        if chat is not None and chat[0] == "discord":
+        if chat is not None:
+            if chat[0] == "discord":
+                self.queue.mark(event.ticket.number)
+            return
+        # A linked customer's DM ticket has their mail contact as requester: asked of the store, but only
+        # for what the DM shows (a reply) or what came from it (a DM opening or continuing the ticket).
+        message = event.first_message if isinstance(event, events.TicketOpened) else event.message
+        if (message.kind == MessageKind.REPLY or message.author.endswith("(DM)")) and \
+                await contact_link.shown_in_dm(self.parts.ctx, DM, event.ticket.number):
             self.queue.mark(event.ticket.number)
 
     async def sync(self, number: int) -> bool:
@@ -60,3 +74,15 @@ class DmRelay:
             return True
         finally:
             await threads.end_sync(ctx, DM, number, owner)
+
+
+async def answer_command(parts: DiscordParts, message: discord.Message, text: str) -> bool:
+    """A `link` command typed in the DM (`bot.handlers.contact_link`): answered there, and no ticket opened."""
+    argument = contact_link.command_argument(text)
+    if argument is None:
+        return False
+    answer = await contact_link.handle(parts.ctx, contact_link.LinkRequest(
+        platform="discord", user_id=str(message.author.id), message_id=str(message.id), argument=argument))
+    if answer is not None:
+        await message.channel.send(answer, nonce=f"tiketti-l{message.id}")
+    return True

@@ -13,7 +13,7 @@ import logging
 
 import discord
 
-from bot.adapters.discord import answers
+from bot.adapters.discord import answers, dm
 from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts, actor, mentioned
 from bot.handlers import chat_intake, queries, tickets
 from bot.handlers.chat_intake import ChatMessageIn
@@ -73,6 +73,8 @@ async def _in_thread(parts: DiscordParts, message: discord.Message) -> None:
 async def _direct(parts: DiscordParts, message: discord.Message) -> None:
     text = text_of(message)
     if not text:
+        return
+    if await dm.answer_command(parts, message, text):
         return
     author = message.author
     outcome = await chat_intake.receive_chat_message(parts.ctx, ChatMessageIn(
