@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.discord import controls
 from bot.domain.chat_contacts import chat_address
 from bot.domain.model import Contact
 from bot.domain.status import Status
 from bot.handlers import contact_link, replies
 from bot.handlers.context import Actor
 from tests.support.db import Database
-from tests.support.discord_bot import EVA, MIA, DiscordBot, running_discord_bot
+from tests.support.discord_bot import ANA, EVA, MIA, DiscordBot, running_discord_bot
 from tests.support.mails import header_names, messages, parse_sent, raw_mail, text_body, ticket
 from tests.support.slack_bot import eventually
 
@@ -97,7 +98,9 @@ async def test_a_dm_customer_links_their_mail_address_and_both_histories_become_
         assert any(e.action == "requester_linked" and e.after == "ana@example.com" for e in trail)
         assert await uow.contact_links.contact_for(chat_address("discord", MIA["id"])) == ana.id
 
-    # The DM ticket is still one: the agent's reply goes to the DM, not by mail.
+    # The DM ticket is still one: the Reply form says the answer goes to the DM, and it does, not by mail.
+    modal = await bot.click(controls.REPLY, await bot.thread_of(number), ANA)
+    assert "their Discord DM" in str(modal.data) and "ana@example.com" not in str(modal.data)
     mails = len(bot.sink.received)
     await replies.reply(bot.core.ctx, Actor("1000000000000000001", "Ana Agent"), number, "It is on its way again.")
     await bot.settled()

@@ -200,6 +200,14 @@ def test_reply_modal_says_exactly_where_the_mail_goes() -> None:
     assert field["element"]["type"] == "plain_text_input" and field["element"]["multiline"] is True
 
 
+def test_reply_modal_of_a_ticket_opened_by_direct_message_says_it_goes_to_that_dm() -> None:
+    modal = views.reply_modal(TICKET, private_metadata="{}", reply_by_dm="discord")
+    assert view_errors(modal) == []
+    shown = "\n".join(texts(modal) + texts(modal, "plain_text"))
+    assert "in their Discord DM" in shown and "sent to the customer's Discord DM" in shown
+    assert "emailed" not in shown and "Subject:" not in shown
+
+
 def test_reply_modal_prefilled_from_a_long_thread_message_stays_valid() -> None:
     modal = views.reply_modal(TICKET, private_metadata="m" * 5000, initial_text="word " * 2000)
     assert view_errors(modal) == []

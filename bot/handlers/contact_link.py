@@ -101,6 +101,11 @@ async def dm_customer(uow: UnitOfWork, ticket_number: int, contact_id: int) -> t
     return None
 
 
+async def reply_dm(uow: UnitOfWork, ticket_number: int, requester: Contact) -> tuple[str, str] | None:
+    """(platform, user id) whose DM a reply to this ticket goes to; None: it is mailed to the requester."""
+    return chat_user(requester.email) or await dm_customer(uow, ticket_number, requester.id)  # type: ignore[arg-type]
+
+
 async def shown_in_dm(ctx: Context, platform: str, ticket_number: int) -> bool:
     """Whether the ticket has a thread in its customer's DM on `platform` ("discord-dm")."""
     async with ctx.uow() as uow:

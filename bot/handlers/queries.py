@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.handlers import contact_link
 from bot.handlers.context import Actor, Context, NotFound, load_ticket
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
@@ -13,7 +14,10 @@ async def show(ctx: Context, number: int) -> TicketDetails:
         view = await ticket_view(uow, ticket)
         messages = await message_views(uow, number, await uow.messages.for_ticket(number))
         others = await uow.tickets.recent_for_requester(ticket.requester_id, exclude=number)
-        return TicketDetails(ticket=view, messages=messages, other_tickets=tuple([await ticket_view(uow, t) for t in others]))
+        requester = await uow.contacts.get(ticket.requester_id)
+        dm = await contact_link.reply_dm(uow, number, requester) if requester else None
+        return TicketDetails(ticket=view, messages=messages, other_tickets=tuple([await ticket_view(uow, t) for t in others]),
+                             reply_by_dm=dm[0] if dm else None)
 
 
 async def mine(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.domain import mail_ids
-from bot.domain.chat_contacts import chat_user
 from bot.domain.model import Message, MessageKind
 from bot.domain.status import Status
 from bot.handlers import contact_link, events, sla
@@ -35,7 +34,7 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
                     author_agent_id=agent.id, author_label=agent.display, mail_message_id=mid,
                     in_reply_to=ticket.last_inbound_message_id)
         )
-        chat = chat_user(requester.email) or await contact_link.dm_customer(uow, number, requester.id)  # type: ignore[arg-type]
+        chat = await contact_link.reply_dm(uow, number, requester)
         if chat is None:
             await queue_mail(ctx, uow, ticket, requester, template="reply", kind="reply", now=now, message_id=mid,
                              message_row_id=message.id, context={"body": text, "agent_name": agent.display})

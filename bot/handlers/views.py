@@ -80,6 +80,7 @@ class TicketDetails:
     ticket: TicketView
     messages: tuple[MessageView, ...]
     other_tickets: tuple[TicketView, ...] = field(default_factory=tuple)
+    reply_by_dm: str | None = None  # the chat platform whose DM a reply goes to (a DM ticket); None: by mail
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts, actor
 from bot.adapters.discord.replying import answer, deferred
-from bot.domain.chat_contacts import chat_user
 from bot.domain.mail_ids import reply_subject
 from bot.handlers import queries, replies, tickets
 
@@ -56,12 +55,14 @@ class TicketControls(discord.ui.View):
         try:
             if number is None:
                 raise LookupError("this message is not a ticket Tiketti knows")
-            ticket = (await queries.show(self.parts.ctx, number)).ticket
+            details = await queries.show(self.parts.ctx, number)
         except (LookupError, *SHOWN_AS_IS) as exc:
             await answer(interaction, Answer(f"⚠️ {exc}"))
             return
+        ticket = details.ticket
         subject = reply_subject(ticket.subject, self.parts.ctx.config.subject_tag, ticket.number)
-        await interaction.response.send_modal(ReplyModal(self.parts, number, ticket.requester_email, subject))
+        to = f"their {details.reply_by_dm.capitalize()} DM" if details.reply_by_dm else ticket.requester_email
+        await interaction.response.send_modal(ReplyModal(self.parts, number, to, subject))
 
     @discord.ui.button(label="Close", style=discord.ButtonStyle.secondary, custom_id=CLOSE)
     async def close(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
@@ -72,13 +73,12 @@ class ReplyModal(discord.ui.Modal):
     """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox."""
 
     def __init__(self, parts: DiscordParts, number: int, to: str, subject: str) -> None:
+        """`to` as the agent should read it: the customer's address, or "their Discord DM"."""
         super().__init__(title=f"Reply to #{number}"[:45], custom_id=f"tiketti:reply-modal:{number}")
         self.parts, self.number = parts, number
-        chat = chat_user(to)
-        where = "their Discord DM" if chat else to
         self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
             label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
-            placeholder=f"To {where} · {subject}"[:100], custom_id="tiketti:reply-text")
+            placeholder=f"To {to} · {subject}"[:100], custom_id="tiketti:reply-text")
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:

@@ -110,8 +110,9 @@ def register(app: Any, parts: SlackParts) -> None:
             opened = datetime.fromisoformat(meta["opened"]) if meta.get("opened") else None
             newer = await collision.newer_than(ctx, actor, number, opened) if opened and not meta.get("confirmed") else []
             if newer:  # someone else moved first: show what happened, and let them send anyway
-                ticket = (await queries.show(ctx, number)).ticket
-                again = views.reply_modal(ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
+                details = await queries.show(ctx, number)
+                again = views.reply_modal(details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
+                                          reply_by_dm=details.reply_by_dm,
                                           callback_id=view.get("callback_id") or views.REPLY_MODAL, initial_text=text,
                                           subject_tag=ctx.config.subject_tag, submit="Send anyway",
                                           warnings=[f"Since you opened this, {line}." for line in newer])
@@ -134,14 +135,15 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
     channel = (body.get("channel") or {}).get("id")
     try:
         actor = await parts.people.actor(user, body["user"].get("name", ""))
-        ticket = (await queries.show(parts.ctx, number)).ticket
+        details = await queries.show(parts.ctx, number)
         crowd = await collision.reply_opened(parts.ctx, actor, number)
     except SHOWN_AS_IS as exc:
         await parts.tell(user, channel, answers.text(f":warning: {exc}"))
         return
     meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})
-    modal = views.reply_modal(ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
-                              subject_tag=parts.ctx.config.subject_tag, warnings=list(crowd.lines))
+    modal = views.reply_modal(details.ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
+                              subject_tag=parts.ctx.config.subject_tag, warnings=list(crowd.lines),
+                              reply_by_dm=details.reply_by_dm)
     await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
     for other in crowd.others:
         await parts.tell(other, channel, answers.text(

@@ -294,9 +294,16 @@ def thread_message_file(msg: MessageView) -> FullText | None:
 
 def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str = REPLY_MODAL,
                 initial_text: str = "", subject_tag: str = "#", warnings: Sequence[str] = (),
-                submit: str = "Send") -> dict[str, Any]:
-    """The Reply modal: says exactly to whom and under which subject the text is mailed."""
+                submit: str = "Send", reply_by_dm: str | None = None) -> dict[str, Any]:
+    """The Reply modal: says exactly to whom and under which subject the text is mailed
+    (or, for a ticket a customer opened by direct message, that it goes to that DM)."""
     subject = reply_subject(ticket.subject, subject_tag, ticket.number)
+    if reply_by_dm:
+        to = f"*To:* {mrkdwn_line(ticket.requester, 500)}, in their {reply_by_dm.capitalize()} DM"
+        hint = f"This is sent to the customer's {reply_by_dm.capitalize()} DM. Anything written in the thread stays internal."
+    else:
+        to = f"*To:* {mrkdwn_line(ticket.requester, 500)}\n*Subject:* {mrkdwn_line(subject, 500)}"
+        hint = "This is emailed to the customer. Anything written in the thread stays internal."
     element: dict[str, Any] = {
         "type": "plain_text_input", "action_id": REPLY_INPUT, "multiline": True,
         "placeholder": plain("Write to the customer…", 150),
@@ -312,11 +319,11 @@ def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str =
         "close": plain("Cancel", 24),
         "blocks": [
             *([section(":warning: " + "\n".join(mrkdwn_line(w, 300) for w in warnings[:5]))] if warnings else []),
-            section(f"*To:* {mrkdwn_line(ticket.requester, 500)}\n*Subject:* {mrkdwn_line(subject, 500)}"),
+            section(to),
             {
                 "type": "input", "block_id": REPLY_BLOCK, "element": element,
                 "label": plain("Message to the customer", 2000),
-                "hint": plain("This is emailed to the customer. Anything written in the thread stays internal.", 2000),
+                "hint": plain(hint, 2000),
             },
         ],
     }
