@@ -42,7 +42,7 @@ def main() -> None:
         print("RESULT " + json.dumps(asyncio.run(_run_job(json.loads(args.job)))))
         return
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    others = args.memory_series or args.big_attachment_mb
+    others = args.memory_series or args.big_attachment_mb or args.lmtp_clients
     n = args.n if args.n is not None else (0 if others else 2000)
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")
@@ -50,6 +50,9 @@ def main() -> None:
         results = [_job(args, {"kind": "throughput", "db": db, "n": n, "seed": args.seed, "group": group})
                    for group in (1, args.group) for db in dbs]
         _print_throughput(results)
+    if args.lmtp_clients:
+        _print_lmtp([_job(args, {"kind": "lmtp", "db": db, "n": n or 2000, "seed": args.seed, "clients": args.lmtp_clients})
+                     for db in dbs])
     if args.memory_series:
         checkpoints = [int(x) for x in args.series.split(",")]
         _print_series([_job(args, {"kind": "series", "db": db, "checkpoints": checkpoints, "seed": args.seed}) for db in dbs])
@@ -72,6 +75,8 @@ def _parse_args() -> argparse.Namespace:
     p.add_argument("--series", default="1000,5000,10000", help="checkpoints for --memory-series (comma-separated)")
     p.add_argument("--group", type=int, default=IMAP_BATCH,
                    help=f"mails handed over together in the grouped run, as one IMAP FETCH brings them (default {IMAP_BATCH})")
+    p.add_argument("--lmtp-clients", type=int, default=0,
+                   help="also deliver the mails to the LMTP listener over this many connections at once")
     p.add_argument("--seed", type=int, default=1, help="the generated mail is the same for the same seed")
     p.add_argument("--in-process", action="store_true", help="run measurements in this process (for profilers)")
     p.add_argument("--job", help=argparse.SUPPRESS)
@@ -83,6 +88,8 @@ async def _run_job(job: dict[str, Any]) -> dict[str, Any]:
 
     if job["kind"] == "throughput":
         return await measure.throughput(job["db"], job["n"], job["seed"], job["group"])
+    if job["kind"] == "lmtp":
+        return await measure.lmtp_throughput(job["db"], job["n"], job["seed"], job["clients"])
     if job["kind"] == "series":
         return await measure.memory_series(job["db"], job["checkpoints"], job["seed"])
     return await measure.big_attachment(job["db"], job["path"], job["size"])
@@ -118,8 +125,8 @@ def _print_throughput(results: list[dict[str, Any]]) -> None:
     from bot.mail.pipeline import GROUP
 
     print(f"\n== Throughput: {results[0]['n']} mails, parse -> thread -> store ==\n")
-    print("   one at a time: MailPipeline.process, a transaction per mail, as `tiketti ingest` and the SMTP/LMTP")
-    print("                  listener store mail")
+    print("   one at a time: MailPipeline.process, a transaction per mail, as `tiketti ingest` stores mail, and")
+    print("                  the SMTP/LMTP listener when mail comes over one connection")
     print("   N per call:    MailPipeline.process_many with N mails, as the IMAP fetcher hands over what one FETCH")
     print(f"                  brought: parsed in the helper process while stored, up to {GROUP} per transaction")
     print("   (latencies per call are the call's time divided by its mails)\n")
@@ -142,6 +149,20 @@ def _print_throughput(results: list[dict[str, Any]]) -> None:
     mix = results[0]["mix"]
     print("Mail mix (same for every database):\n")
     _table(["kind", "count"], [[k, str(v)] for k, v in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))])
+
+
+def _print_lmtp(results: list[dict[str, Any]]) -> None:
+    print(f"\n== LMTP listener: {results[0]['n']} mails over {results[0]['clients']} connections at once "
+          "(a load generator in another process) ==\n")
+    _table(
+        ["database", "mails/s", "target", "met", "p50 ms", "p95 ms", "p99 ms", "refused", "tickets", "messages",
+         "peak RSS MB", "parser process peak RSS MB"],
+        [[r["db"], f"{r['rate']:.0f}", f">= {TARGET_RATE[r['db']]}", "yes" if r["rate"] >= TARGET_RATE[r["db"]] else "NO",
+          f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["refused"]), str(r["rows"]["tickets"]),
+          str(r["rows"]["messages"]), _mb(r["peak_rss"]), _mb(r["worker_peak_rss"]) if r["worker_peak_rss"] else "-"]
+         for r in results],
+    )
+    print("Latency here is the sender's: from its DATA to our 250, which comes only after the commit.\n")
 
 
 def _print_series(results: list[dict[str, Any]]) -> None:

@@ -7,10 +7,13 @@ Only the `process` calls are timed; generating the mail is not.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import json
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -25,6 +28,7 @@ from sqlalchemy import text
 
 from bench.mailgen import MailGenerator
 from bot.app import Core, build_core
+from bot.mail.listener import InboundListener
 from bot.mail.pipeline import MailPipeline
 from bot.settings import Settings
 from bot.store.db import create_engine
@@ -122,6 +126,39 @@ async def throughput(db: str, n: int, seed: int, group: int = 1) -> dict[str, An
         "p99_ms": q[98] * 1e3, "max_ms": max(latencies) * 1e3, "peak_rss": rss_peak(),
         "worker_peak_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, "rss_end": rss_now(),
         "outcomes": dict(outcomes), "expected": dict(gen.expected), "rows": rows, "mix": dict(gen.kinds),
+    }
+
+
+async def lmtp_throughput(db: str, n: int, seed: int, clients: int) -> dict[str, Any]:
+    """N generated mails delivered to the LMTP listener over `clients` connections at once by a
+    load generator in another process (bench/smtp_load.py); timed from its first mail to its last 250."""
+    async with open_core(db) as core:
+        pipeline = MailPipeline(core.ctx)
+        listener = InboundListener(core.ctx, pipeline, "127.0.0.1", 0, lmtp=True)
+        await listener.start()
+        gen = MailGenerator(seed=seed, key=KEY.encode(), support=SUPPORT, customers=max(50, n // 4))
+        with tempfile.NamedTemporaryFile(prefix="tiketti-lmtp-", suffix=".mails") as f:
+            for _ in range(n):
+                raw = gen.next_mail()
+                f.write(len(raw).to_bytes(4, "big") + raw)
+            f.flush()
+            try:
+                load = await asyncio.create_subprocess_exec(
+                    sys.executable, str(Path(__file__).with_name("smtp_load.py")), str(listener.port), f.name, str(clients),
+                    stdout=asyncio.subprocess.PIPE)
+                out, _ = await load.communicate()
+            finally:
+                await listener.stop()
+                pipeline.close(wait=True)
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        rows = await _row_counts(core)
+    latencies = sorted(result["latencies_ms"])
+    q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else latencies * 99
+    return {
+        "db": db, "n": n, "clients": clients, "seconds": result["seconds"], "rate": len(latencies) / result["seconds"],
+        "p50_ms": q[49], "p95_ms": q[94], "p99_ms": q[98], "refused": len(result["refused"]), "peak_rss": rss_peak(),
+        "worker_peak_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, "rows": rows,
+        "expected": dict(gen.expected),
     }
 
 

@@ -136,3 +136,27 @@ async def test_lmtp_answers_each_recipient_and_refuses_smtp_greetings(core: Core
         assert await subjects(core) == ["Two of your addresses"], "stored once for both recipients"
     finally:
         await server.stop()
+
+
+async def test_a_burst_over_many_connections_is_stored_in_groups_and_every_sender_hears_250(
+        core: Core, listener: InboundListener, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.handlers import intake
+
+    sizes: list[int] = []
+    real = intake.receive_together
+
+    async def counted(ctx, mails, **kw):  # type: ignore[no-untyped-def]
+        sizes.append(len(mails))
+        return await real(ctx, mails, **kw)
+
+    monkeypatch.setattr(intake, "receive_together", counted)
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=20) as senders:  # an MTA's parallel deliveries
+        refused = await asyncio.gather(*[
+            loop.run_in_executor(senders, lambda i=i: send(listener.port, customer_mail(f"Question {i}", i),
+                                                           lmtp=listener.lmtp)) for i in range(20)])
+    assert refused == [{}] * 20
+    assert sorted(await subjects(core)) == sorted(f"Question {i}" for i in range(20))
+    assert sum(sizes) == 20 and max(sizes) > 1, f"stored one by one: {sizes}"

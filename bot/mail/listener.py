@@ -4,7 +4,8 @@ The server runs inside the bot's own event loop (no aiosmtpd Controller thread),
 so the pipeline and the store are used exactly as the other doors use them.
 We answer 250 only once the mail is stored (as a ticket message or in
 quarantine) and 451 when the store is unreachable, so the sender keeps the mail
-and tries again: nothing accepted is ever lost.
+and tries again: nothing accepted is ever lost. Mails delivered at the same moment
+over several connections are stored together (`bot.mail.together`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from bot.handlers.context import Context
 from bot.handlers.delivery import mask
 from bot.mail.pipeline import MailPipeline
+from bot.mail.together import Together
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +30,13 @@ TRY_LATER = "451 4.3.0 Temporary failure storing the mail, try again later"
 
 
 class _Handler:
-    def __init__(self, pipeline: MailPipeline, lmtp: bool) -> None:
-        self.pipeline, self.lmtp = pipeline, lmtp
+    def __init__(self, together: Together, lmtp: bool) -> None:
+        self.together, self.lmtp = together, lmtp
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         try:
-            result = await self.pipeline.process(raw, source="smtp")
+            result = await self.together.store(raw)
         except Exception as exc:
             log.warning("inbound mail from %s (%d bytes) not stored, sender will retry: %s: %s",
                         mask(envelope.mail_from or "<>"), len(raw), type(exc).__name__, _first_line(exc))
@@ -57,12 +59,13 @@ class InboundListener:
         self.max_message_bytes = max_message_bytes
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        self._together = Together(pipeline, source="smtp")  # concurrent deliveries stored as one group
 
     async def start(self) -> None:
         """Listen; afterwards `.port` is the real port (useful when 0 asked for a free one)."""
         loop = asyncio.get_running_loop()
         protocol = LMTP if self.lmtp else SMTP
-        handler = _Handler(self.pipeline, self.lmtp)
+        handler = _Handler(self._together, self.lmtp)
         hostname = self.ctx.config.mail_domain  # given, so aiosmtpd does not block on an FQDN lookup
 
         def factory() -> SMTP:
@@ -86,6 +89,7 @@ class InboundListener:
             await asyncio.wait_for(self._server.wait_closed(), timeout=5)
         except TimeoutError:
             log.warning("inbound listener: connections still open at shutdown")
+        await self._together.close()
         self._server = None
 
 
