@@ -51,7 +51,9 @@ class MailPipeline:
 
         Raises only when the store itself fails, so the caller retries the mail later.
         """
-        mail = await self._parse(raw)
+        return await self._store_one(raw, await self._parse(raw), source=source, also=also)
+
+    async def _store_one(self, raw: bytes, mail: Parsed, *, source: str, also: intake.InTransaction | None) -> Processed:
         if isinstance(mail, UnparseableMail):
             return await self._quarantine(raw, f"unparseable: {mail}", source, also)
         try:
@@ -107,7 +109,7 @@ class MailPipeline:
                 for outcome in outcomes:
                     metrics.MAILS_PROCESSED.labels(outcome.action).inc()
                 return [Processed(outcome) for outcome in outcomes]
-        return [await self.process(raw, source=source, also=also) for raw, also in group]
+        return [await self._store_one(raw, mail, source=source, also=also) for (raw, also), mail in zip(group, mails, strict=True)]
 
     def close(self, *, wait: bool = False) -> None:
         """Stop the parser process (`wait`: until it has exited)."""
