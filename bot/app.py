@@ -37,6 +37,7 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         own_addresses=frozenset(s.all_own_addresses),
         ack_enabled=s.ack_enabled,
         ack_limit_per_hour=s.ack_limit_per_hour,
+        send_limit_per_hour=s.send_limit_per_hour,
         first_response_text=s.first_response_text,
         max_attachment_bytes=s.max_attachment_bytes,
         workflow=load_workflow(s.workflow_file),

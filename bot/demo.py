@@ -42,7 +42,7 @@ async def run_demo(settings: Settings, *, script: str | None, smtp_port: int | N
     core = await build_core(settings)
     runtime = Runtime(core, web=False)
     out = sys.stdout
-    console = ConsoleAdapter(core.ctx, out, actor=Actor("console", os.environ.get("USER", "Agent").title()))
+    console = ConsoleAdapter(core.ctx, out, actor=Actor("console", os.environ.get("USER", "Agent").title(), operator=True))
     console.subscribe()
     await runtime.start()
     assert runtime.listener is not None

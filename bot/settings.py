@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(10_000_000, description="Attachments up to this size are stored; larger ones are listed only")
     ack_enabled: bool = Field(True, description="Send an auto-acknowledgement to new tickets' customers")
     ack_limit_per_hour: int = Field(3, description="At most this many automatic mails per sender per hour (RFC 3834)")
+    send_limit_per_hour: int = Field(10, ge=0, description="At most this many tickets an agent opens by mailing an "
+                                     "outside address (`/ticket new … send`), per hour")
     first_response_text: str = Field(
         "within one business day", description="Expected response time quoted in the acknowledgement"
     )

@@ -23,9 +23,10 @@ from tests.support.mails import (
     text_body,
     ticket,
 )
+from tests.support.people import OPERATOR
 
-ANA = Actor("U1", "Ana Agent")
-BOB = Actor("U2", "Bob Builder")
+ANA = Actor("U1", "Ana Agent", in_tickets_channel=True)
+BOB = Actor("U2", "Bob Builder", in_tickets_channel=True)
 
 
 async def new_ticket(core: Core, subject: str = "Printer is broken", **kw: object) -> tuple[int, str]:
@@ -41,7 +42,7 @@ async def test_claim_takes_the_ticket_and_opens_it(core: Core) -> None:
     assert result.summary == f"#{n} claimed by Ana Agent"
     assert (result.ticket.assignee, result.ticket.assignee_chat_id, result.ticket.status) == ("Ana Agent", "U1", Status.OPEN)
     assert [t.number for t in await queries.mine(core.ctx, ANA)] == [n]
-    assert await queries.queue(core.ctx) == []
+    assert await queries.queue(core.ctx, OPERATOR) == []
 
 
 async def test_claiming_your_own_ticket_is_refused(core: Core) -> None:
@@ -58,7 +59,7 @@ async def test_assign_to_another_agent(core: Core) -> None:
     assert result.ticket.assignee == "Bob Builder"
     assert [t.number for t in await queries.mine(core.ctx, BOB)] == [n]
     assert await queries.mine(core.ctx, ANA) == []
-    line = [h for h in await queries.history(core.ctx, n) if h.action == "assigned"][-1]
+    line = [h for h in await queries.history(core.ctx, OPERATOR, n) if h.action == "assigned"][-1]
     assert (line.actor, line.before, line.after) == ("agent:U1", "Ana Agent", "Bob Builder")
 
 
@@ -150,8 +151,8 @@ async def test_unknown_ticket_is_not_found(core: Core) -> None:
         lambda: tickets.set_priority(ctx, ANA, 99, Priority.HIGH),
         lambda: tickets.add_note(ctx, ANA, 99, "note"),
         lambda: replies.reply(ctx, ANA, 99, "hello"),
-        lambda: queries.show(ctx, 99),
-        lambda: queries.history(ctx, 99),
+        lambda: queries.show(ctx, OPERATOR, 99),
+        lambda: queries.history(ctx, OPERATOR, 99),
     ]
     for call in calls:
         with pytest.raises(NotFound, match="ticket #99 does not exist"):
@@ -164,7 +165,7 @@ async def test_queue_and_mine_show_the_most_urgent_first(core: Core) -> None:
     await tickets.set_priority(core.ctx, ANA, numbers[3], Priority.URGENT)
     await tickets.set_priority(core.ctx, ANA, numbers[2], Priority.LOW)
     expected = [numbers[3], numbers[1], numbers[0], numbers[2]]
-    assert [t.number for t in await queries.queue(core.ctx)] == expected
+    assert [t.number for t in await queries.queue(core.ctx, OPERATOR)] == expected
     for n in numbers:
         await tickets.claim(core.ctx, ANA, n)
     assert [t.number for t in await queries.mine(core.ctx, ANA)] == expected
@@ -176,7 +177,7 @@ async def test_an_urgent_ticket_behind_a_long_queue_still_comes_first(core: Core
         await deliver(core, raw_mail(frm=f"c{i}@customer.example", subject=f"Old problem {i}"))
     urgent, _ = await new_ticket(core, subject="Server room on fire")
     await tickets.set_priority(core.ctx, ANA, urgent, Priority.URGENT)
-    assert [t.number for t in await queries.queue(core.ctx, limit=2)] == [urgent, 1]
+    assert [t.number for t in await queries.queue(core.ctx, OPERATOR, limit=2)] == [urgent, 1]
 
 
 async def test_history_lists_every_change(core: Core) -> None:
@@ -185,7 +186,7 @@ async def test_history_lists_every_change(core: Core) -> None:
     await tickets.set_priority(core.ctx, ANA, n, Priority.HIGH)
     await replies.reply(core.ctx, ANA, n, "On it.")
     await tickets.close(core.ctx, ANA, n)
-    lines = [(h.actor, h.action, h.field, h.before, h.after) for h in await queries.history(core.ctx, n)]
+    lines = [(h.actor, h.action, h.field, h.before, h.after) for h in await queries.history(core.ctx, OPERATOR, n)]
     changes = [line for line in lines if line[2] is not None]
     assert changes == [
         ("agent:U1", "assigned", "assignee", None, "Ana Agent"),
@@ -247,7 +248,7 @@ async def test_chat_input_never_becomes_a_mail_header(core: Core) -> None:
     outcome = await intake.receive_mail(core.ctx, mail, source="test")
     n = outcome.ticket_number
     assert n is not None
-    await replies.reply(core.ctx, Actor("U9", f"Mallory{evil}"), n, f"Answer{evil}")
+    await replies.reply(core.ctx, Actor("U9", f"Mallory{evil}", in_tickets_channel=True), n, f"Answer{evil}")
     rows = await outbox(core, n)
     assert [row.kind for row in rows] == ["ack", "reply"]
     for row in rows:

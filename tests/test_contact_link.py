@@ -102,7 +102,7 @@ async def test_a_dm_customer_links_their_mail_address_and_both_histories_become_
     modal = await bot.click(controls.REPLY, await bot.thread_of(number), ANA)
     assert "their Discord DM" in str(modal.data) and "ana@example.com" not in str(modal.data)
     mails = len(bot.sink.received)
-    await replies.reply(bot.core.ctx, Actor("1000000000000000001", "Ana Agent"), number, "It is on its way again.")
+    await replies.reply(bot.core.ctx, Actor("1000000000000000001", "Ana Agent", in_tickets_channel=True), number, "It is on its way again.")
     await bot.settled()
     assert "It is on its way again." in _answers(bot, dm)[-1]
     assert len(bot.sink.received) == mails

@@ -12,6 +12,7 @@ from bot.domain.status import InvalidTransition, Status
 from bot.handlers import queries, tickets
 from bot.handlers.context import Actor, Refused
 from tests.support.mails import deliver, raw_mail, ticket
+from tests.support.people import OPERATOR
 
 S = Status
 # Written out by hand (not derived from status.ALLOWED) so a change to the rules shows up here.
@@ -27,7 +28,7 @@ EXPECTED: dict[Status, set[Status]] = {
 PAIRS = [(a, b) for a in Status for b in Status]
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 LATER = T0 + timedelta(hours=2)
-AGENT = Actor("U1", "Ana Agent")
+AGENT = Actor("U1", "Ana Agent", in_tickets_channel=True)
 
 
 def make_ticket(status: Status) -> Ticket:
@@ -126,13 +127,13 @@ async def test_refused_status_change_explains_and_changes_nothing(core: Core) ->
     n = await new_ticket(core)
     await tickets.set_status(core.ctx, AGENT, n, S.OPEN)
     before = await ticket(core, n)
-    history_before = await queries.history(core.ctx, n)
+    history_before = await queries.history(core.ctx, OPERATOR, n)
     with pytest.raises(Refused, match=f"^#{n}: an open ticket cannot become customer replied$"):
         await tickets.set_status(core.ctx, AGENT, n, S.CUSTOMER_REPLIED)
     after = await ticket(core, n)
     assert before is not None and after is not None
     assert (after.status, after.updated_at) == (S.OPEN, before.updated_at)
-    assert await queries.history(core.ctx, n) == history_before
+    assert await queries.history(core.ctx, OPERATOR, n) == history_before
 
 
 async def test_set_status_is_recorded(core: Core) -> None:
@@ -140,7 +141,7 @@ async def test_set_status_is_recorded(core: Core) -> None:
     result = await tickets.set_status(core.ctx, AGENT, n, S.WAITING_ON_THIRD_PARTY)
     assert result.ticket.status == S.WAITING_ON_THIRD_PARTY
     assert result.summary == f"#{n} status: new → waiting on third party"
-    line = [h for h in await queries.history(core.ctx, n) if h.action == "status"][-1]
+    line = [h for h in await queries.history(core.ctx, OPERATOR, n) if h.action == "status"][-1]
     assert (line.actor, line.before, line.after) == ("agent:U1", "new", "waiting_on_third_party")
 
 

@@ -7,6 +7,7 @@ import pytest
 from bot.app import Core
 from bot.handlers import queries
 from tests.support.mails import SUPPORT, deliver, outbox, parse_sent, raw_mail, text_body, ticket_count
+from tests.support.people import OPERATOR
 
 DSN_BOUNDARY = "dsn-boundary"
 
@@ -49,7 +50,7 @@ SUPPRESSED: dict[str, tuple[bytes, str]] = {
 
 
 async def suppression_reasons(core: Core, number: int) -> list[str]:
-    return [h.detail or "" for h in await queries.history(core.ctx, number) if h.action == "ack_suppressed"]
+    return [h.detail or "" for h in await queries.history(core.ctx, OPERATOR, number) if h.action == "ack_suppressed"]
 
 
 async def test_new_ticket_gets_exactly_one_acknowledgement(core: Core) -> None:

@@ -114,7 +114,7 @@ async def test_mails_of_one_ticket_share_a_thread_index_in_the_outbox(core: Core
     first = await deliver(core, raw_mail(subject="Printer"))
     second = await deliver(core, raw_mail(frm="liisa@customer.example", subject="Scanner"))
     assert first.ticket_number is not None and second.ticket_number is not None
-    await replies.reply(core.ctx, Actor("U1", "Ana"), first.ticket_number, "On it.")
+    await replies.reply(core.ctx, Actor("U1", "Ana", in_tickets_channel=True), first.ticket_number, "On it.")
     ack, reply = [decoded(parse_sent(row.raw)["Thread-Index"]) for row in await outbox(core, first.ticket_number)]
     (other,) = [decoded(parse_sent(row.raw)["Thread-Index"]) for row in await outbox(core, second.ticket_number)]
     assert ack[:22] == reply[:22]

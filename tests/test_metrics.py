@@ -69,7 +69,7 @@ async def test_metrics_count_mail_in_and_out_and_tickets_by_status(runtime: Runt
     await runtime.pipeline.process(raw_mail(headers={"X-Tiketti-Loop": SUPPORT}), source="test")  # our own, back
     await runtime.pipeline.process(b"\x00\x01 not a mail", source="test")  # quarantined
     assert first.outcome is not None and first.outcome.ticket_number is not None
-    await tickets.close(runtime.core.ctx, Actor("U0ANA", "Ana"), first.outcome.ticket_number)
+    await tickets.close(runtime.core.ctx, Actor("U0ANA", "Ana", in_tickets_channel=True), first.outcome.ticket_number)
     await runtime.drain_outbox()
 
     after = await scrape(runtime)

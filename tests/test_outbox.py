@@ -26,6 +26,7 @@ from bot.mail.outbox import OutboxWorker
 from bot.mail.transport import FolderTransport, SmtpTransport, Transport, transport_from_settings
 from tests.conftest import make_settings
 from tests.support.db import Database
+from tests.support.people import OPERATOR
 from tests.support.smtp_sink import SmtpSink
 
 CUSTOMER = "mia@customer.test"
@@ -79,7 +80,7 @@ async def open_ticket(core: Core, subject: str = "Printer on fire", mid: str = C
 
 
 async def answer(core: Core, number: int, text: str = "Unplug it, we are on our way.") -> None:
-    await replies.reply(core.ctx, Actor("U1", "Ana"), number, text)
+    await replies.reply(core.ctx, Actor("U1", "Ana", in_tickets_channel=True), number, text)
 
 
 async def rows(core: Core, number: int = 1) -> list[OutboundMail]:
@@ -186,9 +187,9 @@ async def test_rejected_recipient_fails_at_once_and_the_ticket_shows_it(core: Co
 
     assert {e.subject for e in seen} == {"Re: Printer on fire [#1]"} and len(seen) == 2
     assert all(e.to_addr == CUSTOMER and e.ticket and e.ticket.number == 1 and "550" in e.error for e in seen)
-    shown = (await queries.show(core.ctx, 1)).ticket.failed_mail
+    shown = (await queries.show(core.ctx, OPERATOR, 1)).ticket.failed_mail
     assert len(shown) == 2 and all(CUSTOMER in line and "User unknown" in line for line in shown)
-    history = [line for line in await queries.history(core.ctx, 1) if line.action == "mail_failed"]
+    history = [line for line in await queries.history(core.ctx, OPERATOR, 1) if line.action == "mail_failed"]
     assert len(history) == 2 and reply.mail_message_id in " ".join(h.detail or "" for h in history)
 
 
@@ -221,7 +222,7 @@ async def test_mail_stuck_in_sending_after_a_crash_is_reported_not_resent(core: 
     assert sink.with_message_id(first.mail_message_id) == [], "never sent a second time"
     assert second.state == MailState.SENT and len(sink.with_message_id(second.mail_message_id)) == 1
     assert len(seen) == 1 and seen[0].error == UNCERTAIN
-    assert any(UNCERTAIN in line for line in (await queries.show(core.ctx, 1)).ticket.failed_mail)
+    assert any(UNCERTAIN in line for line in (await queries.show(core.ctx, OPERATOR, 1)).ticket.failed_mail)
 
 
 async def test_running_worker_delivers_queued_mail_and_stops_when_told(core: Core, sink: SmtpSink) -> None:

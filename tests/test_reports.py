@@ -17,8 +17,8 @@ from bot.handlers import events, replies, reports, tickets
 from bot.handlers.context import Actor
 from tests.support.mails import deliver, raw_mail
 
-ANA = Actor("U0ANA", "Ana", "ana@helpdesk.test")
-BEN = Actor("U0BEN", "Ben", "ben@helpdesk.test")
+ANA = Actor("U0ANA", "Ana", "ana@helpdesk.test", in_tickets_channel=True)
+BEN = Actor("U0BEN", "Ben", "ben@helpdesk.test", in_tickets_channel=True)
 DAY = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 NEXT = DAY + timedelta(days=1)
 

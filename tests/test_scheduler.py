@@ -134,7 +134,7 @@ async def test_the_real_jobs_run_through_claims(database: Database, tmp_path: Pa
     try:
         number = (await deliver(core, raw_mail())).ticket_number
         assert number is not None
-        await tickets.close(core.ctx, Actor("U0ANA", "Ana"), number)
+        await tickets.close(core.ctx, Actor("U0ANA", "Ana", in_tickets_channel=True), number)
         real_clock = core.ctx.clock
         core.ctx.clock = lambda: real_clock() + timedelta(days=30)
         scheduler = Scheduler.from_settings(core.ctx, core.settings)

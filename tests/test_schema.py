@@ -19,6 +19,7 @@ from bot.handlers import queries
 from bot.store import orm
 from bot.store.migrate import alembic_config, upgrade
 from tests.support.mails import deliver, raw_mail
+from tests.support.people import OPERATOR
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -64,5 +65,5 @@ async def test_upgrade_is_idempotent_and_keeps_data(core: Core) -> None:
     await upgrade(core.engine)
     async with core.engine.connect() as conn:
         assert await conn.run_sync(_differences) == []
-    details = await queries.show(core.ctx, outcome.ticket_number)
+    details = await queries.show(core.ctx, OPERATOR, outcome.ticket_number)
     assert details.ticket.subject == "Before the second upgrade"

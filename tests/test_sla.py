@@ -24,6 +24,7 @@ from bot.handlers.context import Actor, agent_for
 from tests.conftest import make_settings
 from tests.support.db import Database
 from tests.support.mails import deliver, outbox, parse_sent, raw_mail, text_body, ticket
+from tests.support.people import OPERATOR
 
 SLA = """
 [[rules]]
@@ -48,7 +49,7 @@ customers = ["bigcorp.example"]
 low = { first_response = "1h" }
 """
 
-ANA = Actor("U0ANA", "Ana", "ana@helpdesk.test")
+ANA = Actor("U0ANA", "Ana", "ana@helpdesk.test", in_tickets_channel=True)
 MONDAY_15_HELSINKI = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 
 
@@ -184,7 +185,7 @@ async def test_waiting_on_the_customer_pauses_the_clock(desk: Core) -> None:
     assert t is not None and t.status == Status.CUSTOMER_REPLIED and t.sla_paused_since is None
     # Wednesday 15:00 + 2.5 business hours: 1 h on Wednesday, 1.5 h on Thursday morning.
     assert t.resolution_due_at == utc(2026, 12, 3, 7, 30)
-    actions = [h.action for h in await queries.history(desk.ctx, number)]
+    actions = [h.action for h in await queries.history(desk.ctx, OPERATOR, number)]
     assert "sla_paused" in actions and "sla_resumed" in actions
 
 
@@ -226,7 +227,7 @@ async def test_warning_and_breach_fire_once_each_at_the_right_time(desk: Core) -
     t = await ticket(desk, number)
     assert t is not None and t.first_response_breached_at == utc(2026, 12, 1, 9) and t.resolution_breached_at is None
     assert ("sla_breached", "first_response_breached_at") in [(h.action, h.field) for h in
-                                                             await queries.history(desk.ctx, number)]
+                                                             await queries.history(desk.ctx, OPERATOR, number)]
     clock(desk).set(utc(2026, 12, 2, 12, 45))  # resolution due Wednesday 15:00 local: warning, then breach
     await replies.reply(desk.ctx, ANA, number, "On it.")  # answered late; waiting on the customer now
     assert await sla.check_sla(desk.ctx) == 0  # paused

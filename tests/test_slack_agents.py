@@ -18,6 +18,7 @@ from bot.domain.model import MessageKind
 from bot.handlers import queries
 from tests.support.db import Database
 from tests.support.mails import messages, raw_mail, ticket
+from tests.support.people import OPERATOR
 from tests.support.slack_bot import BOT_USER, CHANNEL, SlackBot, block_text, eventually, running_bot
 
 
@@ -109,7 +110,7 @@ async def test_mentioning_an_expert_adds_them_and_posts_the_context(bot: SlackBo
     summary = await eventually(lambda: [m for m in bot.thread(root) if "pulled into" in block_text(m.blocks)])
     text = block_text(summary[0].blocks)
     assert "<@U0EVA>" in text and "VPN drops" in text and "Every 10 minutes" in text
-    history = await queries.history(bot.core.ctx, number)
+    history = await queries.history(bot.core.ctx, OPERATOR, number)
     assert any(h.action == "collaborator_added" and h.after == "Eva" for h in history)
     notes = [m for m in await messages(bot.core, number) if m.kind == MessageKind.NOTE]
     assert len(notes) == 1  # the mention itself is an internal note too
@@ -158,7 +159,7 @@ async def _only(notes: Any, expected: str) -> bool:
 
 
 async def _deleted(bot: SlackBot, number: int) -> bool:
-    return any(h.action == "note_deleted_in_chat" for h in await queries.history(bot.core.ctx, number))
+    return any(h.action == "note_deleted_in_chat" for h in await queries.history(bot.core.ctx, OPERATOR, number))
 
 
 async def test_bots_own_messages_and_channel_talk_are_not_notes(bot: SlackBot) -> None:
@@ -217,10 +218,10 @@ async def test_an_agent_set_up_by_email_is_the_same_agent_when_they_first_click_
     from bot.handlers.context import Actor
 
     first, _ = await ticket_with_root(bot, subject="Before Slack")
-    await tickets.claim(bot.core.ctx, Actor("console-ana", "Ana", "ANA@helpdesk.test"), first)
+    await tickets.claim(bot.core.ctx, Actor("console-ana", "Ana", "ANA@helpdesk.test", in_tickets_channel=True), first)
     number, root = await ticket_with_root(bot, subject="In Slack")
     await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))  # users.info: ana@helpdesk.test
     await eventually(lambda: "<@U0ANA>" in bot.root_text(root))
     a, b = await ticket(bot.core, first), await ticket(bot.core, number)
     assert a is not None and b is not None and a.assignee_id == b.assignee_id
-    assert [t.subject for t in await queries.mine(bot.core.ctx, Actor("U0ANA"))] == ["Before Slack", "In Slack"]
+    assert [t.subject for t in await queries.mine(bot.core.ctx, Actor("U0ANA", in_tickets_channel=True))] == ["Before Slack", "In Slack"]

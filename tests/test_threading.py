@@ -8,8 +8,9 @@ from bot.domain.status import Status
 from bot.handlers import events, queries, replies, tickets
 from bot.handlers.context import Actor
 from tests.support.mails import deliver, messages, new_message_id, outbox, raw_mail, ticket, ticket_count
+from tests.support.people import OPERATOR
 
-AGENT = Actor("U1", "Ana Agent")
+AGENT = Actor("U1", "Ana Agent", in_tickets_channel=True)
 MIA = "Mia Customer <mia@customer.example>"
 STRANGER = "Eve Outsider <eve@elsewhere.example>"
 
@@ -116,7 +117,7 @@ async def test_cc_recipient_answering_lands_on_the_same_ticket(core: Core) -> No
     await assert_appended(core, raw, n)
     authors = [m.author_label for m in await messages(core, n)]
     assert authors[-1] == "Liisa Colleague <liisa@customer.example>"
-    details = await queries.show(core.ctx, n)
+    details = await queries.show(core.ctx, OPERATOR, n)
     assert details.ticket.requester_email == "mia@customer.example", "the requester stays the requester"
 
 
@@ -134,7 +135,7 @@ async def test_customer_reply_to_solved_ticket_reopens_it(core: Core) -> None:
     await assert_appended(core, raw_mail(in_reply_to=mid, subject="Re: Printer is broken", body="Not fixed!"), n)
     found = await ticket(core, n)
     assert found is not None and found.status == Status.OPEN and found.solved_at is None
-    last = [h for h in await queries.history(core.ctx, n) if h.action == "status"][-1]
+    last = [h for h in await queries.history(core.ctx, OPERATOR, n) if h.action == "status"][-1]
     assert (last.actor, last.before, last.after) == ("contact:mia@customer.example", "solved", "open")
 
 
@@ -153,8 +154,8 @@ async def test_customer_reply_to_closed_ticket_opens_a_linked_follow_up(core: Co
     assert len(await messages(core, n)) == 2, "the closed ticket gets nothing new"
     assert [m.body_text.strip() for m in await messages(core, n + 1)] == ["It broke again."]
 
-    new_side = [h.detail for h in await queries.history(core.ctx, n + 1) if h.action == "follow_up"]
-    old_side = [h.detail for h in await queries.history(core.ctx, n) if h.action == "follow_up"]
+    new_side = [h.detail for h in await queries.history(core.ctx, OPERATOR, n + 1) if h.action == "follow_up"]
+    old_side = [h.detail for h in await queries.history(core.ctx, OPERATOR, n) if h.action == "follow_up"]
     assert new_side == [f"follow-up of closed ticket #{n}"]
     assert old_side == [f"customer wrote again: follow-up ticket #{n + 1}"]
 

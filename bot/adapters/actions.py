@@ -103,16 +103,16 @@ async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render
         case "help":
             return render.help_answer()
         case "show":
-            return render.details(await queries.show(ctx, n), await link(n))
+            return render.details(await queries.show(ctx, actor, n), await link(n))
         case "mine":
             mine = await queries.mine(ctx, actor)
             return render.ticket_list("Your tickets", mine, "none active", await _links(mine, link))
         case "queue":
-            waiting = await queries.queue(ctx)
+            waiting = await queries.queue(ctx, actor)
             return render.ticket_list("Queue: nobody has these yet", waiting, "nothing waiting",
                                       await _links(waiting, link), queue=True)
         case "history":
-            return render.history(n, await queries.history(ctx, n))
+            return render.history(n, await queries.history(ctx, actor, n))
         case "tasks":
             return render.task_list(await tasks.my_tasks(ctx, actor))
     raise UsageError(f"'/ticket {cmd.verb}' is not a question; try /ticket help")

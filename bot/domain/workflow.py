@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.access import Identity, Roster, Standing, TicketScope, standing_of
 from bot.domain.priority import Priority
 from bot.domain.sla import SlaConfig, SlaError, parse_sla
 from bot.domain.status import Status
@@ -38,7 +39,8 @@ class Team:
     name: str
     channel: str | None = None  # Slack channel of its tickets; None: the default tickets channel
     discord_channel: str | None = None  # Discord channel (id) of its tickets; None: TIKETTI_DISCORD_CHANNEL
-    members: tuple[str, ...] = ()  # chat user ids or emails
+    members: tuple[str, ...] = ()  # chat user ids, emails, Slack user group ids or Discord role ids
+    private: bool = False  # its tickets are seen only by its members, managers and admins
     assignment: str = "none"  # "none" | "least_loaded" | "skills"
     follow_up: str = "new"  # a mail to a closed ticket: "reopen" | "new" | "new_after_days"
     follow_up_days: int = 14  # for "new_after_days": reopen if closed more recently than this
@@ -116,6 +118,19 @@ class Workflow:
     templates: tuple[Template, ...] = ()
     auto_close_days: int = 7  # solved tickets close for good after this many days
     sla: SlaConfig | None = None  # service levels ([sla] section); None: no SLAs
+    roster: Roster = field(default_factory=Roster)  # [roles]; with none and no team members, channel members are agents
+
+    def standing(self, who: Identity) -> Standing:
+        return standing_of(who, self.roster, ((t.name, t.members) for t in self.teams))
+
+    def scope(self, number: int, team_name: str | None, *, pulled_in: bool = False) -> TicketScope:
+        team = self.team(team_name)
+        return TicketScope(number, team_name, team_private=bool(team and team.private),
+                           team_has_members=bool(team and team.members), pulled_in=pulled_in)
+
+    def roster_names(self) -> frozenset[str]:
+        """Every name the roster and the teams use: doors resolve the groups among them (S…, role ids)."""
+        return self.roster.names | {m for t in self.teams for m in t.members}
 
     def team(self, name: str | None) -> Team | None:
         return next((t for t in self.teams if name and t.name.lower() == name.lower()), None)
@@ -191,7 +206,21 @@ def parse_workflow(data: Mapping[str, Any]) -> Workflow:
     except SlaError as exc:
         raise WorkflowError(str(exc)) from None
     return Workflow(teams=teams, rules=rules, categories=categories, default_team=default_team, skills=skills,
-                    templates=templates, auto_close_days=int(data.get("auto_close_days", 7)), sla=sla)
+                    templates=templates, auto_close_days=int(data.get("auto_close_days", 7)), sla=sla,
+                    roster=_roster(data.get("roles") or {}))
+
+
+ROLE_KEYS = ("admins", "managers", "agents", "light")
+
+
+def _roster(d: Mapping[str, Any]) -> Roster:
+    unknown = set(d) - set(ROLE_KEYS)
+    if unknown:
+        raise WorkflowError(f"roles.{sorted(unknown)[0]} is not a role; use {', '.join(ROLE_KEYS)}")
+    for key in ROLE_KEYS:
+        if not isinstance(d.get(key, []), list):
+            raise WorkflowError(f"roles.{key} must be a list of user ids, emails, user group or role ids")
+    return Roster(**{key: frozenset(str(v).strip() for v in d.get(key, []) if str(v).strip()) for key in ROLE_KEYS})
 
 
 def _team(d: Mapping[str, Any], i: int) -> Team:
@@ -208,7 +237,7 @@ def _team(d: Mapping[str, Any], i: int) -> Team:
         category = Status.parse(_required(s, "category", f"{where}.statuses[{j}]"))
         statuses.append(CustomStatus(" ".join(_required(s, "name", f"{where}.statuses[{j}]").split()), category))
     return Team(name=name, channel=d.get("channel"), discord_channel=_discord_id(d, "discord_channel", where),
-                members=tuple(str(m) for m in d.get("members", [])),
+                members=tuple(str(m) for m in d.get("members", [])), private=bool(d.get("private", False)),
                 assignment=assignment, follow_up=follow_up, follow_up_days=int(d.get("follow_up_days", 14)),
                 statuses=tuple(statuses))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.domain.access import Action
 from bot.domain.model import Ticket
 from bot.domain.status import Status
 from bot.domain.workflow import WorkflowError
 from bot.handlers import events
 from bot.handlers.context import Actor, Context, NotFound, Refused, agent_for, audit
+from bot.handlers.permissions import hidden_teams, permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.routing import auto_assign
 from bot.handlers.snapshots import ticket_view
@@ -14,6 +16,8 @@ from bot.handlers.tickets import ActionResult, act
 
 
 async def set_category(ctx: Context, actor: Actor, number: int, name: str) -> ActionResult:
+    await permit(ctx, actor, Action.CLASSIFY, number)
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         now = ctx.clock()
         await agent_for(uow, actor, now)
@@ -32,6 +36,7 @@ async def set_category(ctx: Context, actor: Actor, number: int, name: str) -> Ac
 
 async def tag(ctx: Context, actor: Actor, number: int, add: list[str], remove: list[str]) -> ActionResult:
     """Free tags: `+vip -spam` style. Tags are lower-case words so `VIP` and `vip` are one tag."""
+    await permit(ctx, actor, Action.CLASSIFY, number)
     add = [t.lower().lstrip("+#") for t in add if t.strip("+#")]
     remove = [t.lower().lstrip("-#") for t in remove if t.strip("-#")]
 
@@ -52,6 +57,8 @@ async def tag(ctx: Context, actor: Actor, number: int, add: list[str], remove: l
 
 async def move_to_team(ctx: Context, actor: Actor, number: int, team_name: str) -> ActionResult:
     """Hand a ticket to another team; its thread moves to that team's channel (the adapters do the moving)."""
+    await permit(ctx, actor, Action.MOVE, number)
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         now = ctx.clock()
         await agent_for(uow, actor, now)
@@ -81,12 +88,14 @@ async def _is_member(uow: UnitOfWork, ctx: Context, ticket: Ticket, team_name: s
 
 
 async def next_ticket(ctx: Context, actor: Actor) -> ActionResult:
-    """Assign the caller the most urgent unassigned ticket of their teams (all tickets if they are in none)."""
+    """Assign the caller the most urgent unassigned ticket of their teams (all they may work if they are in none)."""
+    who = await permit(ctx, actor, Action.QUEUE)
+    teams = sorted(who.teams)
     async with ctx.uow() as uow:
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
-        teams = [t.name for t in ctx.config.workflow.teams if t.has_member(agent.chat_user_id, agent.email)]
-        candidates = await uow.tickets.active(unassigned=True, teams=teams or None, limit=1, for_update=True)
+        candidates = await uow.tickets.active(unassigned=True, teams=teams or None, limit=1, for_update=True,
+                                              hidden_teams=sorted(hidden_teams(ctx, who, work=True)))
         if not candidates:
             where = f" in {', '.join(teams)}" if teams else ""
             raise NotFound(f"nothing waiting{where}: the queue is empty")

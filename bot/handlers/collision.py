@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.access import Action
 from bot.domain.model import MessageKind
 from bot.handlers.context import Actor, Context, agent_for, load_ticket
+from bot.handlers.permissions import permit
 
 RECENT = timedelta(minutes=5)
 
@@ -29,6 +31,8 @@ class Collision:
 
 
 async def reply_opened(ctx: Context, actor: Actor, number: int) -> Collision:
+    """The Reply form is being opened: refused (Denied) for anyone who may not reply, before a form shows."""
+    await permit(ctx, actor, Action.REPLY, number)
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number, for_update=False)
         now = ctx.clock()
@@ -53,6 +57,7 @@ async def reply_opened(ctx: Context, actor: Actor, number: int) -> Collision:
 
 async def newer_than(ctx: Context, actor: Actor, number: int, since: datetime) -> list[str]:
     """What happened on the ticket since the form was opened that the agent has not seen."""
+    await permit(ctx, actor, Action.REPLY, number)
     async with ctx.uow() as uow:
         agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
         found = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bot.domain.access import Identity, keys_of
 from bot.domain.model import Agent, AuditEvent, Ticket
 from bot.domain.workflow import Workflow
 from bot.handlers.bus import EventBus
@@ -23,6 +24,7 @@ class HelpdeskConfig:
     own_addresses: frozenset[str] = frozenset()
     ack_enabled: bool = True
     ack_limit_per_hour: int = 3
+    send_limit_per_hour: int = 10  # tickets an agent may open by mailing an outside address, per hour
     first_response_text: str = "within one business day"
     max_attachment_bytes: int = 10_000_000
     workflow: Workflow = field(default_factory=Workflow)
@@ -48,11 +50,20 @@ class Context:
 
 @dataclass(frozen=True)
 class Actor:
-    """Someone acting from chat. Agents are created on first use, keyed by chat user id."""
+    """Someone acting from chat, with what their door knows of them; the policy
+    (bot.handlers.permissions) makes a role of it. Agents' records are created on first use."""
 
     chat_user_id: str
     name: str = ""
-    email: str | None = None
+    email: str | None = None  # the chat profile's verified email (Slack); None where the platform gives none
+    groups: frozenset[str] = frozenset()  # Slack user group ids or Discord role ids they hold
+    in_tickets_channel: bool = False  # the platform lets them see and write in the tickets channel
+    operator: bool = False  # the person running Tiketti (the local console, the command line): admin
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(keys_of(self.chat_user_id, self.email, groups=self.groups),
+                        in_tickets_channel=self.in_tickets_channel, operator=self.operator)
 
     @property
     def audit_name(self) -> str:

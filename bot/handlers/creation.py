@@ -8,13 +8,18 @@ answer threads back into the ticket like any customer reply.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from bot.domain import mail_ids
+from bot.domain.access import Action
 from bot.domain.model import Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import events, sla
 from bot.handlers.context import Actor, Context, Refused, agent_for, audit
 from bot.handlers.merge import create_child
 from bot.handlers.outgoing import queue_mail
+from bot.handlers.permissions import permit
+from bot.handlers.ports import UnitOfWork
 from bot.handlers.routing import auto_assign
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
@@ -22,6 +27,7 @@ from bot.handlers.tickets import ActionResult
 
 async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: str, body: str,
                       template: str | None = None, send: bool = False, requester_name: str = "") -> ActionResult:
+    await permit(ctx, actor, Action.SEND if send else Action.NEW)
     requester = requester.strip().lower()
     if "@" not in requester or any(c in requester for c in " \r\n<>,;"):
         raise Refused(f"{requester!r} is not an email address")
@@ -36,6 +42,8 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
         raise Refused("an empty mail was not sent")
     async with ctx.uow() as uow:
         now = ctx.clock()
+        if send:
+            await _within_send_limit(ctx, uow, actor, now)
         agent = await agent_for(uow, actor, now)
         contact = await uow.contacts.by_email(requester) or await uow.contacts.add(
             Contact(email=requester, name=" ".join(requester_name.split()), created_at=now))
@@ -58,6 +66,7 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
                              context={"body": text, "agent_name": agent.display})
             ticket.move_to(Status.WAITING_ON_CUSTOMER, now)
             audit(uow, ticket, actor.audit_name, "reply_queued", now, detail=f"to {contact.email}, {mid}")
+            audit(uow, ticket, actor.audit_name, SENT_OUTBOUND, now)
         note = f"Opened with #{ticket.number} from template {tpl.name}." if tpl else ""
         children = [await create_child(ctx, uow, ticket, c.subject, c.team, now, agent, note)
                     for c in (tpl.children if tpl else ())]
@@ -76,3 +85,15 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
     what = "mailed to " + contact.email if send else "opened"
     extra = f" with {len(children)} child tickets" if children else ""
     return ActionResult(ticket=view, summary=f"#{view.number} {what}{extra}")
+
+
+SENT_OUTBOUND = "outbound_opened"  # the audit row that counts toward an agent's hourly limit
+
+
+async def _within_send_limit(ctx: Context, uow: UnitOfWork, actor: Actor, now: datetime) -> None:
+    """Mailing outside addresses from chat is limited per agent and hour: a hijacked or careless
+    account must not turn the support address into a spam cannon."""
+    limit = ctx.config.send_limit_per_hour
+    if await uow.audit.count_since(actor.audit_name, SENT_OUTBOUND, now - timedelta(hours=1)) >= limit:
+        raise Refused(f"you have mailed {limit} new outside addresses in the last hour, the most allowed; "
+                      "try again later or ask an admin to raise TIKETTI_SEND_LIMIT_PER_HOUR")

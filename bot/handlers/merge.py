@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.access import Action
 from bot.domain.model import Agent, Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import events
 from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.permissions import permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.routing import auto_assign
 from bot.handlers.snapshots import message_view, ticket_view
@@ -24,6 +26,8 @@ from bot.handlers.tickets import ActionResult
 async def merge(ctx: Context, actor: Actor, source_number: int, target_number: int) -> ActionResult:
     if source_number == target_number:
         raise Refused("a ticket cannot be merged into itself")
+    await permit(ctx, actor, Action.MERGE, source_number)
+    await permit(ctx, actor, Action.MERGE, target_number)
     async with ctx.uow() as uow:
         # Lock in a fixed order so two opposite merges cannot deadlock.
         first, second = sorted((source_number, target_number))
@@ -66,6 +70,7 @@ async def split_child(ctx: Context, actor: Actor, parent_number: int, subject: s
     """A child ticket for part of the work (another team's), linked to its parent."""
     if not subject.strip():
         raise Refused("a child ticket needs a subject")
+    await permit(ctx, actor, Action.CHILD, parent_number)
     async with ctx.uow() as uow:
         parent = await load_ticket(uow, parent_number)
         if not parent.status.is_active:

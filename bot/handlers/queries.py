@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bot.domain.access import Action
 from bot.handlers import contact_link
 from bot.handlers.context import Actor, Context, NotFound, load_ticket
+from bot.handlers.permissions import hidden_teams, permit
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 
-async def show(ctx: Context, number: int) -> TicketDetails:
+async def show(ctx: Context, actor: Actor, number: int) -> TicketDetails:
+    await permit(ctx, actor, Action.SHOW, number)
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number, for_update=False)
         view = await ticket_view(uow, ticket)
@@ -22,6 +25,7 @@ async def show(ctx: Context, number: int) -> TicketDetails:
 
 async def mine(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:
     """The caller's active tickets, most urgent first."""
+    await permit(ctx, actor, Action.QUEUE)
     async with ctx.uow() as uow:
         agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
         if agent is None:
@@ -29,13 +33,17 @@ async def mine(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:
         return [await ticket_view(uow, t) for t in await uow.tickets.active(assignee_id=agent.id, limit=limit)]
 
 
-async def queue(ctx: Context, limit: int = 20) -> list[TicketView]:
-    """Active tickets nobody has taken, most urgent first."""
+async def queue(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:
+    """Active tickets nobody has taken, most urgent first (private teams' only to their members)."""
+    who = await permit(ctx, actor, Action.QUEUE)
+    hidden = sorted(hidden_teams(ctx, who))
     async with ctx.uow() as uow:
-        return [await ticket_view(uow, t) for t in await uow.tickets.active(unassigned=True, limit=limit)]
+        waiting = await uow.tickets.active(unassigned=True, limit=limit, hidden_teams=hidden)
+        return [await ticket_view(uow, t) for t in waiting]
 
 
-async def history(ctx: Context, number: int) -> list[AuditLine]:
+async def history(ctx: Context, actor: Actor, number: int) -> list[AuditLine]:
+    await permit(ctx, actor, Action.SHOW, number)
     async with ctx.uow() as uow:
         if await uow.tickets.get(number) is None:
             raise NotFound(f"ticket #{number} does not exist")

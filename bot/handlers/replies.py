@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bot.domain import mail_ids
+from bot.domain.access import Action
 from bot.domain.model import Message, MessageKind
 from bot.domain.status import Status
 from bot.handlers import contact_link, events, sla
 from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
 from bot.handlers.outgoing import queue_mail
+from bot.handlers.permissions import permit
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
 
@@ -20,6 +22,7 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
     """Store the reply and queue it in the outbox, in one transaction; the worker mails it after commit."""
     if not text.strip():
         raise Refused("an empty reply was not sent")
+    await permit(ctx, actor, Action.REPLY, number)
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number)
         if ticket.status == Status.CLOSED:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from bot.handlers.context import Context, Refused
+from bot.domain.access import Action, may_report_on
+from bot.handlers.context import Actor, Context, Refused
 from bot.handlers.events import DigestReady
+from bot.handlers.permissions import permit, refuse
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -115,6 +117,15 @@ def zone(tz: tzinfo | str | None) -> tzinfo:
     if tz is None:
         return UTC
     return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+async def report_for(ctx: Context, actor: Actor, start: datetime, end: datetime, team: str | None = None,
+                     tz: tzinfo | str | None = None) -> Report:
+    """A report someone asked for in chat: managers read every team's, agents their own teams'."""
+    who = await permit(ctx, actor, Action.REPORT)
+    if reason := may_report_on(who, team):
+        await refuse(ctx, actor, Action.REPORT, None, reason)
+    return await build_report(ctx, start, end, team, tz)
 
 
 async def build_report(ctx: Context, start: datetime, end: datetime, team: str | None = None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.access import Action
 from bot.domain.model import Task
 from bot.handlers import events
 from bot.handlers.context import Actor, Context, NotFound, Refused, agent_for, audit, load_ticket
+from bot.handlers.permissions import may_work, permit
 from bot.handlers.snapshots import ticket_view
 
 
@@ -30,6 +32,9 @@ async def add_task(ctx: Context, actor: Actor, number: int, text: str, *, due_at
     """A task for `assignee` (default: the ticket's assignee, else whoever adds it)."""
     if not text.strip():
         raise Refused("a task needs a text")
+    await permit(ctx, actor, Action.TASK, number)
+    if assignee is not None and await may_work(ctx, assignee, Action.TASK, number):
+        raise Refused(f"{assignee.name or assignee.chat_user_id} is not an agent who can work #{number}")
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number)
         now = ctx.clock()
@@ -44,6 +49,12 @@ async def add_task(ctx: Context, actor: Actor, number: int, text: str, *, due_at
 
 
 async def complete_task(ctx: Context, actor: Actor, task_id: int) -> TaskView:
+    await permit(ctx, actor, Action.QUEUE)  # strangers learn nothing, not even whether the task exists
+    async with ctx.uow() as uow:
+        task = await uow.tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} does not exist")
+    await permit(ctx, actor, Action.TASK, task.ticket_id)
     async with ctx.uow() as uow:
         task = await uow.tasks.get(task_id)
         if task is None:
@@ -60,6 +71,7 @@ async def complete_task(ctx: Context, actor: Actor, task_id: int) -> TaskView:
 
 
 async def my_tasks(ctx: Context, actor: Actor) -> list[TaskView]:
+    await permit(ctx, actor, Action.QUEUE)
     async with ctx.uow() as uow:
         agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
         if agent is None or agent.id is None:

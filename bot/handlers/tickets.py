@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.domain.access import Action
 from bot.domain.model import Collaborator, Message, MessageKind, Ticket
 from bot.domain.priority import Priority
 from bot.domain.status import InvalidTransition, Status
 from bot.handlers import events, sla
 from bot.handlers.context import SYSTEM, Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.permissions import may_work, permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.views import MessageView, TicketView
@@ -62,6 +64,8 @@ async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, tar
 
 
 async def claim(ctx: Context, actor: Actor, number: int) -> ActionResult:
+    await permit(ctx, actor, Action.CLAIM, number)
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
@@ -81,6 +85,10 @@ async def claim(ctx: Context, actor: Actor, number: int) -> ActionResult:
 
 
 async def assign(ctx: Context, actor: Actor, number: int, assignee: Actor) -> ActionResult:
+    await permit(ctx, actor, Action.ASSIGN, number)
+    if await may_work(ctx, assignee, Action.CLAIM, number):
+        raise Refused(f"{assignee.name or assignee.chat_user_id} is not an agent who can work #{number}")
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         now = ctx.clock()
         await agent_for(uow, actor, now)
@@ -108,6 +116,8 @@ async def _assignee_name(uow: UnitOfWork, ticket: Ticket) -> str | None:
 
 
 async def set_status(ctx: Context, actor: Actor, number: int, target: Status) -> ActionResult:
+    await permit(ctx, actor, Action.STATUS, number)
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         await agent_for(uow, actor, ctx.clock())
         return "status: " + await _move(ctx, uow, ticket, actor, target)
@@ -125,6 +135,8 @@ async def reopen(ctx: Context, actor: Actor, number: int) -> ActionResult:
 
 
 async def set_priority(ctx: Context, actor: Actor, number: int, priority: Priority) -> ActionResult:
+    await permit(ctx, actor, Action.PRIORITY, number)
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         now = ctx.clock()
         await agent_for(uow, actor, now)
@@ -139,6 +151,7 @@ async def set_priority(ctx: Context, actor: Actor, number: int, priority: Priori
 
 async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_ref: str | None = None) -> ActionResult:
     """An internal note. Nothing here can send mail: notes never reach the customer."""
+    await permit(ctx, actor, Action.NOTE, number)
     if not text.strip():
         raise Refused("an empty note was not saved")
     async with ctx.uow() as uow:
@@ -166,6 +179,12 @@ async def edit_note(ctx: Context, actor: Actor, chat_ref: str, text: str) -> boo
     """A chat message was edited: keep the stored note in step. Returns False if it is not a note of ours."""
     async with ctx.uow() as uow:
         note = await uow.messages.by_chat_ref(chat_ref)
+        number = note.ticket_id if note is not None and note.kind == MessageKind.NOTE else None
+    if number is None:
+        return False
+    await permit(ctx, actor, Action.NOTE, number)
+    async with ctx.uow() as uow:
+        note = await uow.messages.by_chat_ref(chat_ref)
         if note is None or note.kind != MessageKind.NOTE:
             return False
         now = ctx.clock()
@@ -179,6 +198,7 @@ async def edit_note(ctx: Context, actor: Actor, chat_ref: str, text: str) -> boo
 
 async def add_collaborator(ctx: Context, actor: Actor, number: int, expert: Actor) -> bool:
     """Pull a colleague (an expert) into a ticket. False if they were already on it."""
+    await permit(ctx, actor, Action.MENTION, number)
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number, for_update=False)
         now = ctx.clock()
@@ -207,6 +227,8 @@ async def note_deleted(ctx: Context, chat_ref: str) -> bool:
 
 async def set_status_named(ctx: Context, actor: Actor, number: int, text: str) -> ActionResult:
     """A status as an agent types it: one of ours, or the ticket's team's own name for one."""
+    await permit(ctx, actor, Action.STATUS, number)
+
     async def change(uow: UnitOfWork, ticket: Ticket) -> str:
         await agent_for(uow, actor, ctx.clock())
         custom = ctx.config.workflow.custom_status(ticket.team, text)

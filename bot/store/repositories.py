@@ -98,7 +98,8 @@ class SqlTickets(_Repo):
         return ticket
 
     async def active(self, *, assignee_id: int | None = None, unassigned: bool = False, limit: int = 50,
-                     teams: Sequence[str] | None = None, for_update: bool = False) -> Sequence[Ticket]:
+                     teams: Sequence[str] | None = None, hidden_teams: Sequence[str] = (),
+                     for_update: bool = False) -> Sequence[Ticket]:
         t = orm.tickets.c
         q = select(Ticket).where(t.status.in_(ACTIVE))
         if assignee_id is not None:
@@ -107,6 +108,8 @@ class SqlTickets(_Repo):
             q = q.where(t.assignee_id.is_(None))
         if teams is not None:
             q = q.where(t.team.in_(list(teams)))
+        if hidden_teams:  # private teams the asker is not in
+            q = q.where(or_(t.team.is_(None), t.team.not_in(list(hidden_teams))))
         if for_update and self._pg:
             q = q.with_for_update(skip_locked=True)  # two agents asking for "next" get different tickets
         # Most urgent first, in SQL: sorting a prefix in Python would miss an urgent ticket behind a long queue.
@@ -258,6 +261,13 @@ class SqlAudit(_Repo):
         if self._pending:
             rows, self._pending = self._pending, []
             await self.session.execute(insert(orm.audit_events), rows)
+
+    async def count_since(self, actor: str, action: str, since: datetime) -> int:
+        await self.write_pending()
+        a = orm.audit_events.c
+        q = select(func.count()).select_from(orm.audit_events).where(
+            a.actor == actor, a.action == action, a.created_at >= since)
+        return int((await self.session.execute(q)).scalar_one())
 
     async def for_ticket(self, ticket_id: int) -> Sequence[AuditEvent]:
         await self.write_pending()

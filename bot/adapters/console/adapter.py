@@ -33,7 +33,8 @@ _QUIT = frozenset({"quit", "exit"})
 
 
 def default_actor() -> Actor:
-    return Actor("console", os.environ.get("USER") or "Agent")
+    """The person at the terminal runs Tiketti: the operator, an admin."""
+    return Actor("console", os.environ.get("USER") or "Agent", operator=True)
 
 
 class ConsoleAdapter:
@@ -161,13 +162,14 @@ class ConsoleAdapter:
         user, _, name = args.partition(" ")
         if not user:
             raise UsageError("usage: /as USERID [Name]")
-        self.actor = Actor(parse_user(user, "/as USERID [Name]"), name.strip())
+        # Someone "in the console's channel": an agent with no roster, else what the roster makes them.
+        self.actor = Actor(parse_user(user, "/as USERID [Name]"), name.strip(), in_tickets_channel=True)
         shown = f"{self.actor.name} ({self.actor.chat_user_id})" if self.actor.name else self.actor.chat_user_id
         self._say(f"→ you are now {shown}")
 
     async def _open(self, args: str) -> None:
         number = parse_number(args.strip(), "/open N")
-        details = await queries.show(self.ctx, number)  # NotFound keeps us where we were
+        details = await queries.show(self.ctx, self.actor, number)  # NotFound keeps us where we were
         self.thread = number
         self._say(f"→ in the thread of #{number} {render.one_line(details.ticket.subject, 60)}\n"
                   "  plain lines are saved as internal notes (never mailed); /leave to leave")

@@ -48,13 +48,13 @@ async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResul
         case "help":
             return help_text()
         case "show":
-            return render.details(await queries.show(ctx, n))
+            return render.details(await queries.show(ctx, actor, n))
         case "mine":
             return render.ticket_list("your tickets", await queries.mine(ctx, actor), "none active")
         case "queue":
-            return render.ticket_list("queue", await queries.queue(ctx), "nothing waiting")
+            return render.ticket_list("queue", await queries.queue(ctx, actor), "nothing waiting")
         case "history":
-            return render.history(n, await queries.history(ctx, n))
+            return render.history(n, await queries.history(ctx, actor, n))
         case "tasks":
             return render.task_list(await tasks.my_tasks(ctx, actor))
         case "new":
@@ -63,7 +63,7 @@ async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResul
 
 
 async def _console_user(user_id: str, name: str) -> Actor:
-    return Actor(user_id, name)
+    return Actor(user_id, name, in_tickets_channel=True)  # someone in the console's channel, as with /as
 
 
 NEW_USAGE = "usage: /ticket new customer@example.com | subject | text [| send]  (send: mail the text to them)"

@@ -33,5 +33,5 @@ async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assigne
     if cmd.verb in QUESTIONS:
         return await answer_question(ctx, actor, cmd, answers, parts.thread_link)
     if cmd.verb == "report":
-        return await report_answer(parts, cmd.text)
+        return await report_answer(parts, actor, cmd.text)
     raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")

@@ -5,6 +5,13 @@ autocomplete for ticket numbers) and then turned into the shared TicketCommand,
 so the vocabulary and its checks stay in `bot.adapters.commands`. Inside a
 ticket's thread the number may be left out. Every answer is ephemeral and comes
 after a defer, inside Discord's 3-second window however slow the work is.
+
+Who sees it: `/ticket` is registered for our server only (guild context, never
+DMs) with default member permissions `Manage Threads`, so Discord hides it from
+ordinary members until a server admin grants it to the helpdesk's role
+(Server Settings → Integrations). That is only a curtain: admins can open it
+to anyone, so every interaction (and every autocomplete) still goes through the
+core's permission check with the caller's facts (`DiscordParts.actor`).
 """
 
 from __future__ import annotations
@@ -15,35 +22,54 @@ from discord import app_commands
 from bot.adapters.commands import TicketCommand
 from bot.adapters.discord import actions
 from bot.adapters.discord.answers import Answer
-from bot.adapters.discord.parts import DiscordParts, actor
-from bot.adapters.discord.replying import deferred
+from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.replying import answer, deferred
 from bot.adapters.discord.views import cut
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers import queries
+from bot.handlers.permissions import Denied
 
 PRIORITIES = [app_commands.Choice(name=p.value, value=p.value) for p in Priority]
 STATUSES = [app_commands.Choice(name=s.label, value=s.value) for s in Status]
 Number = app_commands.Range[int, 1]
+# Who Discord offers /ticket to until a server admin says otherwise: people who may manage threads, the
+# moderators of the tickets forum. Documented in docs/discord.md (Who may use Tiketti on Discord).
+DEFAULT_PERMISSIONS = discord.Permissions(manage_threads=True)
+OUTSIDE_THE_SERVER = "⚠️ /ticket works only in the helpdesk's server, in its tickets channels and threads"
 
 
 def ticket_group(parts: DiscordParts) -> app_commands.Group:
-    group = app_commands.Group(name="ticket", description="Work helpdesk tickets")
+    group = app_commands.Group(
+        name="ticket", description="Work helpdesk tickets", guild_only=True,
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+        default_permissions=DEFAULT_PERMISSIONS)
 
     async def run(interaction: discord.Interaction, verb: str, number: int | None = None, *,
                   assignee: discord.abc.User | None = None, **fields: object) -> None:
+        if interaction.guild_id != parts.guild_id:  # a DM or another server: Discord should not send it at all
+            await answer(interaction, Answer(OUTSIDE_THE_SERVER))
+            return
+
         async def work() -> Answer:
             n = number if number or verb == "done" else await _thread_ticket(parts, interaction)
             cmd = TicketCommand(verb, n, **fields)  # type: ignore[arg-type]
-            who = actor(assignee) if assignee is not None else None
-            return await actions.execute(parts, actor(interaction.user), cmd, assignee=who)
+            who = parts.actor(assignee) if assignee is not None else None
+            return await actions.execute(parts, parts.actor(interaction.user), cmd, assignee=who)
 
         await deferred(interaction, work, f"/ticket {verb}")
 
     async def numbers(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
-        """The caller's tickets and the queue, filtered by what is typed (a number or words of the subject)."""
-        found = {t.number: t for t in [*await queries.mine(parts.ctx, actor(interaction.user)),
-                                       *await queries.queue(parts.ctx)]}
+        """The caller's tickets and the queue, filtered by what is typed (a number or words of the subject).
+        Someone the core refuses gets no choices at all: not a subject, not a number."""
+        if interaction.guild_id != parts.guild_id:
+            return []
+        who = parts.actor(interaction.user)
+        try:
+            found = {t.number: t for t in [*await queries.mine(parts.ctx, who), *await queries.queue(parts.ctx, who)]}
+        except Denied:
+            return []
         typed = current.strip().lstrip("#").lower()
         return [app_commands.Choice(name=cut(f"#{t.number} {t.subject}", 100), value=t.number)
                 for t in sorted(found.values(), key=lambda t: -t.number)

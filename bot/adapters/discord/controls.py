@@ -4,18 +4,24 @@ The view is persistent: its custom ids are fixed and it is registered at every
 start, so buttons on messages posted before a restart keep working. Which
 ticket a click is about comes from the message clicked: a thread's starter
 message has the thread's id, which is the ticket's recorded root.
+
+Everyone in the channel sees the buttons; what a click may do is the core's
+decision (`bot.handlers.permissions`). A refusal is answered ephemerally, and
+Reply asks the core before the form opens, so a stranger never sees a form.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import discord
 
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
-from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts, actor
+from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts
 from bot.adapters.discord.replying import answer, deferred
 from bot.domain.mail_ids import reply_subject
-from bot.handlers import queries, replies, tickets
+from bot.handlers import collision, queries, replies, tickets
 
 CLAIM, REPLY, CLOSE = "tiketti:claim", "tiketti:reply", "tiketti:close"
 REPLY_CHARS = 4000  # Discord's limit for a text input
@@ -39,7 +45,7 @@ class TicketControls(discord.ui.View):
             if number is None:
                 return Answer("⚠️ this message is not a ticket Tiketti knows")
             handler = tickets.claim if fn == "claim" else tickets.close
-            result = await handler(self.parts.ctx, actor(interaction.user), number)
+            result = await handler(self.parts.ctx, self.parts.actor(interaction.user), number)
             return answers.done(result.summary, None)
 
         await deferred(interaction, work, fn)
@@ -50,19 +56,21 @@ class TicketControls(discord.ui.View):
 
     @discord.ui.button(label="Reply", style=discord.ButtonStyle.primary, custom_id=REPLY)
     async def reply(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
-        # A modal must be the first answer, so no defer here; the lookup is one short query.
+        # A modal must be the first answer, so no defer here; the checks are a few short queries.
         number = await self._ticket(interaction)
+        who = self.parts.actor(interaction.user)
         try:
             if number is None:
                 raise LookupError("this message is not a ticket Tiketti knows")
-            details = await queries.show(self.parts.ctx, number)
+            crowd = await collision.reply_opened(self.parts.ctx, who, number)  # may they reply? (Denied if not)
+            details = await queries.show(self.parts.ctx, who, number)
         except (LookupError, *SHOWN_AS_IS) as exc:
             await answer(interaction, Answer(f"⚠️ {exc}"))
             return
         ticket = details.ticket
         subject = reply_subject(ticket.subject, self.parts.ctx.config.subject_tag, ticket.number)
         to = f"their {details.reply_by_dm.capitalize()} DM" if details.reply_by_dm else ticket.requester_email
-        await interaction.response.send_modal(ReplyModal(self.parts, number, to, subject))
+        await interaction.response.send_modal(ReplyModal(self.parts, number, to, subject, crowd.lines))
 
     @discord.ui.button(label="Close", style=discord.ButtonStyle.secondary, custom_id=CLOSE)
     async def close(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
@@ -72,18 +80,22 @@ class TicketControls(discord.ui.View):
 class ReplyModal(discord.ui.Modal):
     """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox."""
 
-    def __init__(self, parts: DiscordParts, number: int, to: str, subject: str) -> None:
-        """`to` as the agent should read it: the customer's address, or "their Discord DM"."""
+    def __init__(self, parts: DiscordParts, number: int, to: str, subject: str, warnings: Sequence[str] = ()) -> None:
+        """`to` as the agent should read it: the customer's address, or "their Discord DM"; `warnings`:
+        who else is answering (`bot.handlers.collision`), shown first in the empty field."""
         super().__init__(title=f"Reply to #{number}"[:45], custom_id=f"tiketti:reply-modal:{number}")
         self.parts, self.number = parts, number
+        hint = " · ".join([*(f"⚠️ {w}" for w in warnings), f"To {to} · {subject}"])
         self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
             label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
-            placeholder=f"To {to} · {subject}"[:100], custom_id="tiketti:reply-text")
+            placeholder=hint[:100], custom_id="tiketti:reply-text")
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         async def work() -> Answer:
-            result = await replies.reply(self.parts.ctx, actor(interaction.user), self.number, self.text.value)
+            who = self.parts.actor(interaction.user)  # checked again: the form may outlive their role
+            result = await replies.reply(self.parts.ctx, who, self.number, self.text.value)
+            await collision.reply_closed(self.parts.ctx, who, self.number)
             return answers.done(f"✉️ {result.summary}", None)
 
         await deferred(interaction, work, "reply")

@@ -15,8 +15,9 @@ from bot.adapters.discord.answers import Answer, fitted
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.views import cut
 from bot.adapters.formatting import duration, period_text
+from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady
-from bot.handlers.reports import Report, build_report, parse_period
+from bot.handlers.reports import Report, parse_period, report_for
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,11 @@ async def _links(r: Report, parts: DiscordParts) -> dict[int, str]:
     return {o.number: link for o in r.oldest if (link := await parts.thread_link(o.number))}
 
 
-async def report_answer(parts: DiscordParts, text: str) -> Answer:
+async def report_answer(parts: DiscordParts, actor: Actor, text: str) -> Answer:
     """`/ticket report [today|week|month|from..to] [team]`, for the caller alone."""
     tz = parts.ctx.config.timezone
     start, end, team = parse_period(text, parts.ctx.clock(), tz)
-    r = await build_report(parts.ctx, start, end, team, tz)
+    r = await report_for(parts.ctx, actor, start, end, team, tz)
     return fitted(report_text(r, "Report", await _links(r, parts)), "report.txt")
 
 

@@ -37,7 +37,7 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand, trigger_i
             await open_new_ticket_form(parts, trigger_id, cmd.text)
             return {}
         case "report":
-            return await report_answer(parts, cmd.text)
+            return await report_answer(parts, actor, cmd.text)
     return answers.text(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
 
 

@@ -18,8 +18,9 @@ from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import MAX_BLOCKS, MAX_SECTION_TEXT, mrkdwn_line
 from bot.adapters.slack.views import context, plain, section
 from bot.handlers.bus import EventBus
+from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady
-from bot.handlers.reports import Report, build_report, parse_period
+from bot.handlers.reports import Report, parse_period, report_for
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +108,10 @@ class DigestPoster:
             log.warning("slack: uploading the digest's charts failed: %s", exc.response.get("error"))
 
 
-async def report_answer(parts: Any, text: str) -> dict[str, Any]:
+async def report_answer(parts: Any, actor: Actor, text: str) -> dict[str, Any]:
     """`/ticket report …`: the digest's figures for the asked period, for the caller alone."""
     tz = parts.ctx.config.timezone
     start, end, team = parse_period(text, parts.ctx.clock(), tz)
-    r = await build_report(parts.ctx, start, end, team, tz)
+    r = await report_for(parts.ctx, actor, start, end, team, tz)
     return {"text": report_text(r, "Report"),
             "blocks": report_blocks(r, "Report", await oldest_links(r, parts.thread_link))}

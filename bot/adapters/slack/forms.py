@@ -11,6 +11,7 @@ from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.adapters.slack.views import plain, section
 from bot.handlers import classify, creation, queries
+from bot.handlers.context import Actor
 
 NEW_MODAL = "ticket.new_modal"
 NEXT = "ticket.next"
@@ -134,7 +135,12 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
             parts.backlog.soon(lambda: open_menu_form(body, number, choice), "root menu")
 
     async def open_menu_form(body: dict[str, Any], number: int, choice: str | None) -> None:
-        ticket = (await queries.show(ctx, number)).ticket
+        user = body["user"]["id"]
+        try:
+            ticket = (await queries.show(ctx, await parts.people.actor(user, body["user"].get("name", "")), number)).ticket
+        except SHOWN_AS_IS as exc:  # refused (or gone): no form for them
+            await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
+            return
         teams = [t.name for t in ctx.config.workflow.teams]
         modal = views.tags_modal(ticket) if choice == "tags" else views.move_modal(ticket, teams)
         await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
@@ -145,10 +151,14 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
         typed = (((view.get("state") or {}).get("values") or {}).get("tags") or {}).get("tags") or {}
         wanted = {t.strip().lower().lstrip("#") for t in (typed.get("value") or "").replace(",", " ").split() if t.strip()}
         await ack()
-        current = set((await queries.show(ctx, number)).ticket.tags)
-        if wanted != current:
-            parts.backlog.later(lambda: change(body, number, lambda actor, n: classify.tag(
-                ctx, actor, n, sorted(wanted - current), sorted(current - wanted))), "tags")
+
+        async def retag(actor: Actor, n: int) -> object:
+            current = set((await queries.show(ctx, actor, n)).ticket.tags)
+            if wanted == current:
+                return None
+            return await classify.tag(ctx, actor, n, sorted(wanted - current), sorted(current - wanted))
+
+        parts.backlog.later(lambda: change(body, number, retag), "tags")
 
     @app.view(views.MOVE_MODAL)
     async def on_move(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:

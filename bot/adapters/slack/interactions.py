@@ -110,7 +110,7 @@ def register(app: Any, parts: SlackParts) -> None:
             opened = datetime.fromisoformat(meta["opened"]) if meta.get("opened") else None
             newer = await collision.newer_than(ctx, actor, number, opened) if opened and not meta.get("confirmed") else []
             if newer:  # someone else moved first: show what happened, and let them send anyway
-                details = await queries.show(ctx, number)
+                details = await queries.show(ctx, actor, number)
                 again = views.reply_modal(details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
                                           reply_by_dm=details.reply_by_dm,
                                           callback_id=view.get("callback_id") or views.REPLY_MODAL, initial_text=text,
@@ -135,7 +135,7 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
     channel = (body.get("channel") or {}).get("id")
     try:
         actor = await parts.people.actor(user, body["user"].get("name", ""))
-        details = await queries.show(parts.ctx, number)
+        details = await queries.show(parts.ctx, actor, number)
         crowd = await collision.reply_opened(parts.ctx, actor, number)
     except SHOWN_AS_IS as exc:
         await parts.tell(user, channel, answers.text(f":warning: {exc}"))

@@ -110,7 +110,7 @@ async def _invite(parts: SlackParts, actor: Actor, number: int, channel: str, ro
         if await tickets.add_collaborator(parts.ctx, actor, number, await parts.people.actor(user)):
             added.append(user)
     if added:
-        summary = answers.context_summary(await queries.show(parts.ctx, number), added)
+        summary = answers.context_summary(await queries.show(parts.ctx, actor, number), added)
         await parts.api.api.chat_postMessage(channel=channel, thread_ts=root, **summary)
 
 
