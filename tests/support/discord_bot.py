@@ -7,7 +7,6 @@ Discord would: gateway events (MESSAGE_CREATE, INTERACTION_CREATE) and raw mail.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -74,28 +73,18 @@ class DiscordBot:
     # ---- what people do ------------------------------------------------------------
 
     async def say(self, channel_id: int | str, author: Json, content: str, *, mentions: list[Json] = ()) -> Json:  # type: ignore[assignment]
-        """A person types a message (in a thread, or in a DM with the bot)."""
-        channel = self.discord.channels[int(channel_id)]
+        """A person types a message (in a thread, or in a DM with the bot: they share the server with it)."""
+        assert self.discord.is_member(author), "Discord lets only people who share a server with the bot write to it"
         message = self.discord.post(int(channel_id), author, {"content": content, "mentions": list(mentions)})
-        if channel["type"] == 1:
-            message.pop("guild_id", None)
-            message.pop("member", None)
         await self.discord.dispatch("MESSAGE_CREATE", message)
         return message
 
-    async def interact(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None) -> str:
-        token = uuid.uuid4().hex
-        payload: Json = {
-            "id": str(self.discord.next_id()), "application_id": str(self.discord.app_id), "type": kind,
-            "token": token, "version": 1, "guild_id": str(self.discord.guild_id), "channel_id": channel["id"],
-            "channel": channel, "member": p.member(user), "data": data, "app_permissions": p.ALL_PERMISSIONS,
-            "locale": "en-US", "guild_locale": "en-US", "entitlements": [], "authorizing_integration_owners": {},
-            "context": 0, "attachment_size_limit": 25 * 1024 * 1024,
-        }
-        if message is not None:
-            payload["message"] = message
+    async def interact(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None, *,
+                       forged: bool = False) -> str:
+        """Dispatch an interaction as Discord would (NotOffered if it would not let `user` do this here)."""
+        payload = self.discord.interaction(kind, data, user, channel, message, forged=forged)
         await self.discord.dispatch("INTERACTION_CREATE", payload)
-        return token
+        return payload["token"]
 
     async def response(self, token: str, *, followups: int = 0) -> Response:
         def answered() -> Response | None:
@@ -110,10 +99,21 @@ class DiscordBot:
         response = await self.response(token)
         return await self.response(token, followups=1) if response.kind == 5 else response
 
-    async def slash(self, sub: str, user: Json, channel: Json | None = None, **options: Any) -> Response:
-        """`/ticket sub option:value …`; the final answer (after the defer)."""
-        token = await self.interact(2, self.command_data(sub, options), user, channel or self.discord.tickets_channel)
-        return await self.response(token, followups=1)
+    async def slash(self, sub: str, user: Json, channel: Json | None = None, *, forged: bool = False,
+                    **options: Any) -> Response:
+        """`/ticket sub option:value …`; the final answer (after the defer, if the bot deferred)."""
+        token = await self.interact(2, self.command_data(sub, options), user, channel or self.discord.tickets_channel,
+                                    forged=forged)
+        first = await self.response(token)
+        return await self.response(token, followups=1) if first.kind == 5 else first
+
+    async def autocomplete(self, sub: str, user: Json, focused: str, typed: str, **options: Any) -> list[Json]:
+        """The choices the bot offers while `user` types `typed` into option `focused` of `/ticket sub`."""
+        data = self.command_data(sub, {**options, focused: typed}, focused=focused)
+        token = await self.interact(4, data, user, self.discord.tickets_channel)
+        response = await self.response(token)
+        assert response.kind == 8, response
+        return response.data["choices"]
 
     def command_data(self, sub: str, options: dict[str, Any], focused: str | None = None) -> Json:
         command = next(c for c in self.discord.commands if c["name"] == "ticket")
@@ -125,9 +125,10 @@ class DiscordBot:
                       "options": [{"name": sub, "type": 1, "options": opts}]}
         members = [v for k, v in options.items() if kinds.get(k) == 6]
         if members:
-            users = {u: next(x for x in (ANA, BEN, EVA) if x["id"] == u) for u in members}
-            data["resolved"] = {"users": users, "members": {u: {k: v for k, v in p.member(x).items() if k != "user"}
-                                                            for u, x in users.items()}}
+            users = {u: self.discord.users[u] for u in members}
+            data["resolved"] = {"users": users, "members": {
+                u: {k: v for k, v in self.discord.member_json(x, self.discord.tickets_channel).items() if k != "user"}
+                for u, x in users.items() if self.discord.is_member(x)}}
         return data
 
     async def submit_modal(self, modal: Response, user: Json, channel: Json, text: str) -> Response:
@@ -135,7 +136,8 @@ class DiscordBot:
         data = {"custom_id": modal.data["custom_id"], "components": [
             {"type": 1, "components": [{"type": 4, "custom_id": f["custom_id"], "value": text}]} for f in fields]}
         token = await self.interact(5, data, user, channel)
-        return await self.response(token, followups=1)
+        first = await self.response(token)
+        return await self.response(token, followups=1) if first.kind == 5 else first
 
 
 @asynccontextmanager
@@ -165,7 +167,20 @@ async def running_discord_bot(db: Database, tmp_path: Path, *, forum: bool = Fal
 @asynccontextmanager
 async def _fake(given: FakeDiscord | None, forum: bool) -> AsyncIterator[FakeDiscord]:
     if given is not None:
+        _staff(given)
         yield given
         return
     async with FakeDiscord(forum=forum) as fake:
+        _staff(fake)
         yield fake
+
+
+def _staff(fake: FakeDiscord) -> None:
+    """The people of the tests' server (unless a test seated them otherwise): Ana, Ben and Eva hold the
+    Support role (so Discord shows them /ticket); Mia is an ordinary member. @everyone sees and writes in
+    the tickets channel, so with no roster configured all of them are agents."""
+    for person in (ANA, BEN, EVA):
+        if not fake.is_member(person):
+            fake.join(person, [fake.support_role["id"]])
+    if not fake.is_member(MIA):
+        fake.join(MIA)

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 TOKEN = "tiketti-discord-test-token"
-ALL_PERMISSIONS = str((1 << 50) - 1)
 
 
 def now() -> str:
@@ -26,9 +25,19 @@ def user(uid: int, name: str, *, bot: bool = False) -> Json:
             "avatar": None, "bot": bot, "public_flags": 0}
 
 
-def member(u: Json) -> Json:
-    return {"user": u, "roles": [], "joined_at": now(), "deaf": False, "mute": False, "flags": 0,
-            "permissions": ALL_PERMISSIONS, "nick": None, "avatar": None, "pending": False}
+def member(u: Json, roles: list[str] | None = None, *, permissions: int | None = None) -> Json:
+    """A guild member; `permissions` (theirs in the channel, as a string) only where Discord sends it: in
+    interactions and resolved interaction data."""
+    data: Json = {"user": u, "roles": list(roles or []), "joined_at": now(), "deaf": False, "mute": False,
+                  "flags": 0, "nick": None, "avatar": None, "pending": False, "communication_disabled_until": None}
+    if permissions is not None:
+        data["permissions"] = str(permissions)
+    return data
+
+
+def partial_member(member_data: Json) -> Json:
+    """The member as it rides along a message or a mention: without `user` (and without `permissions`)."""
+    return {k: v for k, v in member_data.items() if k not in ("user", "permissions")}
 
 
 def application(app_id: int, bot: Json) -> Json:
@@ -64,7 +73,10 @@ def dm_channel(cid: int, recipient: Json) -> Json:
 
 
 def message(mid: int, channel_id: int, author: Json, body: Json, files: dict[str, str],
-            guild_id: int | None = None) -> Json:
+            guild_id: int | None = None, member: Json | None = None) -> Json:
+    """A message; in a guild with the author's partial `member` (their roles), and every mention with its own
+    (https://discord.com/developers/docs/resources/message: "users specifically mentioned in the message",
+    with a partial member field in MESSAGE_CREATE and MESSAGE_UPDATE) when the caller gives them."""
     msg: Json = {
         "id": str(mid), "channel_id": str(channel_id), "author": author, "content": body.get("content") or "",
         "timestamp": now(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
@@ -76,8 +88,22 @@ def message(mid: int, channel_id: int, author: Json, body: Json, files: dict[str
     }
     if guild_id is not None:
         msg["guild_id"] = str(guild_id)
-        msg["member"] = {k: v for k, v in member(author).items() if k != "user"}
+        if member is not None:
+            msg["member"] = partial_member(member)
     return msg
+
+
+def interaction(fake: FakeDiscord, kind: int, data: Json, channel: Json, message: Json | None) -> Json:
+    """The fields every INTERACTION_CREATE has; who (member or user) and where (guild or DM) the fake adds."""
+    payload: Json = {
+        "id": str(fake.next_id()), "application_id": str(fake.app_id), "type": kind, "token": uuid.uuid4().hex,
+        "version": 1, "channel_id": channel["id"], "channel": channel, "data": data,
+        "app_permissions": str((1 << 50) - 1), "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+        "authorizing_integration_owners": {"0": str(fake.guild_id)}, "attachment_size_limit": 25 * 1024 * 1024,
+    }
+    if message is not None:
+        payload["message"] = message
+    return payload
 
 
 def ready(fake: FakeDiscord) -> Json:
@@ -87,12 +113,14 @@ def ready(fake: FakeDiscord) -> Json:
 
 
 def guild(fake: FakeDiscord) -> Json:
+    """GUILD_CREATE as a bot without the Server Members intent gets it: every role, every channel with its
+    overwrites, and of the members only the bot itself."""
     gid = str(fake.guild_id)
-    everyone = {"id": gid, "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0, "color": 0,
-                "hoist": False, "managed": False, "mentionable": False, "flags": 0}
     channels = [c for c in fake.channels.values() if c["type"] in (0, 15)]
-    return {"id": gid, "name": "Helpdesk", "icon": None, "owner_id": fake.bot["id"], "roles": [everyone],
-            "emojis": [], "stickers": [], "features": [], "member_count": 1, "members": [member(fake.bot)],
+    model = fake.server
+    return {"id": gid, "name": "Helpdesk", "icon": None, "owner_id": model.owner_id, "roles": list(model.roles.values()),
+            "emojis": [], "stickers": [], "features": [], "member_count": len(model.members),
+            "members": [member(fake.bot, model.members[fake.bot["id"]])],
             "channels": channels, "threads": fake.threads(), "voice_states": [], "presences": [], "large": False,
             "unavailable": False, "joined_at": now(), "verification_level": 0, "default_message_notifications": 0,
             "explicit_content_filter": 0, "mfa_level": 0, "system_channel_flags": 0, "premium_tier": 0,

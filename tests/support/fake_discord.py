@@ -8,6 +8,13 @@ keeps channels, threads and messages as Discord would show them, honours message
 nonces, and records every interaction response and follow-up. `add_channel` gives
 the guild more tickets channels (before the bot connects); `storm` answers the
 bot's next REST calls with 429 and a retry_after, as Discord does under load.
+
+The server (`server`, tests.support.discord_guild) has roles, members and channel
+overwrites as Discord sends them, so discord.py computes `permissions_for` as it
+would live; members' roles ride along every message and interaction. People act
+only as Discord lets them: only members post in the server, and `interaction`
+refuses (NotOffered) a command Discord would not show them (its contexts, its
+default_member_permissions, the Integrations overrides) unless a test forges one.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.support import discord_guild as g
 from tests.support import discord_payloads as p
 
 Json = dict[str, Any]
@@ -39,6 +47,10 @@ class Response:
         return bool((self.data.get("flags") or 0) & 64)
 
 
+class NotOffered(AssertionError):
+    """Discord would not show this command to this person here, so it can never arrive from them."""
+
+
 class FakeDiscord:
     def __init__(self, *, forum: bool = False) -> None:
         self._ids = itertools.count(1_100_000_000_000_000_000)
@@ -48,6 +60,14 @@ class FakeDiscord:
         self.forum = forum
         tickets = p.forum_channel if forum else p.text_channel
         self.tickets_channel = tickets(self.next_id(), self.guild_id, "tickets")
+        self.owner = p.user(self.next_id(), "Olga Owner")
+        self.server = g.GuildModel(str(self.guild_id), self.owner["id"])
+        bot_role = g.role(self.next_id(), "Tiketti", g.BOT_INVITE, 2, bot_id=self.bot["id"])
+        self.support_role = g.role(self.next_id(), "Support", g.MANAGE_THREADS, 1)  # sees /ticket by default
+        self.server.roles.update({bot_role["id"]: bot_role, self.support_role["id"]: self.support_role})
+        self.users: dict[str, Json] = {}
+        self.join(self.bot, [bot_role["id"]])
+        self.join(self.owner)
         self.channels: dict[int, Json] = {int(self.tickets_channel["id"]): self.tickets_channel}
         self.messages: dict[int, list[Json]] = {}
         self.responses: dict[str, Response] = {}  # by interaction token
@@ -70,6 +90,61 @@ class FakeDiscord:
         channel = (p.forum_channel if forum else p.text_channel)(self.next_id(), self.guild_id, name)
         self.channels[int(channel["id"])] = channel
         return channel
+
+    # ---- the server: members, roles, overwrites ------------------------------------------
+
+    def join(self, user: Json, roles: list[str] | None = None) -> None:
+        """`user` becomes a member holding `roles` (ids); members' roles reach the bot with what they do."""
+        self.users[user["id"]] = user
+        self.server.members[user["id"]] = list(roles or [])
+
+    def is_member(self, user: Json) -> bool:
+        return user["id"] in self.server.members
+
+    async def add_role(self, name: str, permissions: int = 0) -> Json:
+        new = g.role(self.next_id(), name, permissions, len(self.server.roles))
+        self.server.roles[new["id"]] = new
+        await self.dispatch("GUILD_ROLE_CREATE", {"guild_id": str(self.guild_id), "role": new})
+        return new
+
+    async def set_overwrite(self, channel: Json, target_id: str, kind: int, *, allow: int = 0, deny: int = 0) -> None:
+        """A channel permission overwrite for a role (kind 0) or a member (1), replacing theirs; CHANNEL_UPDATE."""
+        kept = [o for o in channel["permission_overwrites"] if o["id"] != str(target_id)]
+        channel["permission_overwrites"] = [*kept, g.overwrite(target_id, kind, allow=allow, deny=deny)]
+        await self.dispatch("CHANNEL_UPDATE", channel)
+
+    def allow_command(self, target_id: str, allowed: bool = True) -> None:
+        """What a server admin sets under Server Settings → Integrations: /ticket for a role, a member or
+        (the guild's id) everyone, overriding default_member_permissions."""
+        self.server.command_overrides[str(target_id)] = allowed
+
+    def member_json(self, user: Json, channel: Json | None = None) -> Json:
+        """The member as an interaction carries it: their roles and their permissions in `channel`."""
+        perms = None if channel is None else self.permissions(user, channel)
+        return p.member(user, self.server.members[user["id"]], permissions=perms)
+
+    def permissions(self, user: Json, channel: Json) -> int:
+        parent = self.channels.get(int(channel["parent_id"])) if channel.get("parent_id") else None
+        return self.server.in_channel(user["id"], channel, parent if channel["type"] in (10, 11, 12) else None)
+
+    def interaction(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None, *,
+                    forged: bool = False) -> Json:
+        """An INTERACTION_CREATE as Discord sends it (in a DM channel: `user`, no guild). Unless `forged`, a
+        command (2) or its autocomplete (4) Discord would not offer this person here raises NotOffered."""
+        dm = channel["type"] == 1
+        if kind in (2, 4) and not forged:
+            command = next(c for c in self.commands if c["id"] == data["id"])
+            if dm and not g.usable_in_dm(command):
+                raise NotOffered(f"/{command['name']} is not offered in DMs")
+            if not dm and not (self.is_member(user) and self.server.offers(command, user["id"], self.permissions(user, channel))):
+                raise NotOffered(f"/{command['name']} is hidden from {user['global_name']} here")
+        payload = p.interaction(self, kind, data, channel, message)
+        if dm:
+            payload.update(user=user, context=1)
+        else:
+            payload.update(guild_id=str(self.guild_id), member=self.member_json(user, channel), context=0,
+                           app_permissions=str(self.permissions(self.bot, channel)))
+        return payload
 
     def storm(self, requests: int, retry_after: float = 0.02, *, route: str | None = None) -> None:
         """Answer the bot's next `requests` REST calls (to `route` only, if given) with 429, as Discord
@@ -184,9 +259,12 @@ class FakeDiscord:
         return _json(p.application(self.app_id, self.bot))
 
     async def _put_commands(self, request: web.Request) -> web.Response:
+        try:
+            stored = [g.stored_command(c) for c in await request.json()]
+        except ValueError as exc:
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": [str(exc)]}}, 400)
         self.commands = [{**c, "id": str(self.next_id()), "application_id": str(self.app_id), "version": "1",
-                          "guild_id": request.match_info["guild"], "type": c.get("type", 1)}
-                         for c in await request.json()]
+                          "guild_id": request.match_info["guild"], "type": c.get("type", 1)} for c in stored]
         return _json(self.commands)
 
     # ---- channels and messages -------------------------------------------------------
@@ -234,8 +312,15 @@ class FakeDiscord:
     def post(self, channel_id: int, author: Json, body: Json, files: dict[str, str] | None = None,
              message_id: int | None = None) -> Json:
         channel = self.channels[channel_id]
+        in_guild = channel["type"] != 1
+        if in_guild and not self.is_member(author):
+            raise AssertionError(f"{author['username']} is not a member of the server: they cannot post there")
+        if in_guild:
+            body = {**body, "mentions": [{**u, "member": p.partial_member(self.member_json(u))} if self.is_member(u)
+                                         else u for u in body.get("mentions", [])]}
         message = p.message(message_id or self.next_id(), channel_id, author, body, files or {},
-                            guild_id=self.guild_id if channel["type"] != 1 else None)
+                            guild_id=self.guild_id if in_guild else None,
+                            member=self.member_json(author) if in_guild else None)
         self.messages.setdefault(channel_id, []).append(message)
         if channel["type"] == 11 and channel.get("thread_metadata", {}).get("archived"):
             channel["thread_metadata"]["archived"] = False  # sending unarchives, as on Discord
@@ -276,7 +361,7 @@ class FakeDiscord:
 
     async def _open_dm(self, request: web.Request) -> web.Response:
         body = await request.json()
-        return _json(self.dm_channel(p.user(int(body["recipient_id"]), "someone")))
+        return _json(self.dm_channel(self.users.get(str(body["recipient_id"])) or p.user(int(body["recipient_id"]), "someone")))
 
     def dm_channel(self, user: Json) -> Json:
         for channel in self.channels.values():

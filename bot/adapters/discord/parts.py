@@ -1,14 +1,18 @@
 """What every Discord listener needs: the core, the client, the tickets channel, who is who.
 
-Agents are known by their Discord user id (a snowflake); Discord does not give
-bots members' email addresses, so an agent set up by email is matched on their
-first action only through Slack, never here.
+Agents are known by their Discord user id (a snowflake) and the ids of the roles
+they hold; Discord does not give bots members' email addresses, so an agent set
+up by email is matched on their first action only through Slack, never here.
+Whether someone may act is the core's decision (`bot.handlers.permissions`): the
+door only hands it the facts, read from discord.py's cache, which the gateway
+keeps current (roles and channel overwrites arrive as GUILD_ROLE_* and
+CHANNEL_UPDATE events, a member's roles with every interaction and message).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import discord
 
@@ -29,6 +33,7 @@ class DiscordParts:
     client: discord.Client
     channel_id: int  # the default tickets channel: a forum, or a text channel whose threads are tickets
     guild_id: int
+    told: set[tuple[int, int]] = field(default_factory=set)  # (user, thread) told privately of a refused note
 
     def ticket_channels(self) -> list[int]:
         """Every channel that holds tickets: the default one and each team's own (`discord_channel`)."""
@@ -49,9 +54,31 @@ class DiscordParts:
         ref = await threads.thread_of(self.ctx, PLATFORM, number)
         return f"<#{ref.root_ref}>" if ref else None
 
+    def actor(self, user: discord.abc.User) -> Actor:
+        """The person with what Discord says of them. A member of our server brings their role ids, and
+        whether they can work in a tickets channel (the default roster's agents); anyone else (a DM, a
+        member of another server) brings only their id, and so is a stranger unless the roster names it."""
+        name = getattr(user, "display_name", None) or user.name
+        if not isinstance(user, discord.Member) or user.guild.id != self.guild_id:
+            return Actor(str(user.id), name)
+        groups = frozenset(str(role.id) for role in user.roles if not role.is_default())
+        return Actor(str(user.id), name, groups=groups, in_tickets_channel=self.works_in_tickets_channel(user))
 
-def actor(user: discord.abc.User) -> Actor:
-    return Actor(str(user.id), getattr(user, "display_name", None) or user.name)
+    def works_in_tickets_channel(self, member: discord.Member) -> bool:
+        """Sees and writes in the default tickets channel or a team's (in a forum: writes in its posts).
+        A channel not in the cache counts as closed to them: deny by default."""
+        for channel_id in self.ticket_channels():
+            channel = self.client.get_channel(channel_id)
+            if isinstance(channel, discord.ForumChannel | discord.TextChannel) and can_work_in(channel, member):
+                return True
+        return False
+
+
+def can_work_in(channel: discord.ForumChannel | discord.TextChannel, member: discord.Member) -> bool:
+    """Discord's own resolution (roles, @everyone, overwrites, Administrator, owner, timeout)."""
+    allowed = channel.permissions_for(member)
+    writes = allowed.send_messages_in_threads if isinstance(channel, discord.ForumChannel) else allowed.send_messages
+    return allowed.view_channel and writes
 
 
 def mentioned(message: discord.Message, *, exclude: set[int]) -> list[discord.abc.User]:
