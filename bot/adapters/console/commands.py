@@ -17,7 +17,7 @@ from bot.adapters.commands import (  # noqa: F401 - the console's parser is the 
     parse_user,
     split_slash,
 )
-from bot.handlers import creation, queries, tasks
+from bot.handlers import creation, queries, reports, tasks
 from bot.handlers.context import Actor, Context
 from bot.handlers.tickets import ActionResult
 
@@ -59,6 +59,9 @@ async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResul
             return render.task_list(await tasks.my_tasks(ctx, actor))
         case "new":
             return await _new(ctx, actor, cmd.text)
+        case "report":
+            start, end, team = reports.parse_period(cmd.text, ctx.clock(), ctx.config.timezone)
+            return render.report(await reports.report_for(ctx, actor, start, end, team, ctx.config.timezone))
     raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
 
 

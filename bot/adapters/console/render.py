@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bot.adapters.formatting import human_size
+from bot.adapters.formatting import duration, human_size, period_text
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
+from bot.handlers.reports import Report
 from bot.handlers.tasks import TaskView
 from bot.handlers.views import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
 
@@ -269,4 +270,19 @@ def task_list(items: Sequence[TaskView]) -> str:
     for t in items:
         due = f" (due {t.due_at:%Y-%m-%d %H:%M} UTC)" if t.due_at else ""
         lines.append(cut(f"  task {t.id:<4} #{t.ticket_number:<5} {one_line(t.text, 60)}{due}"))
+    return "\n".join(lines)
+
+
+def report(r: Report) -> str:
+    """`/ticket report` on the console: the digest's headline figures, one per line."""
+    sla = "no SLA tickets" if r.sla_compliance is None else f"{r.sla_compliance:.0%} of {r.sla_solved} met"
+    lines = [
+        f"── report {period_text(r)}" + (f" · {r.team}" if r.team else ""),
+        f"  new {r.new} · solved {r.solved} · reopened {r.reopened} · backlog {r.backlog}",
+        f"  first response: median {duration(r.first_response.median)}, 90% within {duration(r.first_response.p90)}",
+        f"  resolution: median {duration(r.resolution.median)}, 90% within {duration(r.resolution.p90)}",
+        f"  SLA: {sla} · breached now {r.breaches_now}",
+    ]
+    lines += [cut(f"  {a.name}: solved {a.solved}, first reply {duration(a.median_first_response)}")
+              for a in r.leaderboard[:10]]
     return "\n".join(lines)
