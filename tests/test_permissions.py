@@ -15,6 +15,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import Core, build_core
 from bot.domain.access import Action, Identity, Role, Roster, Standing, TicketScope, decide, standing_of
 from bot.domain.model import Message
+from bot.domain.workflow import WorkflowError, parse_workflow
 from bot.handlers import queries, tickets
 from bot.handlers.context import Actor
 from bot.handlers.permissions import Denied
@@ -258,3 +259,12 @@ async def _ticket_assignee(core: Core, number: int) -> int | None:
         t = await uow.tickets.get(number)
         assert t is not None
         return t.assignee_id
+
+
+def test_the_roles_table_is_checked_when_the_workflow_is_read() -> None:
+    with pytest.raises(WorkflowError, match="roles.owners is not a role"):
+        parse_workflow({"roles": {"owners": ["U1"]}})
+    with pytest.raises(WorkflowError, match="roles.admins must be a list"):
+        parse_workflow({"roles": {"admins": "U1"}})
+    flow = parse_workflow({"roles": {"light": ["it@example.com"]}, "teams": [{"name": "hr", "private": True}]})
+    assert flow.roster.light == {"it@example.com"} and flow.require_team("hr").private
