@@ -24,7 +24,7 @@ default_team = "support"
 
 [[teams]]
 name = "support"
-members = ["ana@helpdesk.test"]
+members = ["ana@helpdesk.test", "ben@helpdesk.test"]  # Ben works both queues
 
 [[teams]]
 name = "billing"

@@ -6,7 +6,8 @@ channel's messages (threads, chat.update versions, files), and judges blocks as
 Slack does: with slack_sdk's own block models plus the limits Slack enforces,
 answering `invalid_blocks` / `msg_too_long` instead of accepting a bad payload.
 It can be told to fail: `fail_next(method, status=429, retry_after=1)`, a 500, an
-error body, or a per-channel rate limit on chat.postMessage.
+error body, or a per-channel rate limit on chat.postMessage. Who is in which
+channel and user group: tests/support/slack_directory.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +25,12 @@ from aiohttp import web
 
 from tests.support.block_kit import block_kit_errors, view_errors
 from tests.support.fake_socket import FakeSocketMode
+from tests.support.slack_directory import SlackDirectory
 
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")  # sent as JSON strings in forms
 MAX_TEXT = 40_000
+# "This method does not currently accept application/json" (api.slack.com/methods/conversations.members)
+FORM_ONLY = frozenset({"conversations.members"})
 
 
 # --- what the fake remembers -----------------------------------------------------
@@ -75,20 +79,27 @@ class Failure:
     after: bool = False  # the call takes effect, then fails: the client cannot know it worked
 
 
-class FakeSlack:
-    """Start with `async with FakeSlack(token=...) as slack:`; use `slack.base_url`."""
+class FakeSlack(SlackDirectory):
+    """Start with `async with FakeSlack(token=...) as slack:`; use `slack.base_url`.
+
+    `members` (channel -> user ids), `usergroups` (S… -> user ids) and `private` (private channel ids)
+    set up the workspace directory (tests/support/slack_directory.py).
+    """
 
     team_id = "T0TEST"
     bot_id = "B0TEST"
 
     def __init__(self, *, token: str = "xoxb-test-token", bot_user_id: str = "U0BOT",
                  users: dict[str, dict[str, Any]] | None = None, channels: dict[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic, app_token: str = "xapp-test-token") -> None:
+                 clock: Callable[[], float] = time.monotonic, app_token: str = "xapp-test-token",
+                 members: dict[str, Iterable[str]] | None = None, usergroups: dict[str, Iterable[str]] | None = None,
+                 private: Iterable[str] = ()) -> None:
         self.token = token
         self.socket_mode = FakeSocketMode(app_token)
         self.bot_user_id = bot_user_id
         self.users: dict[str, dict[str, Any]] = dict(users or {})
         self.channels = channels  # id -> name; None accepts any channel
+        self._init_directory(members, usergroups, private)
         self.clock = clock
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Posted] = {}
@@ -166,7 +177,8 @@ class FakeSlack:
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json":
-            args.update(await request.json())
+            if request.match_info["method"] not in FORM_ONLY:
+                args.update(await request.json())
         elif request.can_read_body:
             args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
         for key in JSON_ARGS:
@@ -246,6 +258,7 @@ class FakeSlack:
             "chat.postEphemeral": self._ephemeral, "chat.getPermalink": self._permalink,
             "views.open": self._views_open, "views.update": self._views_update, "users.info": self._users_info,
             "conversations.info": self._conversation, "reactions.add": self._react,
+            "conversations.members": self._members, "usergroups.users.list": self._usergroup_users,
             "conversations.history": self._history, "conversations.replies": self._replies,
             "files.getUploadURLExternal": self._upload_url, "files.completeUploadExternal": self._complete_upload,
         }
@@ -342,17 +355,6 @@ class FakeSlack:
         if problems := view_errors(args.get("view")):
             return {"ok": False, "error": "invalid_arguments", "errors": problems}
         return self._store_view(args["view"], view_id)
-
-    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(str(args.get("user")))
-        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
-
-    def _conversation(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = str(args.get("channel"))
-        if self.channels is not None and channel not in self.channels:
-            return {"ok": False, "error": "channel_not_found"}
-        name = (self.channels or {}).get(channel, "tickets")
-        return {"ok": True, "channel": {"id": channel, "name": name, "is_channel": True, "is_member": True}}
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Roots, newest first; metadata only with include_all_metadata, as Slack does. No paging."""

@@ -89,6 +89,16 @@ class SlackBot:
         assert reply.status == 200, reply.text
         return reply
 
+    async def join(self, user: str, channel: str = CHANNEL) -> None:
+        """`user` joins `channel` in Slack, and Slack tells the bot (member_joined_channel)."""
+        self.slack.add_member(channel, user)
+        await self.event(self.requests.member_joined_channel(user, channel=channel))
+
+    async def leave(self, user: str, channel: str = CHANNEL) -> None:
+        """`user` leaves `channel` in Slack, and Slack tells the bot (member_left_channel)."""
+        self.slack.remove_member(channel, user)
+        await self.event(self.requests.member_left_channel(user, channel=channel))
+
     async def mail(self, raw: bytes) -> int:
         """Deliver a customer's mail; the number of the ticket it landed on."""
         return (await deliver(self.core, raw)).ticket_number  # type: ignore[attr-defined]
@@ -136,8 +146,10 @@ def block_text(blocks: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def fake_slack() -> FakeSlack:
-    return FakeSlack(token=TOKEN, bot_user_id=BOT_USER, users=USERS)
+def fake_slack(**directory: Any) -> FakeSlack:
+    """The workspace of the tests: USERS are all in the tickets channel (agents, with no roster configured)."""
+    directory.setdefault("members", {CHANNEL: list(USERS)})
+    return FakeSlack(token=TOKEN, bot_user_id=BOT_USER, users=USERS, **directory)
 
 
 @asynccontextmanager

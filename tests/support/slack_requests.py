@@ -17,7 +17,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -260,6 +260,25 @@ class SlackRequests:
         return {"type": "reaction_added", "user": user, "reaction": reaction,
                 "item": {"type": "message", "channel": channel or self.channel_id, "ts": item_ts},
                 "item_user": item_user or self.bot_user_id, "event_ts": self.ts()}
+
+    def member_joined_channel(self, user: str, *, channel: str | None = None, inviter: str | None = None) -> dict[str, Any]:
+        """Someone joined a channel the bot is in (api.slack.com/events/member_joined_channel)."""
+        event = {"type": "member_joined_channel", "user": user, "channel": channel or self.channel_id,
+                 "channel_type": "C", "team": self.team_id, "event_ts": self.ts()}
+        return {**event, "inviter": inviter} if inviter else event
+
+    def member_left_channel(self, user: str, *, channel: str | None = None) -> dict[str, Any]:
+        """Someone left (or was removed from) a channel the bot is in (api.slack.com/events/member_left_channel)."""
+        return {"type": "member_left_channel", "user": user, "channel": channel or self.channel_id,
+                "channel_type": "C", "team": self.team_id, "event_ts": self.ts()}
+
+    def subteam_members_changed(self, group: str, *, added: Sequence[str] = (), removed: Sequence[str] = ()) -> dict[str, Any]:
+        """A user group's members changed (api.slack.com/events/subteam_members_changed)."""
+        now = int(self.clock())
+        return {"type": "subteam_members_changed", "subteam_id": group, "team_id": self.team_id,
+                "date_previous_update": now - 60, "date_update": now, "added_users": list(added),
+                "added_users_count": str(len(added)), "removed_users": list(removed),
+                "removed_users_count": str(len(removed)), "event_ts": self.ts()}
 
     @staticmethod
     def _as_stored(event: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,24 +1,36 @@
 """The Slack adapter assembled: a Bolt app for what Slack sends, the publisher for what we show.
 
 HTTP mode serves `POST /slack/events` on the bot's own aiohttp server (events,
-slash commands and interactivity alike; Bolt checks the signature and refuses
-requests older than five minutes). With SLACK_APP_TOKEN set the same Bolt app
-is fed over Socket Mode instead, and no public URL is needed.
+slash commands and interactivity alike), and only with a signing secret: every
+request is verified (signature, and no older than five minutes) and its shape
+checked (bot.adapters.slack.inbound) before Bolt or a listener sees it, so a
+forged request gets 401 and a signed one of an unexpected shape 400, never a
+500, and neither has an effect. With SLACK_APP_TOKEN set the same Bolt app is fed
+over Socket Mode instead and `/slack/events` is not served at all: nothing
+unsigned can come in by HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack import command, forms, interactions, messages
+from bot.adapters.slack import command, forms, inbound, interactions, membership, messages
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.digest import DigestPoster
+from bot.adapters.slack.inbound import Malformed, ResponseUrls
+from bot.adapters.slack.membership import Membership
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.people import People
 from bot.adapters.slack.publisher import ThreadPublisher
@@ -40,20 +52,32 @@ class SlackAdapter:
             raise SlackConfigError("SLACK_BOT_TOKEN is not set")
         if not settings.slack_channel:
             raise SlackConfigError("TIKETTI_SLACK_CHANNEL (the tickets channel id, C…) is not set")
-        self.socket_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-        if self.socket_token is None and not secret:
-            raise SlackConfigError("SLACK_SIGNING_SECRET is not set (needed to verify requests in HTTP mode)")
+        self.socket_token = _secret(settings.slack_app_token)
+        secret = _secret(settings.slack_signing_secret)
+        if self.socket_token is None and secret is None:
+            raise SlackConfigError(
+                "SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be verified as Slack's. "
+                "Set it (HTTP mode: the app's Basic Information -> Signing Secret), or set SLACK_APP_TOKEN "
+                "(xapp-…) to use Socket Mode, which needs no public URL")
+        self.verifier = SignatureVerifier(secret) if secret and self.socket_token is None else None
+        self.response_urls = ResponseUrls.for_api(settings.slack_api_url)
         self.api = SlackApi(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        self.parts = SlackParts(ctx, self.api, People(self.api.api), settings.slack_channel)
-        self.publisher = ThreadPublisher(ctx, self.api, settings.slack_channel, link=self.parts.link)
+        channel = settings.slack_channel
+        self.membership = Membership(
+            self.api.api, lambda: [channel, *(t.channel for t in ctx.config.workflow.teams if t.channel)],
+            ctx.config.workflow.roster_names)
+        self.parts = SlackParts(ctx, self.api, People(self.api.api, self.membership), channel)
+        self.publisher = ThreadPublisher(ctx, self.api, channel, link=self.parts.link)
         self.app = AsyncApp(
             client=self.api.api,
             signing_secret=secret or "",
-            request_verification_enabled=secret is not None,
+            # HTTP requests are verified twice (in _http, then by Bolt); Socket Mode's come over Slack's own socket.
+            request_verification_enabled=self.verifier is not None,
             # Listeners acknowledge and hand their work to parts.backlog, so answering after them is immediate.
             process_before_response=True,
         )
+        self.app.error(_malformed_is_400)
+        membership.register(self.app, self.membership)
         command.register(self.app, self.parts)
         forms.register(self.app, self.parts)
         forms.register_root_menus(self.app, self.parts)
@@ -67,11 +91,29 @@ class SlackAdapter:
         self._socket: object | None = None
 
     def mount(self, web_app: web.Application) -> None:
-        web_app.router.add_post(EVENTS_PATH, self._http)
+        """Serve /slack/events in HTTP mode only; in Socket Mode the route does not exist."""
+        if self.verifier is not None:
+            web_app.router.add_post(EVENTS_PATH, self._http)
 
     async def _http(self, request: web.Request) -> web.Response:
-        bolt_request = AsyncBoltRequest(body=await request.text(), query=request.query_string,
-                                        headers=dict(request.headers))
+        assert self.verifier is not None  # mounted only with a signing secret
+        raw = await request.read()
+        if _ssl_check(raw, request.content_type):
+            return web.Response(status=200)  # Slack checking a slash command URL's certificate: nothing runs
+        if not _signed(self.verifier, raw, request.headers):
+            log.info("slack: refused a request to %s without a valid signature", EVENTS_PATH)
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            body = inbound.parse(raw, request.content_type)
+            inbound.check(body, self.response_urls)
+            bolt_request = AsyncBoltRequest(body=raw.decode("utf-8"), query=request.query_string,
+                                            headers=dict(request.headers))
+        except Exception as exc:  # Malformed, or Bolt choking on a shape we let through
+            log.warning("slack: refused a signed request of unexpected shape: %s", _reason(exc))
+            return web.json_response({"error": "malformed request"}, status=400)
+        if bolt_request.body != body:  # Bolt reads a form mentioning "payload" as {}: give it the real one
+            bolt_request.body = body
+            bolt_request.context = build_async_context(AsyncBoltContext(), body)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
@@ -83,9 +125,9 @@ class SlackAdapter:
         self.parts.backlog.start()
         task = asyncio.create_task(self.publisher.run(stop), name="slack-publisher")
         if self.socket_token:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from bot.adapters.slack.socket import CheckedSocketModeHandler
 
-            handler = AsyncSocketModeHandler(self.app, self.socket_token)
+            handler = CheckedSocketModeHandler(self.app, self.socket_token, self.response_urls)
             await handler.connect_async()
             self._socket = handler
             log.info("slack: Socket Mode connected")
@@ -95,3 +137,35 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[attr-defined]
         await self.parts.backlog.stop()
+
+
+def _secret(value: object) -> str | None:
+    raw = value.get_secret_value().strip() if value is not None else ""  # type: ignore[attr-defined]
+    return raw or None
+
+
+def _ssl_check(raw: bytes, content_type: str) -> bool:
+    if content_type != inbound.FORM or len(raw) > 1000:
+        return False
+    form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+    return form.get("ssl_check") == "1" and "command" not in form and "payload" not in form
+
+
+def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
+    try:
+        return verifier.is_valid(raw, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature"))
+    except (ValueError, TypeError):  # a timestamp that is not a number, a signature that is not ASCII
+        return False
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, Malformed) else f"{type(exc).__name__} while parsing it"
+
+
+async def _malformed_is_400(error: Exception) -> BoltResponse | None:
+    """A listener that finds part of a request not as Slack sends it (bot.adapters.slack.inbound) answers 400."""
+    if isinstance(error, Malformed):
+        log.warning("slack: refused a request of unexpected shape: %s", error)
+        return BoltResponse(status=400, body="")
+    log.error("slack: a listener failed", exc_info=error)
+    return None

@@ -100,8 +100,12 @@ async def _edited(parts: SlackParts, event: dict[str, Any]) -> None:
     new = event.get("message") or {}
     if new.get("bot_id") or not new.get("ts"):
         return
-    actor = Actor(new.get("user", ""), "")
-    await tickets.edit_note(parts.ctx, actor, parts.chat_ref(event["channel"], new["ts"]), plain_text(new.get("text") or ""))
+    actor = await parts.people.actor(new.get("user", ""))
+    try:
+        await tickets.edit_note(parts.ctx, actor, parts.chat_ref(event["channel"], new["ts"]),
+                                plain_text(new.get("text") or ""))
+    except SHOWN_AS_IS as exc:  # not a stored note, or no longer theirs to change
+        log.debug("slack: edit of %s not applied: %s", new["ts"], exc)
 
 
 async def _invite(parts: SlackParts, actor: Actor, number: int, channel: str, root: str, experts: list[str]) -> None:
