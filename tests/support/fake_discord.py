@@ -130,7 +130,8 @@ class FakeDiscord:
     def interaction(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None, *,
                     forged: bool = False) -> Json:
         """An INTERACTION_CREATE as Discord sends it (in a DM channel: `user`, no guild). Unless `forged`, a
-        command (2) or its autocomplete (4) Discord would not offer this person here raises NotOffered."""
+        command (2) or its autocomplete (4) Discord would not offer this person here, or a button (3) or form (5)
+        in a channel they cannot see, raises NotOffered."""
         dm = channel["type"] == 1
         if kind in (2, 4) and not forged:
             command = next(c for c in self.commands if c["id"] == data["id"])
@@ -138,6 +139,8 @@ class FakeDiscord:
                 raise NotOffered(f"/{command['name']} is not offered in DMs")
             if not dm and not (self.is_member(user) and self.server.offers(command, user["id"], self.permissions(user, channel))):
                 raise NotOffered(f"/{command['name']} is hidden from {user['global_name']} here")
+        if kind in (3, 5) and not forged and not dm and not self.permissions(user, channel) & g.VIEW_CHANNEL:
+            raise NotOffered(f"{user['global_name']} cannot see the channel, nor its buttons")
         payload = p.interaction(self, kind, data, channel, message)
         if dm:
             payload.update(user=user, context=1)
