@@ -234,3 +234,24 @@ async def test_a_strangers_message_in_a_ticket_thread_is_not_a_note_and_they_are
     async def notes() -> list[str] | None:
         return [m.body_text for m in await messages(bot.core, number) if m.kind.value == "note"] or None
     assert await eventually(notes) == ["a real note"]
+
+
+async def test_an_edit_counts_only_while_its_author_may_still_write_notes(roster_bot: DiscordBot) -> None:
+    bot = roster_bot
+    number = await bot.mail(raw_mail(subject="Odd invoice"))
+    await bot.settled()
+    thread = await bot.thread_of(number)
+    said = await bot.say(thread["id"], BEN, "first thought")
+
+    async def note() -> str | None:
+        found = [m.body_text for m in await messages(bot.core, number) if m.kind.value == "note"]
+        return found[0] if found else None
+    assert await eventually(note) == "first thought"
+    bot.discord.join(BEN, [bot.discord.support_role["id"]])  # Helpdesk taken away: the edit carries his roles
+    await bot.discord.dispatch("MESSAGE_UPDATE", {**said, "content": "second thought",
+                                                  "member": p.partial_member(bot.discord.member_json(BEN))})
+
+    async def refused() -> bool:
+        return any(r.endswith(" note") for r in await refusals(bot, number))
+    await eventually(refused)
+    assert await note() == "first thought"
