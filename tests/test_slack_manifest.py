@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from bot.adapters.slack.adapter import EVENTS_PATH
+from bot.adapters.slack.inbound import EVENTS
 from bot.adapters.slack.interactions import SEND_TO_CUSTOMER
 
 MANIFEST = Path(__file__).resolve().parent.parent / "config" / "slack-manifest.yaml"
@@ -39,3 +40,17 @@ def test_events_and_scopes_cover_what_the_listeners_need() -> None:
     scopes = set(m["oauth_config"]["scopes"]["bot"])
     assert scopes >= {"chat:write", "commands", "users:read", "users:read.email", "channels:history",
                       "groups:history", "reactions:read", "app_mentions:read", "files:write"}
+
+
+def test_the_door_accepts_exactly_the_events_the_manifest_subscribes_to() -> None:
+    """An event the app subscribes to but the door does not know would be refused (400) at every delivery."""
+    subscribed = {e.split(".")[0] for e in manifest()["settings"]["event_subscriptions"]["bot_events"]}
+    assert subscribed == set(EVENTS)
+
+
+def test_membership_facts_have_their_events_and_scopes() -> None:
+    """Who is an agent comes from channel membership and user groups: reading them needs these."""
+    m = manifest()
+    assert set(m["settings"]["event_subscriptions"]["bot_events"]) >= {
+        "member_joined_channel", "member_left_channel", "subteam_members_changed"}
+    assert set(m["oauth_config"]["scopes"]["bot"]) >= {"channels:read", "groups:read", "usergroups:read"}

@@ -159,9 +159,10 @@ async def running_bot(db: Database, tmp_path: Path, *, slack: FakeSlack | None =
     async with _fake(slack) as slack:
         sink = SmtpSink()
         await sink.start()
-        settings = make_settings(db, tmp_path, slack_bot_token=TOKEN, slack_signing_secret=SECRET,
-                                 slack_api_url=slack.base_url, slack_channel=CHANNEL, http_port=0,
-                                 smtp_host=sink.host, smtp_port=sink.port, smtp_starttls=False, **overrides)
+        settings = make_settings(db, tmp_path, **{
+            "slack_bot_token": TOKEN, "slack_signing_secret": SECRET, "slack_api_url": slack.base_url,
+            "slack_channel": CHANNEL, "http_port": 0, "smtp_host": sink.host, "smtp_port": sink.port,
+            "smtp_starttls": False, **overrides})
         core = await build_core(settings, engine=db.engine())
         runtime = Runtime(core)
         assert runtime.slack is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack import answers, views
+from bot.adapters.slack import answers, inbound, views
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.adapters.slack.views import plain, section
@@ -147,7 +147,7 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
 
     @app.view(views.TAGS_MODAL)
     async def on_tags(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        number = int(view.get("private_metadata") or 0)
+        number = inbound.metadata_number(view)
         typed = (((view.get("state") or {}).get("values") or {}).get("tags") or {}).get("tags") or {}
         wanted = {t.strip().lower().lstrip("#") for t in (typed.get("value") or "").replace(",", " ").split() if t.strip()}
         await ack()
@@ -162,7 +162,7 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
 
     @app.view(views.MOVE_MODAL)
     async def on_move(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        number = int(view.get("private_metadata") or 0)
+        number = inbound.metadata_number(view)
         chosen = ((((view.get("state") or {}).get("values") or {}).get("team") or {}).get("team") or {})
         team = (chosen.get("selected_option") or {}).get("value")
         await ack()

@@ -160,6 +160,10 @@ def _view_submission(body: Mapping[str, Any]) -> None:
     if not isinstance(values, dict) or not all(
             isinstance(b, dict) and all(isinstance(a, dict) for a in b.values()) for b in values.values()):
         raise Malformed("view.state.values is not blocks of actions")
+    for block in values.values():
+        for entry in block.values():
+            _fields(entry, "view.state.values", type=(str, None), value=(str, None), selected_option=(dict, None),
+                    selected_options=(list, None), selected_user=(str, None))
 
 
 def _view_closed(body: Mapping[str, Any]) -> None:
@@ -208,6 +212,32 @@ def _event(body: Mapping[str, Any]) -> None:
     for key in ("added_users", "removed_users"):
         if not all(isinstance(u, str) for u in event.get(key) or []):
             raise Malformed(f"{kind}.{key} holds something else than user ids")
+
+
+# --- what our own modals carry back ---------------------------------------------------------
+
+MAX_TICKET = 2**31 - 1
+
+
+def metadata_number(view: Mapping[str, Any]) -> int:
+    """The ticket number a modal of ours carries as its private_metadata ("12")."""
+    return ticket_number(view.get("private_metadata"))
+
+
+def metadata_object(view: Mapping[str, Any]) -> dict[str, Any]:
+    """A modal's private_metadata holding a JSON object (the Reply modal's {"ticket": 12, ...})."""
+    raw = view.get("private_metadata") or "{}"
+    if not isinstance(raw, str):
+        raise Malformed("private_metadata is not text")
+    return _json(raw, "private_metadata")
+
+
+def ticket_number(value: object) -> int:
+    """A ticket number as our own views write it; Malformed for anything else."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_TICKET:
+        raise Malformed("not a ticket number")
+    return int(text)
 
 
 def _fields(obj: Mapping[str, Any], where: str, **expected: Any) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.slack import answers, views
+from bot.adapters.slack import answers, inbound, views
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
 from bot.domain.priority import Priority
 from bot.handlers import collision, queries, replies, tickets
@@ -101,13 +101,12 @@ def register(app: Any, parts: SlackParts) -> None:
         await _open_reply(parts, body, number, callback_id=SEND_MODAL, text=plain_text(message.get("text") or ""))
 
     async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = inbound.metadata_object(view)  # ours, echoed by Slack: anything else is a 400 (adapter)
         value = ((view.get("state") or {}).get("values") or {}).get(views.REPLY_BLOCK, {}).get(views.REPLY_INPUT, {})
-        text, number = value.get("value") or "", int(meta["ticket"])
+        text, number, opened = value.get("value") or "", inbound.ticket_number(meta.get("ticket")), _opened(meta)
         user = body["user"]["id"]
         try:
             actor = await parts.people.actor(user, body["user"].get("name", ""))
-            opened = datetime.fromisoformat(meta["opened"]) if meta.get("opened") else None
             newer = await collision.newer_than(ctx, actor, number, opened) if opened and not meta.get("confirmed") else []
             if newer:  # someone else moved first: show what happened, and let them send anyway
                 details = await queries.show(ctx, actor, number)
@@ -127,6 +126,17 @@ def register(app: Any, parts: SlackParts) -> None:
 
     app.view(views.REPLY_MODAL)(on_submit)
     app.view(SEND_MODAL)(on_submit)
+
+
+def _opened(meta: dict[str, Any]) -> datetime | None:
+    """When the reply form was opened (written by _open_reply, in UTC)."""
+    try:
+        opened = datetime.fromisoformat(meta["opened"]) if meta.get("opened") else None
+    except (TypeError, ValueError):
+        opened = datetime.min
+    if opened is not None and opened.tzinfo is None:
+        raise inbound.Malformed("the reply form's opening time is not a time in UTC")
+    return opened
 
 
 async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, callback_id: str, text: str = "") -> None:

@@ -18,6 +18,7 @@ from bot.adapters.slack.command import execute
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, mentioned, plain_text
 from bot.handlers import queries, tickets
 from bot.handlers.context import Actor
+from bot.handlers.permissions import Denied
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,19 @@ async def _note(parts: SlackParts, event: dict[str, Any], bot: str) -> None:
     body = plain_text(text) or ("(attachment)" if event.get("files") else "")
     try:
         await tickets.add_note(parts.ctx, actor, number, body, chat_ref=parts.chat_ref(channel, ts))
+    except Denied as exc:  # not theirs to write on: not stored, and they alone are told why
+        await parts.tell(user, channel, answers.text(f":no_entry: {exc}; this message is not part of #{number}"),
+                         thread_ts=root)
+        return
     except SHOWN_AS_IS as exc:  # a retried event (already stored), or an empty message
         log.debug("slack: message %s not stored as a note: %s", ts, exc)
         return
     experts = mentioned(text, exclude={bot, user})
     if experts:
-        await _invite(parts, actor, number, channel, root, experts)
+        try:
+            await _invite(parts, actor, number, channel, root, experts)
+        except SHOWN_AS_IS as exc:  # the note stands; pulling them in was refused
+            await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=root)
 
 
 async def _edited(parts: SlackParts, event: dict[str, Any]) -> None:

@@ -77,12 +77,16 @@ class FullText:
 def ticket_number(action: dict[str, Any]) -> int | None:
     """The ticket an action belongs to: a button's value, else its actions block's id."""
     value = str(action.get("value") or "")
-    if value.isdigit():
+    if _number(value):
         return int(value)
     parts = str(action.get("block_id") or "").split(".")
-    if len(parts) >= 2 and parts[0] == "ticket" and parts[1].isdigit():
+    if len(parts) >= 2 and parts[0] == "ticket" and _number(parts[1]):
         return int(parts[1])
     return None
+
+
+def _number(text: str) -> bool:  # ASCII digits ("²" is a digit to isdigit, not to int), a ticket number's size
+    return text.isascii() and text.isdigit() and len(text) <= 9
 
 
 # --- small builders ---------------------------------------------------------------
