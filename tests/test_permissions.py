@@ -18,7 +18,7 @@ from bot.domain.model import Message
 from bot.domain.workflow import WorkflowError, parse_workflow
 from bot.handlers import queries, tickets
 from bot.handlers.context import Actor
-from bot.handlers.permissions import Denied
+from bot.handlers.permissions import Denied, may
 from bot.store import orm
 from tests.conftest import make_settings
 from tests.support.db import Database
@@ -268,3 +268,11 @@ def test_the_roles_table_is_checked_when_the_workflow_is_read() -> None:
         parse_workflow({"roles": {"admins": "U1"}})
     flow = parse_workflow({"roles": {"light": ["it@example.com"]}, "teams": [{"name": "hr", "private": True}]})
     assert flow.roster.light == {"it@example.com"} and flow.require_team("hr").private
+
+
+async def test_asking_what_a_door_may_offer_audits_nothing(desk: Core) -> None:
+    stranger = Actor("U0EVE", "Eve")
+    assert not await may(desk.ctx, stranger, Action.QUEUE) and not await may(desk.ctx, stranger, Action.SHOW, 1)
+    assert await may(desk.ctx, ANA, Action.REPLY, 1) and not await may(desk.ctx, ANA, Action.SHOW, 3)
+    assert not await may(desk.ctx, ANA, Action.SHOW, 99)
+    assert await refusals(desk, stranger) == []

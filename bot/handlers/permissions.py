@@ -40,6 +40,21 @@ async def permit(ctx: Context, actor: Actor, action: Action, number: int | None 
     return who
 
 
+async def may(ctx: Context, actor: Actor, action: Action, number: int | None = None) -> bool:
+    """A quiet yes/no for what a door offers (autocomplete, which buttons to show): nothing is audited,
+    because nothing was tried. Acting still goes through `permit`."""
+    who = standing(ctx, actor)
+    if who.role == Role.ADMIN or (who.role == Role.MANAGER and action not in ADMIN_ONLY):
+        return True
+    scope = None
+    if number is not None:
+        async with ctx.uow() as uow:
+            scope = await ticket_scope(ctx, uow, actor, number)
+        if scope is None:
+            return False
+    return decide(who, action, scope) is None
+
+
 async def ticket_scope(ctx: Context, uow: UnitOfWork, actor: Actor, number: int) -> TicketScope | None:
     ticket = await uow.tickets.get(number)
     if ticket is None:
