@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
-from bot.adapters.commands import TicketCommand, UsageError, split_due
+from bot.adapters.commands import TicketCommand, UsageError, split_due, split_outbound
 from bot.handlers import classify, merge, queries, replies, tasks, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.tasks import TaskView
@@ -62,10 +62,11 @@ async def perform_change(ctx: Context, actor: Actor, cmd: TicketCommand, resolve
             return await classify.next_ticket(ctx, actor)
         case "merge":
             assert cmd.other is not None
-            return await merge.merge(ctx, actor, n, cmd.other)
+            return await merge.merge(ctx, actor, n, cmd.other, different_customer=cmd.confirmed)
         case "child":
-            team, subject = _team_and_subject(ctx, cmd.text)
-            return await merge.split_child(ctx, actor, n, subject, team)
+            text, to = split_outbound(cmd.text)
+            team, subject = _team_and_subject(ctx, text)
+            return await merge.split_child(ctx, actor, n, subject, team, to=to)
         case "task":
             delta, text = split_due(cmd.text)
             task = await tasks.add_task(ctx, actor, n, text, due_at=ctx.clock() + delta if delta else None)

@@ -45,8 +45,11 @@ SPECS: dict[str, Spec] = {
     "tag": Spec("/ticket tag N +tag -tag…", "add (+) or remove (-) free tags", rest="text"),
     "move": Spec("/ticket move N <team>", "hand the ticket (and its thread) to another team", rest="text"),
     "next": Spec("/ticket next", "take the most urgent unassigned ticket of your teams", number=False),
-    "merge": Spec("/ticket merge N into M", "N's conversation continues in M; N closes", rest="merge"),
-    "child": Spec("/ticket child N [team] subject…", "split off a child ticket, for another team", rest="text"),
+    "merge": Spec("/ticket merge N into M [--different-customer]",
+                  "N's conversation continues in M; N closes (two customers' tickets: add the flag)", rest="merge"),
+    "child": Spec("/ticket child N [team] subject… [| to name@example.com]",
+                  "split off an internal child ticket (with `| to`: an outbound one, replies go to that address)",
+                  rest="text"),
     "task": Spec("/ticket task N [in 2h|in 30m|in 1d] text…", "a to-do on N, with a reminder when due", rest="text"),
     "tasks": Spec("/ticket tasks", "your open tasks", number=False),
     "done": Spec("/ticket done T", "mark task T done"),
@@ -66,6 +69,7 @@ class TicketCommand:
     assignee: str | None = None  # chat user id, without the @
     assignee_name: str = ""
     other: int | None = None  # the second ticket (merge target)
+    confirmed: bool = False  # merge: the person confirmed merging two customers' tickets (--different-customer)
 
 
 def split_slash(line: str) -> tuple[str, str]:
@@ -123,9 +127,28 @@ def parse_ticket(args: str) -> TicketCommand:
         except ValueError:  # perhaps a team's own status name; the handler knows the teams
             return TicketCommand(verb, number, text=rest)
     if spec.rest == "merge":
-        return TicketCommand(verb, number, other=parse_number(rest.removeprefix("into").strip(), spec.usage))
+        words = rest.split()
+        flags = [w for w in words if w.lstrip("-–—") != w]
+        if any(_CONFIRM.fullmatch(f) is None for f in flags):
+            raise UsageError(f"unknown option {next(f for f in flags if not _CONFIRM.fullmatch(f))!r}; "
+                             f"usage: {spec.usage}")
+        target = " ".join(w for w in words if w not in flags).removeprefix("into").strip()
+        return TicketCommand(verb, number, other=parse_number(target, spec.usage), confirmed=bool(flags))
     user, _, name = rest.partition(" ")
     return TicketCommand(verb, number, assignee=parse_user(user, spec.usage), assignee_name=name.strip())
+
+
+# Chat clients turn "--" into a dash as you type (macOS, Slack): each spelling means the same.
+_CONFIRM = re.compile(r"(?:--|[–—])different-customers?", re.IGNORECASE)
+_OUTBOUND = re.compile(r"^(?P<text>.*?)\s*\|\s*to\s+(?P<to>\S+)\s*$", re.IGNORECASE | re.DOTALL)
+
+
+def split_outbound(text: str) -> tuple[str, str | None]:
+    """'Order parts | to sales@supplier.example' -> ('Order parts', 'sales@supplier.example'); no '| to': (text, None)."""
+    match = _OUTBOUND.match(text.strip())
+    if match is None:
+        return text.strip(), None
+    return match.group("text").strip(), match.group("to")
 
 
 _DUE = re.compile(r"^in\s+(\d+)\s*(m|min|minutes?|h|hours?|d|days?)\b\s*", re.IGNORECASE)

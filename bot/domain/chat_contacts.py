@@ -24,6 +24,15 @@ def chat_user(address: str) -> tuple[str, str] | None:
     return domain.removesuffix(SUFFIX), local
 
 
+def is_reserved(address: str) -> bool:
+    """Whether `address` is in the reserved `.invalid` domain our chat customers' addresses live in.
+
+    No real mail comes from there, so mail that says it does is forged (or broken): it must never be
+    taken for the chat customer whose stand-in address it names."""
+    domain = address.lower().rpartition("@")[2]
+    return domain == SUFFIX[1:] or domain.endswith(SUFFIX)
+
+
 def dm_platform(platform: str) -> str:
     """The chat_threads platform key under which a ticket is shown in its customer's DM."""
     return f"{platform}-dm"

@@ -60,7 +60,9 @@ class Agent:
 @dataclass(eq=False)
 class Ticket:
     subject: str
-    requester_id: int
+    # The customer replies are mailed to; None for an internal ticket (a child split off for another
+    # team): nobody outside hears of it, so nothing is ever mailed from it.
+    requester_id: int | None
     created_at: datetime
     updated_at: datetime
     status: Status = Status.NEW
@@ -90,6 +92,10 @@ class Ticket:
     resolution_breached_at: datetime | None = None
     sla_events: list[str] = field(default_factory=list)
     id: int | None = None
+
+    @property
+    def internal(self) -> bool:
+        return self.requester_id is None
 
     @property
     def number(self) -> int:

@@ -3,7 +3,8 @@
 Someone who writes to the bot by DM is a contact of their own, with a chat address
 (`bot.domain.chat_contacts`); their mail tickets belong to their mail contact. In
 the DM they write `link you@example.com`: a 6-digit code goes to that address
-(kept hashed, valid for 30 minutes, 5 tries, at most 3 codes an hour). `link <code>`
+(kept hashed, valid for 30 minutes, 5 tries, at most 3 codes an hour per chat user and
+as many to one address, whoever asks). `link <code>`
 then links the chat user to the mail contact for good (`contact_links`): their DM
 tickets and the messages on them move to the mail contact, and later DMs land there
 too. A DM ticket stays one: it keeps its "<platform>-dm" thread, and replies to it
@@ -148,6 +149,10 @@ async def _send_code(ctx: Context, req: LinkRequest) -> str | None:
         if await uow.contact_links.codes_since(chat, now - timedelta(hours=1)) >= CODES_PER_HOUR:
             await uow.commit()
             return f"You asked for {CODES_PER_HOUR} codes in the last hour; please wait a while before asking again."
+        if await uow.contact_links.codes_to_since(email, now - timedelta(hours=1)) >= CODES_PER_HOUR:
+            # Whoever asks: several chat users must not make one address a target of code mail.
+            await uow.commit()
+            return "That address was sent several codes in the last hour; please wait a while before asking again."
         code = f"{secrets.randbelow(1_000_000):06d}"
         await uow.contact_links.add_code(LinkCode(chat_address=chat, email=email, code_hash=_hash(ctx, chat, email, code),
                                                   expires_at=now + CODE_VALID, tries=0, created_at=now))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.domain.access import Identity, keys_of
-from bot.domain.model import Agent, AuditEvent, Ticket
+from bot.domain.model import Agent, AuditEvent, Contact, Ticket
 from bot.domain.workflow import Workflow
 from bot.handlers.bus import EventBus
 from bot.handlers.ports import Clock, MailComposer, UnitOfWork, UnitOfWorkFactory
@@ -102,6 +102,18 @@ async def load_ticket(uow: UnitOfWork, number: int, *, for_update: bool = True) 
     if ticket is None:
         raise NotFound(f"ticket #{number} does not exist")
     return ticket
+
+
+async def requester_of(uow: UnitOfWork, ticket: Ticket) -> Contact | None:
+    """The ticket's customer; None for an internal ticket (which has none)."""
+    return await uow.contacts.get(ticket.requester_id) if ticket.requester_id is not None else None
+
+
+async def others_of_requester(uow: UnitOfWork, ticket: Ticket) -> list[Ticket]:
+    """The customer's other recent tickets (shown first in a new thread); none for an internal ticket."""
+    if ticket.requester_id is None:
+        return []
+    return list(await uow.tickets.recent_for_requester(ticket.requester_id, exclude=ticket.number))
 
 
 def audit(

@@ -3,7 +3,10 @@
 Threading, most certain first: our own signed Message-ID in In-Reply-To or
 References; any stored Message-ID there; the [#N] subject tag when the sender
 is already part of that ticket; otherwise a new ticket. The same Message-ID
-delivered twice is stored once.
+delivered twice is stored once. Mail to a merged ticket follows the merge,
+unless that would put one customer's mail in another customer's ticket
+(bot.handlers.merged_mail). Mail from a reserved `.invalid` address (our chat
+customers' stand-ins) is refused: it would impersonate them.
 """
 
 from __future__ import annotations
@@ -15,15 +18,16 @@ from datetime import datetime, timedelta
 
 from bot.domain import mail_ids
 from bot.domain.autoreply import is_our_loop, suppress_reason
+from bot.domain.chat_contacts import is_reserved
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import events, routing, sla
+from bot.handlers import events, merged_mail, routing, sla
 from bot.handlers.context import SYSTEM, Context, audit
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.ports import Conflict, UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view, ticket_views
-from bot.handlers.views import AttachmentView
+from bot.handlers.views import AttachmentView, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +92,17 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
     if await uow.messages.has_mail_message_id(mail.message_id):
         return IntakeOutcome("duplicate", None, "Message-ID already stored")
     now = ctx.clock()
+    if is_reserved(mail.from_addr):
+        return _refuse_reserved(uow, mail, now)
     contact, is_new = await _contact(uow, mail, now)
-    ticket = await _find_ticket(ctx, uow, mail, contact)
-    if ticket is None:
+    found = await _find_ticket(ctx, uow, mail, contact)
+    if found is None:
         return await _open(ctx, uow, mail, contact, follow_up_of=None, new_contact=is_new)
-    ticket = await _merge_target(uow, ticket)
+    landing = await merged_mail.land(uow, found, contact, new_sender=is_new)
+    if landing.own is not None:  # their ticket went on in another customer's: they get one of their own
+        return await _open(ctx, uow, mail, contact, follow_up_of=landing.own, new_contact=is_new,
+                           merged_into=landing.ticket)
+    ticket = landing.ticket
     if ticket.status == Status.CLOSED:
         if not routing.follow_up_reopens(ctx, ticket, now):
             return await _open(ctx, uow, mail, contact, follow_up_of=ticket, new_contact=is_new)
@@ -100,16 +110,14 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
     return await _append(ctx, uow, mail, contact, ticket)
 
 
-async def _merge_target(uow: UnitOfWork, ticket: Ticket) -> Ticket:
-    """Mail to a merged ticket belongs to the ticket it was merged into (and so on, a few steps at most)."""
-    for _ in range(10):
-        if ticket.merged_into is None:
-            return ticket
-        target = await uow.tickets.get(ticket.merged_into, for_update=True)
-        if target is None:
-            return ticket
-        ticket = target
-    return ticket
+def _refuse_reserved(uow: UnitOfWork, mail: InboundMail, now: datetime) -> IntakeOutcome:
+    """Mail "from" a `.invalid` address is forged: our chat customers' stand-in addresses live there
+    (bot.domain.chat_contacts), and no real mail does. It is not stored as anyone, least of all as
+    the chat customer whose address it names, and nothing is mailed back."""
+    why = f"sender {_mask(mail.from_addr)} is a reserved .invalid address (a chat customer's stand-in): refused"
+    audit(uow, None, SYSTEM, "mail_refused", now, detail=f"mail {mail.message_id}: {why}")
+    log.warning("mail %s refused: %s", mail.message_id, why)
+    return IntakeOutcome("ignored", None, why)
 
 
 async def _contact(uow: UnitOfWork, mail: InboundMail, now: datetime) -> tuple[Contact, bool]:
@@ -169,8 +177,10 @@ async def _store_message(uow: UnitOfWork, ticket: Ticket, mail: InboundMail, con
 
 
 async def _open(
-    ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, follow_up_of: Ticket | None, new_contact: bool
+    ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, follow_up_of: Ticket | None, new_contact: bool,
+    merged_into: Ticket | None = None,
 ) -> IntakeOutcome:
+    """A new ticket; `follow_up_of` a closed one it continues (which `merged_into` another customer's ticket)."""
     now = ctx.clock()
     ticket = await uow.tickets.add(
         Ticket(
@@ -188,7 +198,12 @@ async def _open(
     actor = f"contact:{contact.email}"
     audit(uow, ticket, actor, "created", now, detail=f"from mail {mail.message_id}")
     if follow_up_of is not None:
-        audit(uow, ticket, SYSTEM, "follow_up", now, detail=f"follow-up of closed ticket #{follow_up_of.number}")
+        why = f"follow-up of closed ticket #{follow_up_of.number}"
+        if merged_into is not None:
+            why = f"follow-up of #{follow_up_of.number}, merged into another customer's #{merged_into.number}"
+            audit(uow, merged_into, SYSTEM, "follow_up", now,
+                  detail=f"the customer of merged #{follow_up_of.number} wrote again: their own ticket #{ticket.number}")
+        audit(uow, ticket, SYSTEM, "follow_up", now, detail=why)
         audit(uow, follow_up_of, SYSTEM, "follow_up", now, detail=f"customer wrote again: follow-up ticket #{ticket.number}")
         ticket.team = follow_up_of.team  # the team that knew the case; a routing rule may still send it elsewhere
     await routing.route_new(ctx, uow, ticket, mail, now)
@@ -205,7 +220,18 @@ async def _open(
             follow_up_of=follow_up_of.number if follow_up_of else None,
         )
     )
+    if merged_into is not None and follow_up_of is not None:
+        await _note_merged(uow, view, follow_up_of, merged_into, now)
     return IntakeOutcome("created", ticket.number, "follow-up" if follow_up_of else "")
+
+
+async def _note_merged(uow: UnitOfWork, view: TicketView, own: Ticket, merged_into: Ticket, now: datetime) -> None:
+    """Tell the team why this customer got a new ticket rather than landing in the merged one."""
+    text = (f"This customer's #{own.number} was merged into #{merged_into.number}, another customer's ticket. "
+            "Their new mail opened this ticket, so replies reach them (and only them) here.")
+    note = await uow.messages.add(Message(ticket_id=view.number, kind=MessageKind.SYSTEM, created_at=now,
+                                          body_text=text, body_display=text, author_label="Tiketti"))
+    uow.events.append(events.MessageAdded(ticket=view, message=message_view(view.number, note)))
 
 
 async def _append(ctx: Context, uow: UnitOfWork, mail: InboundMail, contact: Contact, ticket: Ticket) -> IntakeOutcome:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.access import Action
 from bot.handlers import contact_link
-from bot.handlers.context import Actor, Context, NotFound, load_ticket
+from bot.handlers.context import Actor, Context, NotFound, load_ticket, others_of_requester, requester_of
 from bot.handlers.permissions import hidden_teams, permit
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
@@ -16,8 +16,8 @@ async def show(ctx: Context, actor: Actor, number: int) -> TicketDetails:
         ticket = await load_ticket(uow, number, for_update=False)
         view = await ticket_view(uow, ticket)
         messages = await message_views(uow, number, await uow.messages.for_ticket(number))
-        others = await uow.tickets.recent_for_requester(ticket.requester_id, exclude=number)
-        requester = await uow.contacts.get(ticket.requester_id)
+        others = await others_of_requester(uow, ticket)
+        requester = await requester_of(uow, ticket)
         dm = await contact_link.reply_dm(uow, number, requester) if requester else None
         return TicketDetails(ticket=view, messages=messages, other_tickets=tuple([await ticket_view(uow, t) for t in others]),
                              reply_by_dm=dm[0] if dm else None)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.domain import mail_ids
 from bot.domain.access import Action
-from bot.domain.model import Message, MessageKind
+from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import contact_link, events, sla
-from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket, requester_of
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.permissions import permit
 from bot.handlers.snapshots import message_view, ticket_view
@@ -27,10 +27,11 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
         ticket = await load_ticket(uow, number)
         if ticket.status == Status.CLOSED:
             raise Refused(f"#{number} is closed; the customer's next mail opens a follow-up ticket")
+        requester = await requester_of(uow, ticket)
+        if requester is None:
+            raise Refused(internal_refusal(ticket))
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
-        requester = await uow.contacts.get(ticket.requester_id)
-        assert requester is not None
         mid = mail_ids.make_message_id(number, ctx.key, ctx.config.mail_domain)
         message = await uow.messages.add(
             Message(ticket_id=number, kind=MessageKind.REPLY, created_at=now, body_text=text, body_display=text,
@@ -65,3 +66,11 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
         pending = list(uow.events)
     await ctx.bus.publish(pending)
     return ActionResult(ticket=view, summary=f"#{number} {summary}", message=msg)
+
+
+def internal_refusal(ticket: Ticket) -> str:
+    """Why an internal ticket cannot be answered, and what to do instead."""
+    parent = f" (split from #{ticket.parent_id})" if ticket.parent_id else ""
+    return (f"#{ticket.number} is an internal ticket{parent}: it has no customer, so nothing is mailed from it. "
+            "Write a note instead; to mail a supplier, open an outbound child ticket "
+            "(/ticket child N subject… | to name@example.com) or /ticket new.")

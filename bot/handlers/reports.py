@@ -73,6 +73,7 @@ class Report:
     leaderboard: list[AgentFigures]
     oldest: list[OldTicket]
     tz: str = "UTC"
+    merged: int = 0  # merged into another ticket in the period: not solved, the case went on there
 
     @property
     def sla_compliance(self) -> float | None:
@@ -137,6 +138,7 @@ async def build_report(ctx: Context, start: datetime, end: datetime, team: str |
         r = uow.reports
         new, solved, backlog = await r.counts(start, end, team)
         reopened = await r.reopened(start, end, team)
+        merged = await r.merged(start, end, team)
         firsts = await r.first_responses(start, end, team)
         resolutions = await r.resolutions(start, end, team)
         sla_solved, sla_met, breaches = await r.sla(start, end, team)
@@ -174,7 +176,7 @@ async def build_report(ctx: Context, start: datetime, end: datetime, team: str |
         backlog_trend=[(day, n) for (day, _), n in zip(days, trend, strict=True)],
         leaderboard=leaderboard,
         oldest=[OldTicket(n, s, c, st, a) for n, s, c, st, a in oldest],
-        tz=str(zone_),
+        tz=str(zone_), merged=merged,
     )
 
 
@@ -264,7 +266,7 @@ def csv_rows(r: Report) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = [
         ("period", "start", r.start.isoformat()), ("period", "end", r.end.isoformat()),
         ("period", "team", r.team or ""), ("period", "timezone", r.tz),
-        ("tickets", "new", str(r.new)), ("tickets", "solved", str(r.solved)),
+        ("tickets", "new", str(r.new)), ("tickets", "solved", str(r.solved)), ("tickets", "merged", str(r.merged)),
         ("tickets", "reopened", str(r.reopened)), ("tickets", "backlog", str(r.backlog)),
         ("first_response_seconds", "count", str(r.first_response.count)),
         ("first_response_seconds", "median", num(r.first_response.median)),

@@ -20,7 +20,7 @@ from bot.domain.model import Ticket
 from bot.domain.sla import CLOCKS, FIRST_RESPONSE, SlaConfig, answer_by_words, policy_key
 from bot.domain.status import Status
 from bot.handlers import events
-from bot.handlers.context import SYSTEM, Context, audit
+from bot.handlers.context import SYSTEM, Context, audit, requester_of
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import ticket_views
 
@@ -38,7 +38,7 @@ def _sla(ctx: Context) -> SlaConfig | None:
 
 
 async def _requester_email(uow: UnitOfWork, ticket: Ticket) -> str:
-    contact = await uow.contacts.get(ticket.requester_id)
+    contact = await requester_of(uow, ticket)
     return contact.email if contact else ""
 
 

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers.ports import UnitOfWork
-from bot.handlers.views import AttachmentView, MessageView, TicketView
+from bot.handlers.views import INTERNAL, AttachmentView, MessageView, TicketView
 
 
 async def ticket_view(uow: UnitOfWork, ticket: Ticket) -> TicketView:
@@ -34,12 +34,12 @@ async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket], *, new: Colle
 
 async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],
                 children: tuple[tuple[int, Status], ...] = ()) -> TicketView:
-    requester = await uow.contacts.get(ticket.requester_id)
+    requester = await uow.contacts.get(ticket.requester_id) if ticket.requester_id is not None else None
     assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
     return TicketView(
         number=ticket.number,
         subject=ticket.subject,
-        requester=requester.display if requester else "?",
+        requester=requester.display if requester else INTERNAL if ticket.internal else "?",
         requester_email=requester.email if requester else "",
         status=ticket.status,
         priority=ticket.priority,
@@ -63,6 +63,7 @@ async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],
         sla_paused=ticket.sla_paused_since is not None,
         first_response_breached_at=ticket.first_response_breached_at,
         resolution_breached_at=ticket.resolution_breached_at,
+        internal=ticket.internal,
     )
 
 

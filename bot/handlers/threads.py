@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.model import ChatPost
 from bot.handlers import placement
-from bot.handlers.context import Context
+from bot.handlers.context import Context, others_of_requester
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import MessageView, TicketView
 
@@ -103,8 +103,8 @@ async def begin_sync(ctx: Context, platform: str, number: int, channel: str, own
             recovering=recovering,
             moved_from=ThreadRef(thread.moved_from_channel, thread.moved_from_root)
             if thread.moved_from_channel and thread.moved_from_root else None,
-            other_tickets=tuple([await ticket_view(uow, t) for t in await uow.tickets.recent_for_requester(
-                ticket.requester_id, exclude=number)]) if thread.root_ref is None else (),
+            other_tickets=tuple([await ticket_view(uow, t) for t in await others_of_requester(uow, ticket)])
+            if thread.root_ref is None else (),
             home=home if placed else thread.channel,
             shown_on=placement.platforms_of(ctx.config, ticket.team),
         )

@@ -9,13 +9,15 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 
+INTERNAL = "nobody outside (internal ticket)"  # what a ticket without a customer shows as its requester
+
 
 @dataclass(frozen=True)
 class TicketView:
     number: int
     subject: str
-    requester: str  # "Mia Customer <mia@example.com>"
-    requester_email: str
+    requester: str  # "Mia Customer <mia@example.com>"; INTERNAL for a ticket without a customer
+    requester_email: str  # "" for an internal ticket
     status: Status
     priority: Priority
     assignee: str | None  # display name
@@ -39,6 +41,7 @@ class TicketView:
     sla_paused: bool = False  # waiting on the customer: the clocks stand still
     first_response_breached_at: datetime | None = None
     resolution_breached_at: datetime | None = None
+    internal: bool = False  # no customer: nothing is mailed from it (a child split off for another team)
 
     @property
     def status_text(self) -> str:

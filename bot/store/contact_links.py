@@ -39,6 +39,11 @@ class SqlContactLinks(_Repo):
             _c.chat_address == chat_address, _c.created_at >= since)
         return int((await self.session.scalar(q)) or 0)
 
+    async def codes_to_since(self, email: str, since: datetime) -> int:
+        """Codes mailed to one address, whoever asked for them: no address is mailed codes without end."""
+        q = select(func.count()).select_from(orm.link_codes).where(_c.email == email.lower(), _c.created_at >= since)
+        return int((await self.session.scalar(q)) or 0)
+
     async def latest_code(self, chat_address: str, *, for_update: bool = False) -> LinkCode | None:
         q = (select(_c.id, _c.chat_address, _c.email, _c.code_hash, _c.expires_at, _c.tries, _c.created_at)
              .where(_c.chat_address == chat_address).order_by(_c.created_at.desc(), _c.id.desc()).limit(1))

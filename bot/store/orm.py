@@ -122,7 +122,7 @@ tickets = Table(
     metadata,
     Column("id", PK, primary_key=True, autoincrement=True),
     Column("subject", String(998), nullable=False),
-    Column("requester_id", PK, ForeignKey("contacts.id"), nullable=False, index=True),
+    Column("requester_id", PK, ForeignKey("contacts.id"), nullable=True, index=True),  # None: an internal ticket
     Column("status", StrEnumType(Status), nullable=False, index=True),
     Column("priority", StrEnumType(Priority), nullable=False),
     Column("assignee_id", PK, ForeignKey("agents.id"), nullable=True, index=True),
@@ -347,6 +347,7 @@ link_codes = Table(
     Column("tries", Integer(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_link_codes_chat", "chat_address", "created_at"),
+    Index("ix_link_codes_email", "email", "created_at"),  # codes mailed to one address, whoever asked
 )
 
 mapper_registry = registry(metadata=metadata)

@@ -47,6 +47,12 @@ def _active_at(moment: datetime) -> ColumnElement[bool]:
                 or_(T.c.closed_at.is_(None), T.c.closed_at >= moment))
 
 
+def _solved_in(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Solved in the period, and not by a merge: a merged ticket's case goes on in another ticket
+    (older merges did set solved_at, so merged tickets are left out by their merged_into)."""
+    return and_(_in(T.c.solved_at, start, end), T.c.merged_into.is_(None))
+
+
 def _count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
@@ -63,7 +69,7 @@ class SqlReports:
         """New, solved and active-at-end tickets, in one pass with conditional sums."""
         row = (await self.session.execute(
             select(_count_if(_in(T.c.created_at, start, end)),
-                   _count_if(_in(T.c.solved_at, start, end)),
+                   _count_if(_solved_in(start, end)),
                    _count_if(_active_at(end)))
             .where(_team(team), T.c.created_at < end)
         )).one()
@@ -76,6 +82,12 @@ class SqlReports:
                         A.c.after.in_(REOPENED_TO), _in(A.c.created_at, start, end), _team(team)))
         return int((await self.session.execute(query)).scalar_one())
 
+    async def merged(self, start: datetime, end: datetime, team: str | None = None) -> int:
+        """Tickets merged into another in the period (counted apart from the solved ones)."""
+        query = (select(func.count()).select_from(T)
+                 .where(T.c.merged_into.is_not(None), _in(T.c.closed_at, start, end), _team(team)))
+        return int((await self.session.execute(query)).scalar_one())
+
     async def first_responses(self, start: datetime, end: datetime, team: str | None = None) -> Durations:
         """Seconds from creation to first answer, for tickets first answered in the period."""
         rows = await self.session.execute(
@@ -86,7 +98,7 @@ class SqlReports:
     async def resolutions(self, start: datetime, end: datetime, team: str | None = None) -> Durations:
         """Seconds from creation to solved, for tickets solved in the period."""
         rows = await self.session.execute(
-            select(T.c.assignee_id, T.c.created_at, T.c.solved_at).where(_in(T.c.solved_at, start, end), _team(team)))
+            select(T.c.assignee_id, T.c.created_at, T.c.solved_at).where(_solved_in(start, end), _team(team)))
         return [(a, _seconds(done, made)) for a, made, done in rows]
 
     async def sla(self, start: datetime, end: datetime, team: str | None = None) -> tuple[int, int, int]:
@@ -94,7 +106,7 @@ class SqlReports:
         has_sla = or_(T.c.first_response_due_at.is_not(None), T.c.resolution_due_at.is_not(None))
         unbreached = and_(T.c.first_response_breached_at.is_(None), T.c.resolution_breached_at.is_(None))
         breached = or_(T.c.first_response_breached_at.is_not(None), T.c.resolution_breached_at.is_not(None))
-        solved = _in(T.c.solved_at, start, end)
+        solved = _solved_in(start, end)
 
         row = (await self.session.execute(
             select(_count_if(and_(solved, has_sla)), _count_if(and_(solved, has_sla, unbreached)),

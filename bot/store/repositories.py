@@ -162,6 +162,13 @@ class SqlTickets(_Repo):
         params = {"requester": requester_id, "exclude": -1 if exclude is None else exclude, "limit": limit}
         return (await self.session.scalars(prepared.RECENT_FOR_REQUESTER(), params)).all()
 
+    async def merged_of_requester(self, requester_id: int, limit: int = 20) -> Sequence[Ticket]:
+        """The customer's tickets that were merged into another, latest first (bot.handlers.merged_mail)."""
+        t = orm.tickets.c
+        q = (select(Ticket).where(t.requester_id == requester_id, t.merged_into.is_not(None))
+             .order_by(t.id.desc()).limit(limit))
+        return (await self.session.scalars(q)).all()
+
 
 class SqlMessages(_Repo):
     async def add(self, message: Message) -> Message:
