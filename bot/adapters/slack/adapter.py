@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -24,7 +23,6 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.slack import command, forms, inbound, interactions, membership, messages
 from bot.adapters.slack.client import SlackApi
@@ -59,7 +57,7 @@ class SlackAdapter:
                 "SLACK_SIGNING_SECRET is not set, so requests to /slack/events could not be verified as Slack's. "
                 "Set it (HTTP mode: the app's Basic Information -> Signing Secret), or set SLACK_APP_TOKEN "
                 "(xapp-…) to use Socket Mode, which needs no public URL")
-        self.verifier = SignatureVerifier(secret) if secret and self.socket_token is None else None
+        self.secret = secret if self.socket_token is None else None  # HTTP mode: what requests are checked with
         self.response_urls = ResponseUrls.for_api(settings.slack_api_url)
         self.api = SlackApi(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         channel = settings.slack_channel
@@ -72,7 +70,7 @@ class SlackAdapter:
             client=self.api.api,
             signing_secret=secret or "",
             # HTTP requests are verified twice (in _http, then by Bolt); Socket Mode's come over Slack's own socket.
-            request_verification_enabled=self.verifier is not None,
+            request_verification_enabled=self.secret is not None,
             # Listeners acknowledge and hand their work to parts.backlog, so answering after them is immediate.
             process_before_response=True,
         )
@@ -92,15 +90,16 @@ class SlackAdapter:
 
     def mount(self, web_app: web.Application) -> None:
         """Serve /slack/events in HTTP mode only; in Socket Mode the route does not exist."""
-        if self.verifier is not None:
+        if self.secret is not None:
             web_app.router.add_post(EVENTS_PATH, self._http)
 
     async def _http(self, request: web.Request) -> web.Response:
-        assert self.verifier is not None  # mounted only with a signing secret
+        assert self.secret is not None  # mounted only with a signing secret
         raw = await request.read()
         if _ssl_check(raw, request.content_type):
             return web.Response(status=200)  # Slack checking a slash command URL's certificate: nothing runs
-        if not _signed(self.verifier, raw, request.headers):
+        if not inbound.signed(self.secret, raw, request.headers.get("X-Slack-Request-Timestamp"),
+                              request.headers.get("X-Slack-Signature")):
             log.info("slack: refused a request to %s without a valid signature", EVENTS_PATH)
             return web.json_response({"error": "invalid request"}, status=401)
         try:
@@ -149,13 +148,6 @@ def _ssl_check(raw: bytes, content_type: str) -> bool:
         return False
     form = dict(parse_qsl(raw.decode("utf-8", "replace")))
     return form.get("ssl_check") == "1" and "command" not in form and "payload" not in form
-
-
-def _signed(verifier: SignatureVerifier, raw: bytes, headers: Mapping[str, str]) -> bool:
-    try:
-        return verifier.is_valid(raw, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature"))
-    except (ValueError, TypeError):  # a timestamp that is not a number, a signature that is not ASCII
-        return False
 
 
 def _reason(exc: Exception) -> str:
