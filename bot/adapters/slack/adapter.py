@@ -17,6 +17,7 @@ import logging
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -138,8 +139,9 @@ class SlackAdapter:
         await self.parts.backlog.stop()
 
 
-def _secret(value: object) -> str | None:
-    raw = value.get_secret_value().strip() if value is not None else ""  # type: ignore[attr-defined]
+def _secret(value: SecretStr | None) -> str | None:
+    """A secret as given, or None when unset or blank (an empty env var is no secret)."""
+    raw = value.get_secret_value().strip() if value is not None else ""
     return raw or None
 
 
