@@ -8,6 +8,7 @@ The fake itself is held to Slack's documented behaviour first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.membership import PAGE, Membership
+from bot.adapters.slack.membership import PAGE, MemberSet, Membership
 from bot.adapters.slack.people import People
 from tests.support.fake_slack import FakeSlack
 
@@ -177,3 +178,23 @@ async def test_the_actor_carries_every_fact_and_only_a_confirmed_email(slack: Fa
     assert mallory.groups == {"S0HELPERS"} and not mallory.in_tickets_channel
     unknown = await people.actor("U0GHOST", "ghost")  # users.info fails: the id and memberships still count
     assert (unknown.name, unknown.email, unknown.in_tickets_channel) == ("ghost", None, False)
+
+
+async def test_a_burst_waits_for_one_load_and_an_event_during_it_is_not_lost() -> None:
+    release, loads = asyncio.Event(), []
+
+    async def load() -> set[str]:
+        loads.append(1)
+        await release.wait()
+        return {"U0ANA", "U0BEN"}  # what Slack said before the events below
+
+    members = MemberSet("channel C0TICKETS", load, clock=Clock(), refresh=300.0, retry=30.0)
+    asking = [asyncio.create_task(members.has(u)) for u in ("U0ANA", "U0OUT", "U0BEN") * 10]
+    await asyncio.sleep(0.01)
+    members.change("U0OUT", True)  # joined while the list was on its way
+    members.change("U0BEN", False)  # left while the list was on its way
+    release.set()
+    answers = await asyncio.gather(*asking)
+    assert len(loads) == 1, "thirty clicks, one conversations.members"
+    assert await members.has("U0OUT") and not await members.has("U0BEN") and await members.has("U0ANA")
+    assert answers[:3] == [True, True, False]
