@@ -181,6 +181,16 @@ async def test_the_same_customers_tickets_merge_without_asking(desk: Core) -> No
     assert later.ticket_number == second.ticket_number
 
 
+async def test_merging_with_an_internal_ticket_asks_only_when_a_customer_would_move(desk: Core) -> None:
+    a, b = await two_customers(desk)
+    note = (await merge.split_child(desk.ctx, ANA, a, "Check the login logs", team="it")).ticket.number
+    other = (await merge.split_child(desk.ctx, ANA, b, "Check the directory", team="it")).ticket.number
+    await merge.merge(desk.ctx, ANA, other, note)  # internal into internal: nobody's mail moves
+    with pytest.raises(NeedsConfirmation, match=f"in #{note}, an internal ticket that mails nobody"):
+        await merge.merge(desk.ctx, ANA, b, note)
+    await merge.merge(desk.ctx, ANA, note, a)  # internal notes into a customer's ticket: no customer is shown
+
+
 async def test_a_ticket_with_open_children_cannot_be_merged(desk: Core) -> None:
     parent = (await deliver(desk, raw_mail(frm=f"Ann <{ANN}>", subject="New laptop"))).ticket_number
     other = (await deliver(desk, raw_mail(frm=f"Ann <{ANN}>", subject="New laptop, again"))).ticket_number

@@ -32,6 +32,7 @@ from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
 
 CONFIRM_FLAG = "--different-customer"
+NO_CUSTOMER = "no customer"  # how an internal ticket's customer is named in a refusal
 
 
 class NeedsConfirmation(Refused):
@@ -41,10 +42,12 @@ class NeedsConfirmation(Refused):
     def __init__(self, source: int, target: int, source_customer: str, target_customer: str) -> None:
         self.source, self.target = source, target
         self.source_customer, self.target_customer = source_customer, target_customer
+        where = (f"where replies go to {target_customer} only" if target_customer != NO_CUSTOMER
+                 else "an internal ticket that mails nobody")
         super().__init__(
-            f"#{source} ({source_customer}) and #{target} ({target_customer}) are from different customers: "
-            f"merging shows {source_customer}'s conversation in #{target}, whose replies go to {target_customer} "
-            f"only. To merge anyway: /ticket merge {source} into {target} {CONFIRM_FLAG}")
+            f"#{source} ({source_customer}) and #{target} ({target_customer}) belong to different customers: "
+            f"merging shows {source_customer}'s conversation in #{target}, {where}. "
+            f"To merge anyway: /ticket merge {source} into {target} {CONFIRM_FLAG}")
 
 
 async def merge(ctx: Context, actor: Actor, source_number: int, target_number: int, *,
@@ -112,7 +115,7 @@ async def _customer(uow: UnitOfWork, ticket: Ticket) -> str:
     """The ticket's customer as a refusal may name them: masked, so the words can be shown in a channel."""
     contact = await requester_of(uow, ticket)
     if contact is None:
-        return "no customer"
+        return NO_CUSTOMER
     chat = chat_user(contact.email)
     return f"a {chat[0].capitalize()} DM customer" if chat else mask(contact.email)
 
