@@ -30,10 +30,11 @@ WRITES = ("chat.postMessage", "chat.update", "views.open", "views.update", "reac
 
 
 @pytest.fixture
-async def bot(sqlite_database: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
+async def bot(database: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
+    """On SQLite and PostgreSQL: a refusal must leave no trace in either."""
     async with fake_slack() as slack:
         slack.users[OUT] = user(OUT, "Olli Outsider", "olli@elsewhere.test")
-        async with running_bot(sqlite_database, tmp_path, slack=slack) as b:
+        async with running_bot(database, tmp_path, slack=slack) as b:
             yield b
 
 
