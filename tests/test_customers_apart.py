@@ -28,7 +28,7 @@ from bot.mail.outbox import OutboxWorker
 from bot.mail.transport import SmtpTransport
 from tests.conftest import make_settings
 from tests.support.db import Database
-from tests.support.mails import deliver, messages, outbox, raw_mail, ticket, ticket_count
+from tests.support.mails import deliver, messages, outbox, raw_mail, ticket
 from tests.support.smtp_sink import Received, SmtpSink
 
 WORKFLOW = """
@@ -306,19 +306,24 @@ async def test_mail_from_a_dm_customers_synthetic_address_is_never_taken_for_the
     dm = await chat_intake.receive_chat_message(desk.ctx, chat_intake.ChatMessageIn(
         platform="discord", user_id="4242", user_name="Mia", dm_channel="D1", message_id="m1", text="My parcel is lost"))
     assert dm.ticket_number is not None
-    count = await ticket_count(desk)
+    dm_customer = (await ticket(desk, dm.ticket_number)).requester_id  # type: ignore[union-attr]
+    opened = []
     for sender, subject in (("4242@discord.invalid", f"Re: My parcel is lost [#{dm.ticket_number}]"),
                             ("4242@discord.invalid", "Refund to a new account"),
                             ("someone@anything.invalid", "Hello")):
         outcome = await deliver(desk, raw_mail(frm=f"Mia <{sender}>", subject=subject,
                                                body="Send my refund to IBAN FI00 1234 instead."))
-        assert outcome.action == "ignored" and outcome.ticket_number is None and ".invalid" in outcome.detail
-        assert "4242@" not in outcome.detail and "someone@" not in outcome.detail  # logged masked
+        assert outcome.action in ("created", "appended") and outcome.ticket_number != dm.ticket_number
+        opened.append(outcome.ticket_number)
     assert [m.body_text for m in await messages(desk, dm.ticket_number)] == ["My parcel is lost"]
-    assert await ticket_count(desk) == count
-    assert await send_all(desk, sink) == []
+    forged = await ticket(desk, opened[0])
+    assert forged is not None and forged.requester_id != dm_customer, "a new contact, not the DM customer"
     async with desk.ctx.uow() as uow:
-        assert await uow.audit.count_since("system", "mail_refused", desk.ctx.clock() - timedelta(minutes=1)) == 3
+        contact = await uow.contacts.get(forged.requester_id)  # type: ignore[arg-type]
+        assert contact is not None and contact.email == "mail.4242@discord.invalid"
+    assert await send_all(desk, sink) == [], "nothing is mailed to a .invalid address, not even an acknowledgement"
+    with pytest.raises(Refused, match="cannot receive mail"):
+        await replies.reply(desk.ctx, ANA, opened[0], "Which account?")
 
 
 async def test_link_codes_are_limited_per_address_whoever_asks(desk: Core, sink: SmtpSink) -> None:

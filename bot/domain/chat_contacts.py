@@ -19,7 +19,7 @@ def chat_address(platform: str, user_id: str) -> str:
 def chat_user(address: str) -> tuple[str, str] | None:
     """(platform, user id) if `address` stands for a chat user; None for a real mail address."""
     local, _, domain = address.lower().rpartition("@")
-    if not local or not domain.endswith(SUFFIX):
+    if not local or not domain.endswith(SUFFIX) or local.startswith(MAIL_PREFIX):
         return None
     return domain.removesuffix(SUFFIX), local
 
@@ -31,6 +31,16 @@ def is_reserved(address: str) -> bool:
     taken for the chat customer whose stand-in address it names."""
     domain = address.lower().rpartition("@")[2]
     return domain == SUFFIX[1:] or domain.endswith(SUFFIX)
+
+
+MAIL_PREFIX = "mail."  # no chat user id starts so: Discord's are digits, Slack's U…/W…
+
+
+def mail_contact_address(address: str) -> str:
+    """The contact address a mail sender is known by. Mail claiming to come from a reserved `.invalid`
+    address is forged or broken, and its sender is someone else than the chat customer whose stand-in
+    address it names: prefixed, it becomes a contact of its own that no chat address can ever be."""
+    return MAIL_PREFIX + address.lower() if is_reserved(address) else address
 
 
 def dm_platform(platform: str) -> str:

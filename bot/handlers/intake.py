@@ -5,8 +5,9 @@ References; any stored Message-ID there; the [#N] subject tag when the sender
 is already part of that ticket; otherwise a new ticket. The same Message-ID
 delivered twice is stored once. Mail to a merged ticket follows the merge,
 unless that would put one customer's mail in another customer's ticket
-(bot.handlers.merged_mail). Mail from a reserved `.invalid` address (our chat
-customers' stand-ins) is refused: it would impersonate them.
+(bot.handlers.merged_mail). Mail from a reserved `.invalid` address (where our chat
+customers' stand-ins live) is a contact of its own, never the chat customer it names,
+and is not acknowledged (the address cannot receive mail).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from bot.domain import mail_ids
 from bot.domain.autoreply import is_our_loop, suppress_reason
-from bot.domain.chat_contacts import is_reserved
+from bot.domain.chat_contacts import is_reserved, mail_contact_address
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
@@ -92,8 +93,6 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
     if await uow.messages.has_mail_message_id(mail.message_id):
         return IntakeOutcome("duplicate", None, "Message-ID already stored")
     now = ctx.clock()
-    if is_reserved(mail.from_addr):
-        return _refuse_reserved(uow, mail, now)
     contact, is_new = await _contact(uow, mail, now)
     found = await _find_ticket(ctx, uow, mail, contact)
     if found is None:
@@ -110,21 +109,12 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
     return await _append(ctx, uow, mail, contact, ticket)
 
 
-def _refuse_reserved(uow: UnitOfWork, mail: InboundMail, now: datetime) -> IntakeOutcome:
-    """Mail "from" a `.invalid` address is forged: our chat customers' stand-in addresses live there
-    (bot.domain.chat_contacts), and no real mail does. It is not stored as anyone, least of all as
-    the chat customer whose address it names, and nothing is mailed back."""
-    why = f"sender {_mask(mail.from_addr)} is a reserved .invalid address (a chat customer's stand-in): refused"
-    audit(uow, None, SYSTEM, "mail_refused", now, detail=f"mail {mail.message_id}: {why}")
-    log.warning("mail %s refused: %s", mail.message_id, why)
-    return IntakeOutcome("ignored", None, why)
-
-
 async def _contact(uow: UnitOfWork, mail: InboundMail, now: datetime) -> tuple[Contact, bool]:
     """The sender's contact, and whether it was created just now."""
-    contact = await uow.contacts.by_email(mail.from_addr)
+    address = mail_contact_address(mail.from_addr)  # never a chat customer's stand-in address
+    contact = await uow.contacts.by_email(address)
     if contact is None:
-        return await uow.contacts.add(Contact(email=mail.from_addr, name=mail.from_name, created_at=now)), True
+        return await uow.contacts.add(Contact(email=address, name=mail.from_name, created_at=now)), True
     if mail.from_name and not contact.name:
         contact.name = mail.from_name
     return contact, False
@@ -259,6 +249,8 @@ async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: C
     if not cfg.ack_enabled:
         return
     reason = suppress_reason(mail, _own_addresses(ctx))
+    if reason is None and is_reserved(contact.email):
+        reason = "the sender's address is in the reserved .invalid domain: it cannot receive mail"
     if reason is None:
         # Automatic mail goes to contacts; one created in this transaction has had none yet.
         sent = 0 if new_contact else await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain import mail_ids
 from bot.domain.access import Action
+from bot.domain.chat_contacts import is_reserved
 from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import contact_link, events, sla
@@ -30,6 +31,10 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
         requester = await requester_of(uow, ticket)
         if requester is None:
             raise Refused(internal_refusal(ticket))
+        chat = await contact_link.reply_dm(uow, number, requester)
+        if chat is None and is_reserved(requester.email):
+            raise Refused(f"#{number}'s sender wrote from a reserved .invalid address, which cannot receive mail; "
+                          "nothing was sent")
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
         mid = mail_ids.make_message_id(number, ctx.key, ctx.config.mail_domain)
@@ -38,7 +43,6 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
                     author_agent_id=agent.id, author_label=agent.display, mail_message_id=mid,
                     in_reply_to=ticket.last_inbound_message_id)
         )
-        chat = await contact_link.reply_dm(uow, number, requester)
         if chat is None:
             await queue_mail(ctx, uow, ticket, requester, template="reply", kind="reply", now=now, message_id=mid,
                              message_row_id=message.id, context={"body": text, "agent_name": agent.display})
