@@ -123,18 +123,22 @@ class SlackRequests:
         return self._request(urlencode(form), FORM)
 
     def block_action(self, message: Mapping[str, Any], action: dict[str, Any], *, user: str,
-                     channel: str | None = None) -> SlackRequest:
-        """A block_actions payload for `action` (already shaped as Slack echoes it) on `message`."""
+                     channel: str | None = None, ephemeral: bool = False) -> SlackRequest:
+        """A block_actions payload for `action` (already shaped as Slack echoes it) on `message`.
+
+        On an `ephemeral` message (one only the clicker saw) Slack sends no `message`, only its ts.
+        """
         channel = channel or self.channel_id
-        container = {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False}
+        container = {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": ephemeral}
         if message.get("thread_ts"):
             container["thread_ts"] = message["thread_ts"]
         payload = {
             "type": "block_actions", **self._common(user), "container": container, "trigger_id": self.trigger_id(),
-            "channel": {"id": channel, "name": self.channel_name}, "message": dict(message),
-            "state": {"values": {}}, "response_url": self.response_url("actions"),
-            "actions": [{**action, "action_ts": f"{self.clock():.6f}"}],
+            "channel": {"id": channel, "name": self.channel_name}, "state": {"values": {}},
+            "response_url": self.response_url("actions"), "actions": [{**action, "action_ts": f"{self.clock():.6f}"}],
         }
+        if not ephemeral:
+            payload["message"] = dict(message)
         return self._interaction(payload)
 
     def _element(self, message: Mapping[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:

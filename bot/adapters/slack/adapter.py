@@ -25,7 +25,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.adapters.slack import command, forms, inbound, interactions, membership, messages
+from bot.adapters.slack import command, confirm, forms, inbound, interactions, membership, messages
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.digest import DigestPoster
 from bot.adapters.slack.inbound import Malformed, ResponseUrls
@@ -78,6 +78,7 @@ class SlackAdapter:
         self.app.error(_malformed_is_400)
         membership.register(self.app, self.membership)
         command.register(self.app, self.parts)
+        confirm.register(self.app, self.parts)
         forms.register(self.app, self.parts)
         forms.register_root_menus(self.app, self.parts)
         interactions.register(self.app, self.parts)

@@ -12,10 +12,12 @@ from typing import Any
 from bot.adapters.actions import CHANGES, QUESTIONS, answer_question, perform_change
 from bot.adapters.commands import TicketCommand, parse_ticket
 from bot.adapters.slack import answers
+from bot.adapters.slack.confirm import merge_question
 from bot.adapters.slack.digest import report_answer
 from bot.adapters.slack.forms import open_new_ticket_form
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.handlers.context import Actor
+from bot.handlers.merge import NeedsConfirmation
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def register(app: Any, parts: SlackParts) -> None:
         try:
             actor = await parts.people.actor(user, command.get("user_name", ""))
             answer = await execute(parts, actor, parse_ticket(command.get("text") or ""), command.get("trigger_id"))
+        except NeedsConfirmation as exc:  # two customers' tickets: ask, with a confirm dialog
+            answer = merge_question(exc)
         except SHOWN_AS_IS as exc:
             answer = answers.text(f":warning: {exc}")
         except Exception:
