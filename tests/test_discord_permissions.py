@@ -21,6 +21,7 @@ from tests.support import discord_guild as g
 from tests.support import discord_payloads as p
 from tests.support.db import Database
 from tests.support.discord_bot import ANA, BEN, EVA, MIA, DiscordBot, running_discord_bot
+from tests.support.discord_doors import refusals as audited_refusals
 from tests.support.fake_discord import FakeDiscord, NotOffered
 from tests.support.mails import messages, outbox, raw_mail, ticket
 from tests.support.slack_bot import eventually
@@ -197,12 +198,13 @@ async def test_a_form_opened_by_an_agent_is_checked_again_on_submit(roster_bot: 
     assert await state(bot, number) == before
 
 
-async def test_autocomplete_gives_a_stranger_nothing(roster_bot: DiscordBot) -> None:
+async def test_autocomplete_gives_a_stranger_nothing_and_audits_no_keystroke(roster_bot: DiscordBot) -> None:
     bot = roster_bot
     number = await bot.mail(raw_mail(subject="Payroll question"))
     await bot.settled()
-    assert await bot.autocomplete("show", EVA, "number", "") == []
-    assert await bot.autocomplete("show", EVA, "number", str(number)) == []
+    for typed in ("", "P", "Pay", str(number)):  # every keystroke asks again
+        assert await bot.autocomplete("show", EVA, "number", typed) == []
+    assert await audited_refusals(bot.core) == 0  # typing is not trying: no audit row per keystroke
     choices = await bot.autocomplete("show", BEN, "number", "")
     assert [c["value"] for c in choices] == [number] and "Payroll question" in choices[0]["name"]
 

@@ -30,7 +30,23 @@ Json = dict[str, Any]
 ANA = p.user(1_000_000_000_000_000_001, "Ana Agent")
 BEN = p.user(1_000_000_000_000_000_002, "Ben Agent")
 EVA = p.user(1_000_000_000_000_000_003, "Eva Expert")
+LEE = p.user(1_000_000_000_000_000_004, "Lee Light")
 MIA = p.user(1_000_000_000_000_000_009, "Mia Member")
+
+# The roster of `roster_discord_bot`: {helpdesk} is a role id (billing's agents), {lee} a user id.
+ROSTER = """
+default_team = "billing"
+
+[[teams]]
+name = "billing"
+members = ["{helpdesk}"]
+
+[[teams]]
+name = "vault"
+
+[roles]
+light = ["{lee}"]
+"""
 
 
 @dataclass
@@ -99,6 +115,17 @@ class DiscordBot:
         response = await self.response(token)
         return await self.response(token, followups=1) if response.kind == 5 else response
 
+    async def press(self, message: Json, user: Json, *, custom_id: str | None = None) -> Response:
+        """`user` clicks a button of `message` (the first, or the one with `custom_id`) where it was shown;
+        the final answer. Also for a button passed on to someone else (a forged interaction: Discord shows
+        an ephemeral message to its caller alone)."""
+        buttons = [c for row in message.get("components", []) for c in row.get("components", []) if c["type"] == 2]
+        button = next(b for b in buttons if custom_id in (None, b["custom_id"]))
+        channel = self.discord.channels[int(message["channel_id"])]
+        token = await self.interact(3, {"custom_id": button["custom_id"], "component_type": 2}, user, channel, message)
+        response = await self.response(token)
+        return await self.response(token, followups=1) if response.kind == 5 else response
+
     async def slash(self, sub: str, user: Json, channel: Json | None = None, *, forged: bool = False,
                     **options: Any) -> Response:
         """`/ticket sub option:value …`; the final answer (after the defer, if the bot deferred)."""
@@ -162,6 +189,23 @@ async def running_discord_bot(db: Database, tmp_path: Path, *, forum: bool = Fal
             await core.close()
             await sink.stop()
             discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@asynccontextmanager
+async def roster_discord_bot(db: Database, tmp_path: Path, *, fake: FakeDiscord | None = None,
+                             workflow: str = ROSTER) -> AsyncIterator[DiscordBot]:
+    """A helpdesk with a roster: Ben holds the Helpdesk role (billing's agent), Lee is named a light agent;
+    Ana, Eva and Lee hold only Support (Discord shows them /ticket, and they see the tickets channel), so
+    Ana and Eva are strangers. Give `fake` to run the bot again against the same server (a restart)."""
+    async with _fake(fake, False) as server:
+        helpdesk = next((r for r in server.server.roles.values() if r["name"] == "Helpdesk"), None) \
+            or await server.add_role("Helpdesk")
+        server.join(BEN, [server.support_role["id"], helpdesk["id"]])
+        server.join(LEE, [server.support_role["id"]])
+        path = tmp_path / "workflow.toml"
+        path.write_text(workflow.format(helpdesk=helpdesk["id"], lee=LEE["id"]))
+        async with running_discord_bot(db, tmp_path, fake=server, workflow_file=path) as bot:
+            yield bot
 
 
 @asynccontextmanager

@@ -71,6 +71,7 @@ class FakeDiscord:
         self.channels: dict[int, Json] = {int(self.tickets_channel["id"]): self.tickets_channel}
         self.messages: dict[int, list[Json]] = {}
         self.responses: dict[str, Response] = {}  # by interaction token
+        self._where: dict[str, str] = {}  # interaction token -> the channel it came from (its answers show there)
         self.commands: list[Json] = []
         self.calls: list[tuple[str, str]] = []
         self.fail_next: dict[str, int] = {}  # route name -> status to answer once
@@ -142,6 +143,7 @@ class FakeDiscord:
         if kind in (3, 5) and not forged and not dm and not self.permissions(user, channel) & g.VIEW_CHANNEL:
             raise NotOffered(f"{user['global_name']} cannot see the channel, nor its buttons")
         payload = p.interaction(self, kind, data, channel, message)
+        self._where[payload["token"]] = channel["id"]
         if dm:
             payload.update(user=user, context=1)
         else:
@@ -386,16 +388,22 @@ class FakeDiscord:
         return _json({"interaction": {"id": request.match_info["id"], "type": 2}, "resource": resource})
 
     async def _followup(self, request: web.Request) -> web.Response:
-        body, files = await p.read_body(request)
-        sent = p.message(self.next_id(), 0, self.bot, body, files, guild_id=self.guild_id)
-        self.responses[request.match_info["token"]].followups.append(sent)
-        return _json(sent)
+        return _json(await self._answer(request))
 
     async def _edit_original(self, request: web.Request) -> web.Response:
+        return _json(await self._answer(request))
+
+    async def _answer(self, request: web.Request) -> Json:
+        """A follow-up as Discord returns it: a message in the interaction's channel (ephemeral ones too, whose
+        buttons can be clicked there), with the flags and components the bot sent."""
         body, files = await p.read_body(request)
-        sent = p.message(self.next_id(), 0, self.bot, body, files, guild_id=self.guild_id)
-        self.responses[request.match_info["token"]].followups.append(sent)
-        return _json(sent)
+        token = request.match_info["token"]
+        channel = self._where.get(token, "0")
+        in_guild = channel != "0" and self.channels.get(int(channel), {}).get("type") != 1
+        sent = p.message(self.next_id(), int(channel), self.bot, body, files,
+                         guild_id=self.guild_id if in_guild else None)
+        self.responses[token].followups.append(sent)
+        return sent
 
 
 def _error(status: int, code: int, message: str) -> web.Response:

@@ -7,7 +7,9 @@ whole text as a file when it does not fit).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import discord
 
 from bot.adapters.commands import SPECS
 from bot.adapters.discord.views import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
@@ -27,6 +29,7 @@ class Answer:
     text: str
     file_name: str | None = None
     file_text: str | None = None
+    view: discord.ui.View | None = field(default=None, compare=False)  # buttons under it (a confirmation)
 
 
 def fitted(text: str, file_name: str) -> Answer:

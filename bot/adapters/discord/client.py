@@ -15,6 +15,7 @@ from discord import app_commands
 
 from bot.adapters.discord import messages
 from bot.adapters.discord.commands import ticket_group
+from bot.adapters.discord.confirm import MergeAnyway
 from bot.adapters.discord.controls import TicketControls
 from bot.adapters.discord.parts import DiscordParts
 
@@ -42,6 +43,7 @@ class TikettiClient(discord.Client):
         """Runs once after login, before the gateway: buttons from before a restart work again at once."""
         assert self.parts is not None
         self.add_view(TicketControls(self.parts))
+        self.add_dynamic_items(MergeAnyway)  # state in the custom id: confirmations from before a restart work
         self.tree.add_command(ticket_group(self.parts), guild=self.guild)
         try:
             await self.tree.sync(guild=self.guild)  # per guild: available at once, unlike global commands

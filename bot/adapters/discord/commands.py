@@ -22,13 +22,16 @@ from discord import app_commands
 from bot.adapters.commands import TicketCommand
 from bot.adapters.discord import actions
 from bot.adapters.discord.answers import Answer
-from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.confirm import merge_question
+from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
 from bot.adapters.discord.replying import answer, deferred
 from bot.adapters.discord.views import cut
+from bot.domain.access import Action
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers import queries
-from bot.handlers.permissions import Denied
+from bot.handlers.merge import NeedsConfirmation
+from bot.handlers.permissions import Denied, may
 
 PRIORITIES = [app_commands.Choice(name=p.value, value=p.value) for p in Priority]
 STATUSES = [app_commands.Choice(name=s.label, value=s.value) for s in Status]
@@ -36,7 +39,6 @@ Number = app_commands.Range[int, 1]
 # Who Discord offers /ticket to until a server admin says otherwise: people who may manage threads, the
 # moderators of the tickets forum. Documented in docs/discord.md (Who may use Tiketti on Discord).
 DEFAULT_PERMISSIONS = discord.Permissions(manage_threads=True)
-OUTSIDE_THE_SERVER = "⚠️ /ticket works only in the helpdesk's server, in its tickets channels and threads"
 
 
 def ticket_group(parts: DiscordParts) -> app_commands.Group:
@@ -56,19 +58,25 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
             n = number if number or verb == "done" else await _thread_ticket(parts, interaction)
             cmd = TicketCommand(verb, n, **fields)  # type: ignore[arg-type]
             who = parts.actor(assignee) if assignee is not None else None
-            return await actions.execute(parts, parts.actor(interaction.user), cmd, assignee=who)
+            try:
+                return await actions.execute(parts, parts.actor(interaction.user), cmd, assignee=who)
+            except NeedsConfirmation as asked:  # two customers' tickets: ask with a button (confirm.py)
+                return merge_question(asked)
 
         await deferred(interaction, work, f"/ticket {verb}")
 
     async def numbers(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
         """The caller's tickets and the queue, filtered by what is typed (a number or words of the subject).
-        Someone the core refuses gets no choices at all: not a subject, not a number."""
+        Someone who may not see the queue gets no choices at all: not a subject, not a number, and no
+        audit row per keystroke (`may` asks without recording; the command itself is checked by `permit`)."""
         if interaction.guild_id != parts.guild_id:
             return []
         who = parts.actor(interaction.user)
+        if not await may(parts.ctx, who, Action.QUEUE):  # asked quietly: a keystroke is not an attempt to audit
+            return []
         try:
             found = {t.number: t for t in [*await queries.mine(parts.ctx, who), *await queries.queue(parts.ctx, who)]}
-        except Denied:
+        except Denied:  # their standing changed between the two questions
             return []
         typed = current.strip().lstrip("#").lower()
         return [app_commands.Choice(name=cut(f"#{t.number} {t.subject}", 100), value=t.number)

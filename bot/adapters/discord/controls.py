@@ -8,6 +8,10 @@ message has the thread's id, which is the ticket's recorded root.
 Everyone in the channel sees the buttons; what a click may do is the core's
 decision (`bot.handlers.permissions`). A refusal is answered ephemerally, and
 Reply asks the core before the form opens, so a stranger never sees a form.
+
+An internal ticket (no customer, `TicketView.internal`) has no Reply button:
+there is nobody to mail. A Reply click on an older card of one says so, after
+the same permission check (a stranger learns nothing), and opens no form.
 """
 
 from __future__ import annotations
@@ -20,17 +24,24 @@ from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts
 from bot.adapters.discord.replying import answer, deferred
+from bot.domain.access import Action
 from bot.domain.mail_ids import reply_subject
 from bot.handlers import collision, queries, replies, tickets
+from bot.handlers.permissions import permit
 
 CLAIM, REPLY, CLOSE = "tiketti:claim", "tiketti:reply", "tiketti:close"
 REPLY_CHARS = 4000  # Discord's limit for a text input
+INTERNAL_REPLY = "internal ticket: nothing to mail; write a note in the thread"
 
 
 class TicketControls(discord.ui.View):
-    def __init__(self, parts: DiscordParts) -> None:
+    def __init__(self, parts: DiscordParts, *, internal: bool = False) -> None:
+        """`internal`: the card of a ticket without a customer, offered without Reply. The view registered
+        at start has every button, so a click on any card ever posted is handled."""
         super().__init__(timeout=None)
         self.parts = parts
+        if internal:
+            self.remove_item(self.reply)
 
     async def _ticket(self, interaction: discord.Interaction) -> int | None:
         message, channel = interaction.message, interaction.channel
@@ -62,8 +73,11 @@ class TicketControls(discord.ui.View):
         try:
             if number is None:
                 raise LookupError("this message is not a ticket Tiketti knows")
-            crowd = await collision.reply_opened(self.parts.ctx, who, number)  # may they reply? (Denied if not)
+            await permit(self.parts.ctx, who, Action.REPLY, number)  # may they reply? (Denied, audited, if not)
             details = await queries.show(self.parts.ctx, who, number)
+            if details.ticket.internal:  # before a draft is recorded: nobody is writing to anyone
+                raise LookupError(INTERNAL_REPLY)
+            crowd = await collision.reply_opened(self.parts.ctx, who, number)
         except (LookupError, *SHOWN_AS_IS) as exc:
             await answer(interaction, Answer(f"⚠️ {exc}"))
             return

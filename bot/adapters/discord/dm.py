@@ -6,16 +6,13 @@ the same lease and posting records: the "root" is the acknowledgement, and of
 the ticket's messages only replies are sent; notes and everything else are
 recorded as not for the customer, so nothing internal ever reaches the DM.
 
-A DM that is exactly `link you@example.com` or `link 123456` is not a customer's
-message but the command that links their DMs with their mail history
-(`bot.handlers.contact_link`); `answer_command` sends the answer back.
+A DM that is exactly a command (`link …`, `status`) is answered by
+`bot.adapters.discord.dm_commands` instead of reaching the ticket.
 """
 
 from __future__ import annotations
 
 import uuid
-
-import discord
 
 from bot.adapters.discord import views
 from bot.adapters.discord.parts import DiscordParts
@@ -75,14 +72,3 @@ class DmRelay:
         finally:
             await threads.end_sync(ctx, DM, number, owner)
 
-
-async def answer_command(parts: DiscordParts, message: discord.Message, text: str) -> bool:
-    """A `link` command typed in the DM (`bot.handlers.contact_link`): answered there, and no ticket opened."""
-    argument = contact_link.command_argument(text)
-    if argument is None:
-        return False
-    answer = await contact_link.handle(parts.ctx, contact_link.LinkRequest(
-        platform="discord", user_id=str(message.author.id), message_id=str(message.id), argument=argument))
-    if answer is not None:
-        await message.channel.send(answer, nonce=f"tiketti-l{message.id}")
-    return True

@@ -4,8 +4,8 @@ Nothing typed in a thread can mail anyone: every human message there is stored
 as a note whose chat_ref names the Discord message (so the publisher never
 echoes it, and an edit updates it). Mentioning a colleague adds them to the
 ticket and posts a short summary for them. A direct message to the bot is a
-customer writing in (`bot.handlers.chat_intake`), or their `link` command, and
-never anything else: no agent command is read from a DM.
+customer writing in (`bot.handlers.chat_intake`), or their `link` or `status`
+command (`dm_commands`), and never anything else: no agent command is read from a DM.
 
 Who may write notes is the core's decision. A message the core refuses (a
 stranger's, or a light agent's mention) is not stored; as a thread has no
@@ -18,7 +18,7 @@ import logging
 
 import discord
 
-from bot.adapters.discord import answers, dm
+from bot.adapters.discord import answers, dm_commands
 from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts, mentioned
 from bot.handlers import chat_intake, queries, tickets
 from bot.handlers.chat_intake import ChatMessageIn
@@ -89,7 +89,7 @@ async def _direct(parts: DiscordParts, message: discord.Message) -> None:
     text = text_of(message)
     if not text:
         return
-    if await dm.answer_command(parts, message, text):
+    if await dm_commands.answer_command(parts, message, text):
         return
     author = message.author
     outcome = await chat_intake.receive_chat_message(parts.ctx, ChatMessageIn(

@@ -25,6 +25,7 @@ PLATFORM = "discord"
 # Errors whose message is written for the agent: shown to them alone, as is.
 SHOWN_AS_IS = (UsageError, NotFound, Refused, InvalidTransition, ValueError)
 MENTION = re.compile(r"<@!?(\d+)>")
+OUTSIDE_THE_SERVER = "⚠️ /ticket works only in the helpdesk's server, in its tickets channels and threads"
 
 
 @dataclass

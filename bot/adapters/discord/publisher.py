@@ -161,14 +161,14 @@ class ThreadPublisher:
         nonce = f"tiketti-t{t.number}" + (f"-{work.moved_from.root_ref[-8:]}" if work.moved_from else "")
         after = int(work.moved_from.root_ref) if work.moved_from else 0
         thread_id = await self._find_root(channel, t, after) if work.post_attempts > 1 else None
+        embed, controls = views.ticket_embed(t, self.parts.ctx.clock()), TicketControls(self.parts, internal=t.internal)
         if thread_id is None and isinstance(channel, discord.ForumChannel):
-            made = await channel.create_thread(name=views.thread_name(t), embed=views.ticket_embed(t, self.parts.ctx.clock()),
-                                               view=TicketControls(self.parts), applied_tags=self.tags_for(channel.id, t))
+            made = await channel.create_thread(name=views.thread_name(t), embed=embed, view=controls,
+                                               applied_tags=self.tags_for(channel.id, t))
             thread_id = made.thread.id
         elif thread_id is None:
             assert isinstance(channel, discord.TextChannel)
-            starter = await channel.send(embed=views.ticket_embed(t, self.parts.ctx.clock()), view=TicketControls(self.parts),
-                                         nonce=nonce[:25])
+            starter = await channel.send(embed=embed, view=controls, nonce=nonce[:25])
             await self._start_thread(starter, t)
             thread_id = starter.id
         await self._post_history(work, str(thread_id))
@@ -223,8 +223,9 @@ class ThreadPublisher:
         channel = await self.channel(int(channel_id))
         forum = isinstance(channel, discord.ForumChannel)
         holder = self.parts.client.get_partial_messageable(int(root) if forum else channel.id)
+        controls = None if moved else TicketControls(self.parts, internal=t.internal)
         await holder.get_partial_message(int(root)).edit(embed=views.ticket_embed(t, self.parts.ctx.clock(), moved=moved),
-                                                         view=None if moved else TicketControls(self.parts))
+                                                         view=controls)
         if forum and self._tags.get(channel.id) and moved is None:
             tags = [str(tag.id) for tag in self.tags_for(channel.id, t)]
             await self.parts.client.http.edit_channel(int(root), applied_tags=tags)

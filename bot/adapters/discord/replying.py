@@ -19,6 +19,8 @@ async def answer(interaction: discord.Interaction, reply: Answer) -> None:
     kwargs: dict[str, object] = {"ephemeral": True}
     if reply.file_name and reply.file_text is not None:
         kwargs["file"] = discord.File(io.BytesIO(reply.file_text.encode("utf-8")), filename=reply.file_name)
+    if reply.view is not None:
+        kwargs["view"] = reply.view
     try:
         if interaction.response.is_done():
             await interaction.followup.send(reply.text, **kwargs)  # type: ignore[arg-type]

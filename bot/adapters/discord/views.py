@@ -59,7 +59,13 @@ def person(address_or_label: str) -> str:
     return address_or_label
 
 
+INTERNAL = "🔒 internal (no customer: nothing is mailed)"
+
+
 def requester(t: TicketView) -> str:
+    """Who the ticket is for; an internal ticket (a child split off for a team) says so rather than show a blank."""
+    if t.internal:
+        return INTERNAL
     return person(t.requester_email) if chat_user(t.requester_email) else t.requester
 
 
@@ -109,6 +115,8 @@ def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | Non
     if moved is not None:
         embed.add_field(name="Moved", value=cut(f"➡️ {moved}", 1024), inline=False)
         embed.set_footer(text="This thread is no longer updated.")
+    elif t.internal:
+        embed.set_footer(text="Internal ticket: type in this thread to write notes; nothing is mailed.")
     else:
         embed.set_footer(text="Type in this thread: internal note, never mailed. Reply: mails the customer.")
     return embed
