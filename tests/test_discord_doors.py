@@ -241,6 +241,9 @@ async def test_strangers_and_light_agents_are_refused_at_every_door(database: Da
     async with roster_discord_bot(database, tmp_path) as bot:
         desk = await _desk(bot)
         await _offered(bot, desk)
+        for someone in (EVA, LEE):  # typing a number offers them nothing, and is no attempt to audit
+            assert await bot.autocomplete("show", someone, "number", "") == []
+        assert await refusals(bot.core) == 0
         assert await _every_door(bot, desk, EVA, lambda door: door.open) == []
         assert await _every_door(bot, desk, LEE, lambda door: door.open) == []
 
