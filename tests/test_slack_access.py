@@ -10,23 +10,36 @@ Slack write besides the private answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.adapters.slack import views
-from bot.adapters.slack.interactions import SEND_TO_CUSTOMER
 from bot.handlers import queries
+from bot.handlers.context import Actor
 from tests.support.db import Database
-from tests.support.mails import messages, raw_mail, ticket
+from tests.support.mails import messages, ticket
 from tests.support.people import OPERATOR
-from tests.support.slack_bot import BOT_USER, SlackBot, block_text, eventually, fake_slack, running_bot, user
+from tests.support.slack_bot import CHANNEL, SlackBot, eventually, fake_slack, running_bot, user
+from tests.support.slack_doors import (
+    DOORS,
+    EVERYTHING,
+    SECRETS,
+    Door,
+    Scene,
+    Seen,
+    answers_since,
+    build_scene,
+    build_scenes,
+    seen,
+    thread_note,
+    ticket_with_root,
+)
+from tests.test_permissions import refusals, store_state
 
 OUT = "U0OUT"  # a workspace member who is not in the tickets channel
-WRITES = ("chat.postMessage", "chat.update", "views.open", "views.update", "reactions.add",
-          "files.completeUploadExternal")
+LIGHT = "U0LIT"  # an expert: a light agent where a roster names them
 
 
 @pytest.fixture
@@ -38,37 +51,11 @@ async def bot(database: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
             yield b
 
 
-async def ticket_with_root(bot: SlackBot, **mail: Any) -> tuple[int, Any]:
-    number = await bot.mail(raw_mail(**mail))
-    await bot.settled()
-    return number, await bot.root_of(number)
-
-
-def writes(bot: SlackBot) -> int:
-    return sum(len(bot.slack.calls_to(m, ok_only=True)) for m in WRITES)
-
-
-async def state(bot: SlackBot, number: int) -> tuple[Any, ...]:
-    """What a refused action must leave as it was: the ticket, its messages, the mail sent."""
-    t = await ticket(bot.core, number)
-    assert t is not None
-    stored = [(m.kind, m.body_text) for m in await messages(bot.core, number)]
-    return t.assignee_id, t.status, t.priority, t.tags, stored, len(bot.sink.received)
-
-
-async def private_answer(bot: SlackBot, who: str, seen: tuple[int, int]) -> str:
-    """The one answer `who` alone sees, through response_url or as an ephemeral message."""
-    def new() -> list[str]:
-        responses = [r.get("text", "") for r in bot.slack.responses[seen[0]:]]
-        ephemeral = [e.get("text", "") for e in bot.slack.ephemeral[seen[1]:] if e["user"] == who]
-        return responses + ephemeral
-    found = await eventually(new)
-    assert all(r.get("response_type") == "ephemeral" for r in bot.slack.responses[seen[0]:])
-    return "\n".join(found)
-
-
-def seen(bot: SlackBot) -> tuple[int, int]:
-    return len(bot.slack.responses), len(bot.slack.ephemeral)
+async def private_answer(bot: SlackBot, who: str, before: Seen) -> str:
+    """The answer `who` alone sees, through response_url or as an ephemeral message (waited for)."""
+    told = await eventually(lambda: answers_since(bot, before, who, None)[0])
+    assert all(r.get("response_type") == "ephemeral" for r in bot.slack.responses[before.responses:])
+    return "\n".join(told)
 
 
 async def claim(bot: SlackBot, number: int, who: str) -> str:
@@ -81,11 +68,11 @@ async def claim(bot: SlackBot, number: int, who: str) -> str:
 
 async def test_a_channel_member_claims_and_a_non_member_is_refused_privately(bot: SlackBot) -> None:
     number, root = await ticket_with_root(bot)
-    before, slack_writes = await state(bot, number), writes(bot)
+    state, before = await store_state(bot.core), seen(bot)
     answer = await claim(bot, number, OUT)
     assert "only the helpdesk's agents" in answer and "Printer" not in answer
     await bot.settled()
-    assert await state(bot, number) == before and writes(bot) == slack_writes
+    assert await store_state(bot.core) == state and seen(bot).writes == before.writes
     history = await queries.history(bot.core.ctx, OPERATOR, number)
     assert any(h.action == "refused" and h.actor == f"agent:{OUT}" and h.field == "claim" for h in history)
 
@@ -115,93 +102,127 @@ async def test_a_teams_channel_counts_as_the_tickets_channel(bot: SlackBot) -> N
     assert "only the helpdesk's agents" in await claim(bot, number, OUT)
 
 
-# --- every door, for a stranger -------------------------------------------------------------
-
-Door = Callable[[SlackBot, int, Any], Awaitable[None]]
-
-
-async def _command(text: str, bot: SlackBot, number: int, root: Any) -> None:
-    await bot.send(bot.requests.command(text.format(n=number), user=OUT))
-
-
-async def _click(action_id: str, bot: SlackBot, number: int, root: Any) -> None:
-    await bot.send(bot.requests.click(root.payload(), action_id, user=OUT))
-
-
-async def _reaction(bot: SlackBot, number: int, root: Any) -> None:
-    await bot.event(bot.requests.reaction_added("eyes", user=OUT, item_ts=root.ts))
-
-
-async def _thread_message(bot: SlackBot, number: int, root: Any) -> None:
-    await bot.event(bot.requests.message("a stranger's words", user=OUT, thread_ts=root.ts))
-
-
-async def _mention(bot: SlackBot, number: int, root: Any) -> None:
-    await bot.event(bot.requests.app_mention(f"<@{BOT_USER}> close", user=OUT, thread_ts=root.ts))
-
-
-async def _assign(bot: SlackBot, number: int, root: Any) -> None:
-    await bot.send(bot.requests.select_user(root.payload(), views.ASSIGN, "U0ANA", user=OUT))
-
-
-async def _priority(bot: SlackBot, number: int, root: Any) -> None:
-    await bot.send(bot.requests.select_option(root.payload(), views.PRIORITY, "urgent", user=OUT))
-
-
-async def _shortcut(bot: SlackBot, number: int, root: Any) -> None:
-    note = bot.requests.message("an agent's note", user="U0ANA", thread_ts=root.ts)
-    await bot.event(note)
-    await eventually(lambda: _has_note(bot, number))
+async def test_a_refused_note_edit_is_not_applied_and_its_author_is_told_once(bot: SlackBot) -> None:
+    number, root = await ticket_with_root(bot)
+    await bot.join(OUT)
+    note = await thread_note(bot, root, number, "Olli's first words", user=OUT)
+    await bot.leave(OUT)
+    before = seen(bot)
+    edits = [bot.requests.message_changed(note, text) for text in ("Olli's second words", "Olli's third words")]
+    for edit in (edits[0], edits[0], edits[1]):  # the first one redelivered by Slack, then edited again
+        await bot.event(edit)
     await bot.settled()
-    bot.slack.calls.clear()  # the note's own effects are not the stranger's
-    await bot.send(bot.requests.message_action({**note, "thread_ts": root.ts}, callback_id=SEND_TO_CUSTOMER, user=OUT))
+    told, others = answers_since(bot, before, OUT, None)
+    assert len(told) == 1 and "edit was not applied" in told[0] and "only the helpdesk's agents" in told[0]
+    assert not others and bot.slack.ephemeral[-1]["thread_ts"] == root.ts, "in the thread, to them alone"
+    assert [m.body_text for m in await messages(bot.core, number)][-1] == "Olli's first words"
+    assert seen(bot).writes == before.writes
 
 
-async def _has_note(bot: SlackBot, number: int) -> bool:
-    return any(m.body_text == "an agent's note" for m in await messages(bot.core, number))
+# --- every door, for every kind of person -------------------------------------------------
+
+ROSTER = """
+default_team = "billing"
+
+[[teams]]
+name = "billing"
+members = ["U0ANA", "U0BEN"]
+
+[[teams]]
+name = "it"
+members = ["U0IVY"]
+
+[roles]
+light = ["U0LIT"]
+"""
+NO_ROSTER = """
+default_team = "billing"
+
+[[teams]]
+name = "billing"
+
+[[teams]]
+name = "it"
+"""  # teams without members and no [roles]: the tickets channel's members are the agents
 
 
-DOORS: dict[str, Door] = {
-    "/ticket claim": lambda b, n, r: _command("claim {n}", b, n, r),
-    "/ticket show": lambda b, n, r: _command("show {n}", b, n, r),
-    "/ticket reply": lambda b, n, r: _command("reply {n} Hello from a stranger", b, n, r),
-    "/ticket note": lambda b, n, r: _command("note {n} scribble", b, n, r),
-    "/ticket priority": lambda b, n, r: _command("priority {n} urgent", b, n, r),
-    "/ticket history": lambda b, n, r: _command("history {n}", b, n, r),
-    "/ticket queue": lambda b, n, r: _command("queue", b, n, r),
-    "Claim button": lambda b, n, r: _click(views.CLAIM, b, n, r),
-    "Close button": lambda b, n, r: _click(views.CLOSE, b, n, r),
-    "Reply button": lambda b, n, r: _click(views.REPLY, b, n, r),
-    "Assign select": _assign,
-    "Priority select": _priority,
-    "eyes reaction": _reaction,
-    "thread message": _thread_message,
-    "@tiketti close": _mention,
-    "Send to customer": _shortcut,
+@dataclass(frozen=True)
+class Person:
+    user: str
+    workflow: str
+    pulled_in: bool = False  # an agent mentioned them in the ticket's thread: light on that ticket
+    agent: bool = False  # an agent of the ticket's team: every door works
+
+
+PEOPLE = {
+    "stranger, no roster": Person(OUT, NO_ROSTER),  # not in the tickets channel
+    "stranger": Person(OUT, ROSTER),  # in the tickets channel, but the roster does not name them
+    "light agent": Person(LIGHT, ROSTER),
+    "light agent, pulled in": Person(LIGHT, ROSTER, pulled_in=True),
+    "agent of the team": Person("U0ANA", ROSTER, agent=True),
 }
 
 
-@pytest.mark.parametrize("door", list(DOORS))
-async def test_a_stranger_gets_nothing_through_any_door(bot: SlackBot, door: str) -> None:
-    number, root = await ticket_with_root(bot, subject="Salary list attached", body="Secret figures inside.")
-    if door == "Send to customer":
-        await DOORS[door](bot, number, root)
-        before, slack_writes, told = await state(bot, number), 0, (len(bot.slack.responses), 0)
-    else:
-        before, slack_writes, told = await state(bot, number), writes(bot), seen(bot)
-        await DOORS[door](bot, number, root)
-    answer = await private_answer(bot, OUT, told)
-    assert "agents" in answer and "Secret figures" not in answer and "Salary" not in answer
+@pytest.mark.parametrize("who", list(PEOPLE))
+async def test_every_door_refuses_or_serves_as_the_role_allows(database: Database, tmp_path: Path, who: str) -> None:
+    """Refused: a private answer saying why, an audit row, and nothing else (store, mail, Slack). Allowed:
+    no refusal and something to show for it. A refused person shares one scene; the agent, who changes
+    things, has a scene of their own at each door."""
+    person = PEOPLE[who]
+    path = tmp_path / "workflow.toml"
+    path.write_text(person.workflow)
+    async with fake_slack() as slack:
+        slack.users[OUT] = user(OUT, "Olli Outsider", "olli@elsewhere.test")
+        slack.users[LIGHT] = user(LIGHT, "Lee Light", "lee@experts.test")
+        if person.workflow == ROSTER:
+            slack.add_member(CHANNEL, OUT)
+        async with running_bot(database, tmp_path, slack=slack, workflow_file=path) as bot:
+            if person.agent:
+                scenes = await build_scenes(bot, [door.needs for door in DOORS.values()])
+            else:
+                scenes = [await build_scene(bot, EVERYTHING, pull_in=person.user if person.pulled_in else None)] * len(DOORS)
+            problems = []
+            for door, scene in zip(DOORS.values(), scenes, strict=True):
+                allowed = person.agent or (person.pulled_in and door.light)
+                problems += [f"{door.name}: {p}" for p in await use(bot, door, scene, person.user, allowed)]
+    assert problems == [], "\n".join(problems)
+
+
+async def use(bot: SlackBot, door: Door, scene: Scene, who: str, allowed: bool) -> list[str]:
+    """Use one door as `who`; what went wrong, for one readable assertion over the whole table."""
+    state, tried, before = await store_state(bot.core), len(await refusals(bot.core, Actor(who))), seen(bot)
+    reply = await door.act(bot, scene, who)
     await bot.settled()
-    assert await state(bot, number) == before, "no effect on the ticket, its messages or mail"
-    assert writes(bot) == slack_writes, "no Slack write besides the private answer"
-    assert not bot.slack.views, "no form opened for a stranger"
-    assert "Secret figures" not in block_text([e for e in bot.slack.ephemeral if e["user"] == OUT])
+    told, others = answers_since(bot, before, who, reply)
+    said = "\n".join(told)
+    changed = await store_state(bot.core) != state
+    if allowed:
+        if any(t.startswith((":warning:", ":no_entry:", "errors:")) for t in told):
+            return [f"refused or failed: {said[:200]!r}"]
+        if door.shows:
+            return [] if door.shows in said else [f"the answer lacks {door.shows!r}: {said[:200]!r}"]
+        return [] if changed or len(bot.slack.views) > before.views else ["nothing changed"]
+    problems = []
+    if "only" not in said and "pulled into" not in said:
+        problems.append(f"not refused with a reason, said {said[:200]!r}")
+    if leaked := [s for s in SECRETS if s in said]:
+        problems.append(f"the refusal shows {leaked}")
+    if others:
+        problems.append(f"someone else was told: {others}")
+    if changed:
+        problems.append("the store changed")
+    if (after := seen(bot)).writes != before.writes or after.views != before.views:
+        problems.append("Slack was written to besides the private answer")
+    if after.mail != before.mail:
+        problems.append("mail was sent")
+    if len(await refusals(bot.core, Actor(who))) <= tried:
+        problems.append("no audit row for the refusal")
+    return problems
 
 
 # --- a roster naming a user group ------------------------------------------------------------
 
-ROSTER = """
+GROUP_ROSTER = """
 [roles]
 agents = ["S0HELPERS"]
 managers = ["eva@helpdesk.test"]
@@ -211,7 +232,7 @@ managers = ["eva@helpdesk.test"]
 @pytest.fixture
 async def roster_bot(sqlite_database: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
     path = tmp_path / "workflow.toml"
-    path.write_text(ROSTER)
+    path.write_text(GROUP_ROSTER)
     async with fake_slack(usergroups={"S0HELPERS": [OUT]}) as slack:
         slack.users[OUT] = user(OUT, "Olli Outsider", "olli@elsewhere.test")
         async with running_bot(sqlite_database, tmp_path, slack=slack, workflow_file=path) as b:

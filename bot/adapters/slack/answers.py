@@ -11,7 +11,16 @@ from typing import Any
 
 from bot.adapters.commands import SPECS
 from bot.adapters.slack.limits import MAX_BLOCKS, mrkdwn_line, split_for_slack
-from bot.adapters.slack.views import PRIORITY_EMOJI, STATUS_EMOJI, context, plain, section, slack_date, thread_message
+from bot.adapters.slack.views import (
+    PRIORITY_EMOJI,
+    STATUS_EMOJI,
+    context,
+    plain,
+    requester,
+    section,
+    slack_date,
+    thread_message,
+)
 from bot.handlers.tasks import TaskView
 from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
@@ -46,7 +55,7 @@ def _line(t: TicketView, link: str | None) -> str:
     number = f"<{link}|#{t.number}>" if link else f"#{t.number}"
     who = f" · {mrkdwn_line(t.assignee, 60)}" if t.assignee else ""
     return (f"{PRIORITY_EMOJI[t.priority]} *{number}* {mrkdwn_line(t.subject, 120)} — {mrkdwn_line(t.status_text, 60)}, "
-            f"{mrkdwn_line(t.requester_email, 80)}{who}")
+            f"{'_internal_' if t.internal else mrkdwn_line(t.requester_email, 80)}{who}")
 
 
 def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str] | None = None,
@@ -84,7 +93,7 @@ def details(d: TicketDetails, link: str | None = None) -> Answer:
     t = d.ticket
     head = f"*#{t.number} {mrkdwn_line(t.subject, 200)}*" + (f" · <{link}|open thread>" if link else "")
     facts = (f"{STATUS_EMOJI[t.status]} {t.status.label} · {PRIORITY_EMOJI[t.priority]} {t.priority.value} · "
-             f"from {mrkdwn_line(t.requester, 200)} · " + (f"assigned to {mrkdwn_line(t.assignee, 100)}" if t.assignee
+             f"from {requester(t, 200)} · " + (f"assigned to {mrkdwn_line(t.assignee, 100)}" if t.assignee
                                                                else "unassigned"))
     blocks = [section(head), section(facts), context(f"Opened {slack_date(t.created_at)}")]
     room = MAX_BLOCKS - len(blocks) - 2
@@ -125,7 +134,7 @@ def context_summary(d: TicketDetails, experts: Sequence[str]) -> Answer:
     first = next((m for m in d.messages if m.kind.value == "inbound"), None)
     latest = next((m for m in reversed(d.messages) if m.kind.value == "inbound"), None)
     lines = [f"{who} you were pulled into *#{t.number} {mrkdwn_line(t.subject, 200)}*",
-             f"From {mrkdwn_line(t.requester, 200)} · {t.status.label} · {t.priority.value} priority · "
+             f"From {requester(t, 200)} · {t.status.label} · {t.priority.value} priority · "
              + (f"assigned to {mrkdwn_line(t.assignee, 80)}" if t.assignee else "unassigned")]
     if first:
         lines.append(f"*Asked:* {mrkdwn_line(first.text, 500)}")

@@ -36,7 +36,7 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand, trigger_i
         case "new":
             if trigger_id is None:
                 return answers.text("`/ticket new` opens a form; use it from the message box")
-            await open_new_ticket_form(parts, trigger_id, cmd.text)
+            await open_new_ticket_form(parts, actor, trigger_id, cmd.text)
             return {}
         case "report":
             return await report_answer(parts, actor, cmd.text)

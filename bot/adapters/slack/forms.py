@@ -10,8 +10,10 @@ from bot.adapters.slack import answers, inbound, views
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.adapters.slack.views import plain, section
+from bot.domain.access import Action
 from bot.handlers import classify, creation, queries
 from bot.handlers.context import Actor
+from bot.handlers.permissions import permit
 
 NEW_MODAL = "ticket.new_modal"
 NEXT = "ticket.next"
@@ -57,7 +59,9 @@ def _input(block_id: str, label: str, placeholder: str, *, optional: bool = Fals
             "label": plain(label, 2000)}
 
 
-async def open_new_ticket_form(parts: SlackParts, trigger_id: str, template_name: str = "") -> None:
+async def open_new_ticket_form(parts: SlackParts, actor: Actor, trigger_id: str, template_name: str = "") -> None:
+    """Only for someone who may open tickets: a form is a Slack write, and its template list is the team's."""
+    await permit(parts.ctx, actor, Action.NEW)
     await parts.api.api.views_open(trigger_id=trigger_id, view=new_ticket_modal(parts, template_name))
 
 
@@ -137,7 +141,9 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
     async def open_menu_form(body: dict[str, Any], number: int, choice: str | None) -> None:
         user = body["user"]["id"]
         try:
-            ticket = (await queries.show(ctx, await parts.people.actor(user, body["user"].get("name", "")), number)).ticket
+            actor = await parts.people.actor(user, body["user"].get("name", ""))
+            await permit(ctx, actor, Action.CLASSIFY if choice == "tags" else Action.MOVE, number)  # before any form
+            ticket = (await queries.show(ctx, actor, number)).ticket
         except SHOWN_AS_IS as exc:  # refused (or gone): no form for them
             await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
             return

@@ -225,7 +225,7 @@ def _event(body: Mapping[str, Any]) -> None:
     _fields(event, f"{kind} event", **EVENTS[kind])
     if kind == "message" and event.get("subtype") == "message_changed":
         _fields(event, "message_changed", message=dict)
-        _fields(event["message"], "message_changed.message", ts=_TS, user=_TS, text=_TS, bot_id=_TS)
+        _fields(event["message"], "message_changed.message", ts=_TS, user=_TS, text=_TS, bot_id=_TS, thread_ts=_TS)
     if kind == "reaction_added":
         _fields(event["item"], "reaction_added.item", type=str, channel=_TS, ts=_TS)
     for key in ("added_users", "removed_users"):

@@ -17,15 +17,18 @@ from typing import Any
 
 from bot.adapters.slack import answers, inbound, views
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
+from bot.domain.access import Action
 from bot.domain.priority import Priority
 from bot.handlers import collision, queries, replies, tickets
 from bot.handlers.context import Actor, Context
+from bot.handlers.permissions import permit
 from bot.handlers.tickets import ActionResult
 
 log = logging.getLogger(__name__)
 
 SEND_TO_CUSTOMER = "ticket.send_to_customer"  # the message shortcut's callback_id
 SEND_MODAL = "ticket.send_modal"
+INTERNAL_TICKET = ":lock: #{number} is an internal ticket: nothing to mail; write a note in the thread"
 
 Act = Callable[[Actor, int], Awaitable[ActionResult]]
 
@@ -143,12 +146,17 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
     """Open the form first (its trigger expires in 3 seconds), then warn whoever else is on it."""
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id")
+    thread = (body.get("message") or {}).get("thread_ts")  # the shortcut's thread: answer there
     try:
         actor = await parts.people.actor(user, body["user"].get("name", ""))
         details = await queries.show(parts.ctx, actor, number)
+        if details.ticket.internal:  # nobody to mail: no form with an empty recipient
+            await permit(parts.ctx, actor, Action.REPLY, number)  # who may not reply hears that instead
+            await parts.tell(user, channel, answers.text(INTERNAL_TICKET.format(number=number)), thread_ts=thread)
+            return
         crowd = await collision.reply_opened(parts.ctx, actor, number)
     except SHOWN_AS_IS as exc:
-        await parts.tell(user, channel, answers.text(f":warning: {exc}"))
+        await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=thread)
         return
     meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})
     modal = views.reply_modal(details.ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,

@@ -10,6 +10,7 @@ reach the customer. A message that starts by mentioning the bot is a command
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from bot.adapters.commands import TicketCommand, UsageError, parse_ticket
@@ -30,6 +31,8 @@ THREAD_VERBS = {"claim", "close", "reopen", "assign", "priority", "status", "sho
 
 
 def register(app: Any, parts: SlackParts) -> None:
+    told = Once()
+
     @app.event("message")
     async def on_message(event: dict[str, Any], context: dict[str, Any]) -> None:
         parts.backlog.later(lambda: message(event, context.get("bot_user_id") or ""), "message event")
@@ -37,7 +40,7 @@ def register(app: Any, parts: SlackParts) -> None:
     async def message(event: dict[str, Any], bot: str) -> None:
         subtype = event.get("subtype")
         if subtype == "message_changed":
-            await _edited(parts, event)
+            await _edited(parts, event, told)
         elif subtype == "message_deleted":
             await tickets.note_deleted(parts.ctx, parts.chat_ref(event["channel"], event.get("deleted_ts", "")))
         elif subtype in HUMAN_SUBTYPES and not event.get("bot_id"):
@@ -104,15 +107,38 @@ async def _note(parts: SlackParts, event: dict[str, Any], bot: str) -> None:
             await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=root)
 
 
-async def _edited(parts: SlackParts, event: dict[str, Any]) -> None:
+class Once:
+    """Remembers what was said, so a person hears of a refused edit once per message, not at every edit
+    (or every redelivery of the same event). Bounded: the oldest are forgotten first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._seen: OrderedDict[tuple[str, ...], None] = OrderedDict()
+
+    def first(self, *key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+
+async def _edited(parts: SlackParts, event: dict[str, Any], told: Once) -> None:
     new = event.get("message") or {}
     if new.get("bot_id") or not new.get("ts"):
         return
-    actor = await parts.people.actor(new.get("user", ""))
+    channel, user = event["channel"], new.get("user", "")
+    actor = await parts.people.actor(user)
     try:
-        await tickets.edit_note(parts.ctx, actor, parts.chat_ref(event["channel"], new["ts"]),
-                                plain_text(new.get("text") or ""))
-    except SHOWN_AS_IS as exc:  # not a stored note, or no longer theirs to change
+        await tickets.edit_note(parts.ctx, actor, parts.chat_ref(channel, new["ts"]), plain_text(new.get("text") or ""))
+    except Denied as exc:  # their note, but no longer theirs to change: the stored note keeps its text
+        log.info("slack: edit of %s by %s refused: %s", new["ts"], user, exc)
+        if told.first(channel, new["ts"], user):
+            await parts.tell(user, channel, answers.text(
+                f":no_entry: Your edit was not applied: {exc}. The ticket keeps the note as it was, and later edits "
+                "of this message will not be applied either."), thread_ts=new.get("thread_ts"))
+    except SHOWN_AS_IS as exc:  # an empty text, or a note that is gone
         log.debug("slack: edit of %s not applied: %s", new["ts"], exc)
 
 

@@ -16,12 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.formatting import human_size
+from bot.adapters.slack.blocks import button, context, mrkdwn, plain, section, slack_date
 from bot.adapters.slack.limits import (
-    MAX_FIELD_TEXT,
     MAX_HEADER_TEXT,
     MAX_INPUT_VALUE,
     MAX_PRIVATE_METADATA,
-    MAX_SECTION_TEXT,
     NOTIFICATION_CHARS,
     escape,
     mrkdwn_line,
@@ -89,40 +88,18 @@ def _number(text: str) -> bool:  # ASCII digits ("²" is a digit to isdigit, not
     return text.isascii() and text.isdigit() and len(text) <= 9
 
 
-# --- small builders ---------------------------------------------------------------
-
-def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": one_line(text, limit) or " ", "emoji": False}
-
-
-def mrkdwn(text: str) -> dict[str, Any]:
-    """Our own formatting around escaped user text; verbatim so Slack links and pings nothing by itself."""
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": mrkdwn(text[:MAX_SECTION_TEXT])}
-
-
-def context(*texts: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [mrkdwn(t[:MAX_FIELD_TEXT]) for t in texts[:10]]}
-
-
-def button(label: str, action_id: str, number: int, style: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "text": plain(label, 75), "action_id": action_id, "value": str(number)}
-    if style:
-        element["style"] = style
-    return element
-
-
-def slack_date(moment: datetime) -> str:
-    """A date every reader sees in their own time zone (the fallback after | is UTC)."""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 # --- the root message ----------------------------------------------------------------
+
+INTERNAL = "_internal_ (no customer: nothing is mailed)"
+
+
+def requester(ticket: TicketView, limit: int = 500) -> str:
+    """Who the customer is, as mrkdwn. An internal ticket has none: it says so, rather than a blank or an
+    address-shaped placeholder an agent might take for someone to write to."""
+    if ticket.internal:
+        return INTERNAL
+    return mrkdwn_line(ticket.requester, limit) or "_unknown_"
+
 
 def _fields(ticket: TicketView) -> list[dict[str, Any]]:
     if ticket.assignee_chat_id:
@@ -130,7 +107,7 @@ def _fields(ticket: TicketView) -> list[dict[str, Any]]:
     else:
         assignee = mrkdwn_line(ticket.assignee, 200) if ticket.assignee else "_unassigned_"
     facts = [
-        ("Requester", mrkdwn_line(ticket.requester, 500)),
+        ("Requester", requester(ticket)),
         ("Status", f"{STATUS_EMOJI[ticket.status]} {mrkdwn_line(ticket.status_text, 100)}"),
         ("Priority", f"{PRIORITY_EMOJI[ticket.priority]} {ticket.priority.value}"),
         ("Assignee", assignee),
@@ -182,15 +159,17 @@ def _actions(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence
     n = ticket.number
     if ticket.status == Status.CLOSED:
         return None  # closed for good: new mail opens a follow-up
+    # An internal ticket has nobody to mail: no Reply button (a note in the thread is the way to write).
+    reply = [] if ticket.internal else [button("Reply", REPLY, n)]
     if ticket.status == Status.SOLVED:
-        elements = [button("Reply", REPLY, n), button("Reopen", REOPEN, n)]
+        elements = [*reply, button("Reopen", REOPEN, n)]
     else:
         assign: dict[str, Any] = {"type": "users_select", "action_id": ASSIGN, "placeholder": plain("Assign…", 150)}
         if ticket.assignee_chat_id:
             assign["initial_user"] = ticket.assignee_chat_id
         elements = [
             button("Claim", CLAIM, n, "primary" if ticket.assignee is None else None),
-            button("Reply", REPLY, n),
+            *reply,
             button("Close", CLOSE, n),
             assign,
             _priority_select(ticket),
@@ -235,8 +214,9 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None 
         blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: {where}"))
     elif actions:
         blocks.append(actions)
+    source = "internal" if ticket.internal else f"from {ticket.requester}"
     text = mrkdwn_line(f"#{ticket.number} {ticket.subject} — {ticket.status.label}, {ticket.priority.value} "
-                       f"priority, from {ticket.requester}", NOTIFICATION_CHARS)
+                       f"priority, {source}", NOTIFICATION_CHARS)
     return {"text": text, "blocks": blocks}
 
 

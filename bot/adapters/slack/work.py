@@ -7,7 +7,8 @@ is quick). Bolt's own way (a task per request, polled for its ack every 10 ms)
 let a burst of clicks start hundreds of transactions at once: connections ran
 out, garbage collection stalled the loop, and acks waited half a second
 (bench/slack.py). Work that must start within Slack's trigger window (opening a
-modal) uses `soon`, which skips the queue.
+modal) uses `soon`, which skips the queue. A job whose transaction lost a race (Conflict: the core
+rolled it back) runs again, as the port promises is safe; it would otherwise be lost after the ack.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.handlers.ports import Conflict
+
 log = logging.getLogger(__name__)
+
+RETRIES = 2  # a job that lost a race (bot.handlers.ports.Conflict) is run again, at most this often
 
 Job = Callable[[], Awaitable[None]]
 
@@ -63,7 +68,16 @@ class Backlog:
 
     @staticmethod
     async def _run(job: Job, what: str) -> None:
-        try:
-            await job()
-        except Exception:  # the request was acknowledged: log it, and keep the workers alive
-            log.exception("slack: %s failed after it was acknowledged", what)
+        for attempt in range(1, RETRIES + 2):
+            try:
+                await job()
+                return
+            except Conflict as exc:  # lost a race (two first actions of one person at once): the core says retry
+                if attempt > RETRIES:
+                    log.exception("slack: %s kept losing races; given up", what)
+                    return
+                log.info("slack: %s lost a race (%s); trying again", what, exc)
+                await asyncio.sleep(0.05 * attempt)
+            except Exception:  # the request was acknowledged: log it, and keep the workers alive
+                log.exception("slack: %s failed after it was acknowledged", what)
+                return
