@@ -7,6 +7,7 @@ signed requests to /slack/events and raw mail, and look at what people would see
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -125,3 +126,18 @@ async def test_close_and_reopen_buttons(bot: SlackBot) -> None:
     now = bot.slack.message(CHANNEL, root.ts)
     await bot.send(bot.requests.click(now.payload(), views.REOPEN, user="U0BEN"))
     await eventually(lambda: ":large_blue_circle: open" in bot.root_text(root))
+
+
+async def test_a_new_agents_first_notes_at_once_are_all_stored(database: Database, tmp_path: Path) -> None:
+    """Their first notes, in several tickets' threads, race to create the agent's record (PostgreSQL says
+    so with a unique key): the one that loses is run again, not lost after Slack was told it arrived."""
+    async with running_bot(database, tmp_path) as bot:
+        numbers = [await bot.mail(raw_mail(subject=f"Printer {i}")) for i in range(6)]
+        await bot.settled()
+        roots = [await bot.root_of(n) for n in numbers]
+        await asyncio.gather(*(bot.event(bot.requests.message(f"first look at {r.ts}", user="U0BEN", thread_ts=r.ts))
+                               for r in roots))
+        await bot.settled()
+        for number, root in zip(numbers, roots, strict=True):
+            notes = [m.body_text for m in await messages(bot.core, number) if m.kind == MessageKind.NOTE]
+            assert notes == [f"first look at {root.ts}"]
