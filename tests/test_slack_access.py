@@ -107,6 +107,7 @@ async def test_a_refused_note_edit_is_not_applied_and_its_author_is_told_once(bo
     await bot.join(OUT)
     note = await thread_note(bot, root, number, "Olli's first words", user=OUT)
     await bot.leave(OUT)
+    await bot.settled()  # the note's own root update is done
     before = seen(bot)
     edits = [bot.requests.message_changed(note, text) for text in ("Olli's second words", "Olli's third words")]
     for edit in (edits[0], edits[0], edits[1]):  # the first one redelivered by Slack, then edited again

@@ -18,6 +18,7 @@ from bot.adapters.slack.forms import open_new_ticket_form
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
 from bot.handlers.context import Actor
 from bot.handlers.merge import NeedsConfirmation
+from bot.handlers.ports import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def register(app: Any, parts: SlackParts) -> None:
             answer = merge_question(exc)
         except SHOWN_AS_IS as exc:
             answer = answers.text(f":warning: {exc}")
+        except Conflict:
+            raise  # lost a race, nothing answered yet: the backlog runs it again
         except Exception:
             log.exception("slack: /ticket failed")
             answer = answers.text(":warning: that failed unexpectedly; the team's log says why")

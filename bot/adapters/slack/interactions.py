@@ -22,6 +22,7 @@ from bot.domain.priority import Priority
 from bot.handlers import collision, queries, replies, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.permissions import permit
+from bot.handlers.ports import Conflict
 from bot.handlers.tickets import ActionResult
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def register(app: Any, parts: SlackParts) -> None:
             await fn(await parts.people.actor(user, body["user"].get("name", "")), number)
         except SHOWN_AS_IS as exc:
             await parts.tell(user, channel, answers.text(f":warning: {exc}"))
+        except Conflict:
+            raise  # lost a race, nothing told yet: the backlog runs it again
         except Exception:
             log.exception("slack: %s on #%s failed", action.get("action_id"), number)
             await parts.tell(user, channel, answers.text(":warning: that failed unexpectedly; the team's log says why"))
