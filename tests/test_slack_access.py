@@ -1,11 +1,13 @@
-"""Who may act in Slack: the tickets channel's members by default, a roster by user group, at every door.
+"""Who may act in Slack, at every door: the tickets channel's members by default, or a roster.
 
 The bot runs against the fake Slack; people act only by signed requests. The facts
 the policy decides on come from Slack itself (conversations.members,
 usergroups.users.list, users.info) and from its membership events, so joining the
-channel grants and leaving revokes at once. A refused person is told privately and
-nothing else happens: no change to the ticket, no message stored, no mail, no
-Slack write besides the private answer.
+channel grants and leaving revokes at once. One table of doors (tests/support/slack_doors.py)
+is walked by a stranger (with and without a roster), a light agent before and after an
+agent pulls them in by a mention, and an agent of the ticket's team, on SQLite and
+PostgreSQL. A refused person is told privately and nothing else happens: no change in the
+store besides the audit row of the refusal, no mail, no Slack write besides the private answer.
 """
 
 from __future__ import annotations

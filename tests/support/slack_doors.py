@@ -4,7 +4,8 @@ tests/test_slack_access.py walks strangers, light agents and the team's agents t
 door is what Slack would send when that person uses it: a signed slash command, a click on the root's
 own elements (as the fake Slack echoes them), a modal submission built by our own view functions, a
 message shortcut, a reaction, a mention or a thread message. A `Scene` is set up before a door is
-used (and before the store is snapshotted), so a door's effect is the person's alone.
+used (and before the store is snapshotted), so a door's effect is the person's alone; `seen` and
+`answers_since` tell what a door did in Slack and whom it told.
 """
 
 from __future__ import annotations
