@@ -47,7 +47,10 @@ async def test_merging_two_customers_tickets_asks_first_and_merges_on_the_click(
         [button] = [c for row in question["components"] for c in row["components"]]
         assert button["label"] == "Merge anyway" and button["custom_id"] == MERGE_ANYWAY.format(
             source=source, target=target)
-        assert await store_state(bot.core) == before, "asking merges nothing"
+        after = await store_state(bot.core)
+        before.pop("agents"), after.pop("agents")  # Ben, who may merge, is known as an agent now; nothing else
+        assert after == before, "asking merges nothing"
+        before = await store_state(bot.core)
 
         writes = len(public_writes(bot.discord))
         for someone in (EVA, LEE):  # the button passed on to a stranger and a light agent

@@ -4,6 +4,7 @@ change, only the audit row saying who tried what); the right role succeeds; priv
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.conftest import make_settings
 from tests.support.db import Database
 from tests.support.mails import deliver, raw_mail
 from tests.support.people import OPERATOR
+from tests.support.store_state import refusals, store_state
 
 WORKFLOW = """
 default_team = "billing"
@@ -101,26 +103,6 @@ async def desk(database: Database, tmp_path: Path) -> AsyncIterator[Core]:
 def at_console(core: Core, actor: Actor) -> tuple[ConsoleAdapter, io.StringIO]:
     out = io.StringIO()
     return ConsoleAdapter(core.ctx, out, actor=actor), out
-
-
-async def store_state(core: Core) -> dict[str, list[tuple[object, ...]]]:
-    """Everything an action could change, except the audit rows of refusals (which must be written)."""
-    state: dict[str, list[tuple[object, ...]]] = {}
-    async with core.engine.connect() as conn:
-        for table in (orm.tickets, orm.messages, orm.outbox, orm.tasks, orm.collaborators, orm.contacts,
-                      orm.agents, orm.audit_events):
-            query = select(table).order_by(*table.primary_key.columns)
-            if table is orm.audit_events:
-                query = query.where(table.c.action != "refused")
-            state[table.name] = [tuple(row) for row in (await conn.execute(query)).all()]
-    return state
-
-
-async def refusals(core: Core, actor: Actor) -> list[tuple[str | None, str | None]]:
-    async with core.engine.connect() as conn:
-        a = orm.audit_events.c
-        rows = await conn.execute(select(a.field, a.detail).where(a.action == "refused", a.actor == actor.audit_name))
-        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
 
 
 async def try_each(core: Core, actor: Actor, verbs: list[str]) -> list[str]:
@@ -276,3 +258,12 @@ async def test_asking_what_a_door_may_offer_audits_nothing(desk: Core) -> None:
     assert await may(desk.ctx, ANA, Action.REPLY, 1) and not await may(desk.ctx, ANA, Action.SHOW, 3)
     assert not await may(desk.ctx, ANA, Action.SHOW, 99)
     assert await refusals(desk, stranger) == []
+
+
+async def test_a_new_agents_first_actions_at_once_all_happen(desk: Core) -> None:
+    """Their agent record is made once, before the actions: none of them loses a race for it."""
+    newcomer = Actor("U0BEN", "Ben", "ben@helpdesk.test")
+    notes = await asyncio.gather(*(tickets.add_note(desk.ctx, newcomer, n, f"first look at #{n}") for n in (1, 2, 4)))
+    assert [r.summary.split()[0] for r in notes] == ["#1", "#2", "#4"]
+    async with desk.ctx.uow() as uow:
+        assert (await uow.agents.by_chat_user_id("U0BEN")) is not None

@@ -38,7 +38,7 @@ from tests.support.slack_doors import (
     thread_note,
     ticket_with_root,
 )
-from tests.test_permissions import refusals, store_state
+from tests.support.store_state import refusals, store_state
 
 OUT = "U0OUT"  # a workspace member who is not in the tickets channel
 LIGHT = "U0LIT"  # an expert: a light agent where a roster names them

@@ -10,8 +10,8 @@ tried what, in its own transaction so the refused action's rollback keeps it.
 from __future__ import annotations
 
 from bot.domain.access import ADMIN_ONLY, Action, Role, Standing, TicketScope, decide, may_see_team
-from bot.handlers.context import Actor, Context, NotFound, Refused, audit
-from bot.handlers.ports import UnitOfWork
+from bot.handlers.context import Actor, Context, NotFound, Refused, agent_for, audit
+from bot.handlers.ports import Conflict, UnitOfWork
 
 
 class Denied(Refused):
@@ -26,18 +26,33 @@ async def permit(ctx: Context, actor: Actor, action: Action, number: int | None 
     """Return the actor's standing if they may; raise Denied (audited) if not, NotFound if an agent
     names a ticket that does not exist. Strangers learn nothing, not even whether #N exists."""
     who = standing(ctx, actor)
-    if who.role == Role.ADMIN or (who.role == Role.MANAGER and action not in ADMIN_ONLY):
-        return who  # no ticket facts needed: they may touch every ticket
-    scope = None
-    if number is not None:
-        async with ctx.uow() as uow:
-            scope = await ticket_scope(ctx, uow, actor, number)
-        if scope is None and who.role >= Role.LIGHT:
-            raise NotFound(f"ticket #{number} does not exist")
-    reason = decide(who, action, scope or (TicketScope(number, None) if number is not None else None))
-    if reason:
-        await refuse(ctx, actor, action, number if scope else None, reason)
+    if not (who.role == Role.ADMIN or (who.role == Role.MANAGER and action not in ADMIN_ONLY)):
+        scope = None  # managers and admins need no ticket facts: they may touch every ticket
+        if number is not None:
+            async with ctx.uow() as uow:
+                scope = await ticket_scope(ctx, uow, actor, number)
+            if scope is None and who.role >= Role.LIGHT:
+                raise NotFound(f"ticket #{number} does not exist")
+        reason = decide(who, action, scope or (TicketScope(number, None) if number is not None else None))
+        if reason:
+            await refuse(ctx, actor, action, number if scope else None, reason)
+    await _ensure_agent(ctx, actor)
     return who
+
+
+async def _ensure_agent(ctx: Context, actor: Actor) -> None:
+    """The person's agent record, made in a short transaction of its own before the action's. Someone's
+    first actions on several tickets at once race to create it; losing that race here is harmless (the
+    winner made it: look again), where inside the action it would roll back a note already acknowledged."""
+    for attempt in range(3):
+        try:
+            async with ctx.uow() as uow:
+                await agent_for(uow, actor, ctx.clock())
+                await uow.commit()
+            return
+        except Conflict:
+            if attempt == 2:
+                raise
 
 
 async def may(ctx: Context, actor: Actor, action: Action, number: int | None = None) -> bool:

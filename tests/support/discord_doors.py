@@ -1,7 +1,7 @@
 """What a refused action must leave as it was, for the Discord permission tests: the store and the channels.
 
-`store_state` is everything an action could change in the store except the audit
-rows of refusals, which a refusal must write (`refusals` counts them). `public_writes`
+`store_state` (tests.support.store_state) is everything an action could change in the
+store but the audit rows of refusals, which a refusal must write (`refusals` counts them). `public_writes`
 counts Discord REST writes but interaction answers (ephemeral, to the caller) and a
 DM to the person (how a refused thread message is answered: a thread has no private
 answer).
@@ -16,21 +16,9 @@ from sqlalchemy import func, select
 from bot.app import Core
 from bot.store import orm
 from tests.support.fake_discord import FakeDiscord
+from tests.support.store_state import store_state  # noqa: F401 - the Discord tests' one import
 
 Json = dict[str, Any]
-TABLES = (orm.tickets, orm.messages, orm.outbox, orm.tasks, orm.collaborators, orm.contacts, orm.agents,
-          orm.reply_drafts, orm.audit_events)
-
-
-async def store_state(core: Core) -> dict[str, list[tuple[object, ...]]]:
-    state: dict[str, list[tuple[object, ...]]] = {}
-    async with core.engine.connect() as conn:
-        for table in TABLES:
-            query = select(table).order_by(*table.primary_key.columns)
-            if table is orm.audit_events:
-                query = query.where(table.c.action != "refused")
-            state[table.name] = [tuple(row) for row in (await conn.execute(query)).all()]
-    return state
 
 
 async def refusals(core: Core, user: Json | None = None) -> int:
