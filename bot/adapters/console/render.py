@@ -278,7 +278,7 @@ def report(r: Report) -> str:
     sla = "no SLA tickets" if r.sla_compliance is None else f"{r.sla_compliance:.0%} of {r.sla_solved} met"
     lines = [
         f"── report {period_text(r)}" + (f" · {r.team}" if r.team else ""),
-        f"  new {r.new} · solved {r.solved} · reopened {r.reopened} · backlog {r.backlog}",
+        f"  new {r.new} · solved {r.solved} · reopened {r.reopened} · merged {r.merged} · backlog {r.backlog}",
         f"  first response: median {duration(r.first_response.median)}, 90% within {duration(r.first_response.p90)}",
         f"  resolution: median {duration(r.resolution.median)}, 90% within {duration(r.resolution.p90)}",
         f"  SLA: {sla} · breached now {r.breaches_now}",

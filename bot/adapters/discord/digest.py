@@ -33,7 +33,7 @@ def report_text(r: Report, title: str, links: dict[int, str] | None = None) -> s
     sla = "no SLA tickets" if r.sla_compliance is None else f"{r.sla_compliance:.0%} of {r.sla_solved} met"
     lines = [
         f"**{title} · {period_text(r)}**",
-        f"**New** {r.new} · **Solved** {r.solved} · **Reopened** {r.reopened} · **Backlog** {r.backlog}",
+        f"**New** {r.new} · **Solved** {r.solved} · **Reopened** {r.reopened} · **Merged** {r.merged} · **Backlog** {r.backlog}",
         f"**First response** median {duration(r.first_response.median)}, 90% within {duration(r.first_response.p90)}",
         f"**Resolution** median {duration(r.resolution.median)}, 90% within {duration(r.resolution.p90)}",
         f"**SLA** {sla} · **breached now** {r.breaches_now}",

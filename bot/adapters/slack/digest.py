@@ -37,7 +37,7 @@ def report_blocks(r: Report, title: str, links: dict[int, str] | None = None) ->
     sla = "no SLA tickets" if r.sla_compliance is None else f"{r.sla_compliance:.0%} of {r.sla_solved} met"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": plain(f"{title} · {period_text(r)}", 150)},
-        section(f"*New* {r.new}   *Solved* {r.solved}   *Reopened* {r.reopened}   *Backlog* {r.backlog}"),
+        section(f"*New* {r.new}   *Solved* {r.solved}   *Reopened* {r.reopened}   *Merged* {r.merged}   *Backlog* {r.backlog}"),
         section(f"*First response* median {duration(r.first_response.median)}, 90% within "
                 f"{duration(r.first_response.p90)}\n*Resolution* median {duration(r.resolution.median)}, "
                 f"90% within {duration(r.resolution.p90)}\n*SLA* {sla} · *breached now* {r.breaches_now}"),
