@@ -14,7 +14,7 @@ Names (all prefixed `tiketti_`; counters get `_total` in the exposition):
 - `SLA_BREACHES` `tiketti_sla_breaches_total{kind}`: SLA breaches recorded by this instance
   (kind: first_response or resolution); counted by the runtime from each SlaBreached event
 - `JOB_RUNS` `tiketti_job_runs_total{job,result}`: scheduler firings: ran, skipped (another instance
-  or an earlier life had the slot), failed, unavailable (the job's handler is not installed)
+  or an earlier life had the slot), failed
 - `tiketti_tickets{status}`: tickets by status now (gauge, from the store)
 """
 

@@ -9,15 +9,13 @@ the rows its earlier life wrote, so a slot is never run twice; the cost is that 
 the middle of a job loses that one firing (the next one catches up: every job works from
 the store's state, not from what the previous firing did).
 
-Handlers that other parts of the product provide (sla.check_sla, reports.publish_digest)
-are imported when first needed; while a module is not installed its job is skipped,
-logged once.
+Each job names its handler by function reference (`JobSpec.body`), so a renamed or
+misspelled handler is an import error at start-up, never a job that silently skips.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import socket
@@ -35,6 +33,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import metrics
+from bot.handlers import lifecycle, reports, sla, tasks
 from bot.handlers.context import Context
 from bot.settings import Settings
 
@@ -44,19 +43,10 @@ JobBody = Callable[[Context], Awaitable[object]]
 
 
 @dataclass(frozen=True)
-class Handler:
-    """Where a job's body lives, as a dotted name: resolved at first use, so an absent module only skips."""
-
-    module: str
-    name: str
-    kwargs: tuple[tuple[str, object], ...] = ()  # passed on each call, e.g. the digest's time zone
-
-
-@dataclass(frozen=True)
 class JobSpec:
     name: str
     trigger: BaseTrigger
-    body: Handler | JobBody
+    body: JobBody  # the handler itself (functools.partial for arguments such as the digest's time zone)
     misfire_grace_seconds: int = 60
     periodic: bool = True  # run by Runtime.housekeeping() too (the digest is not)
 
@@ -65,15 +55,15 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
     """The bot's schedule. Cron triggers on UTC for the periodic jobs: every instance agrees on each slot."""
     utc = ZoneInfo("UTC")
     jobs = [
-        JobSpec("task_reminders", CronTrigger(minute="*", timezone=utc), Handler("bot.handlers.tasks", "remind_due")),
-        JobSpec("sla_check", CronTrigger(minute="*", timezone=utc), Handler("bot.handlers.sla", "check_sla")),
-        JobSpec("auto_close", CronTrigger(minute="*/15", timezone=utc), Handler("bot.handlers.lifecycle", "close_solved")),
+        JobSpec("task_reminders", CronTrigger(minute="*", timezone=utc), tasks.remind_due),
+        JobSpec("sla_check", CronTrigger(minute="*", timezone=utc), sla.check_sla),
+        JobSpec("auto_close", CronTrigger(minute="*/15", timezone=utc), lifecycle.close_solved),
     ]
     if settings.slack_managers_channel or settings.discord_managers_channel:
         at = time.fromisoformat(settings.digest_time)
         trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(settings.timezone))
         # An hour of grace: a digest posted a little late beats none when the loop was busy at 08:00.
-        digest = Handler("bot.handlers.reports", "publish_digest", (("tz", settings.timezone),))  # "yesterday", locally
+        digest = partial(reports.publish_digest, tz=settings.timezone)  # "yesterday", locally
         jobs.append(JobSpec("daily_digest", trigger, digest,
                             misfire_grace_seconds=3600, periodic=False))
     return jobs
@@ -89,7 +79,6 @@ class Scheduler:
         self.ctx = ctx
         self.jobs = {job.name: job for job in jobs}
         self.instance = instance or instance_name()
-        self._missing_logged: set[str] = set()
         self._aps: AsyncIOScheduler | None = None
         self._inflight: set[asyncio.Task[Any]] = set()  # firings running now, awaited at shutdown
 
@@ -143,10 +132,7 @@ class Scheduler:
         if task is not None:
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        body = self._body(self.jobs[name])
-        if body is None:
-            metrics.JOB_RUNS.labels(name, "unavailable").inc()
-            return False
+        body = self.jobs[name].body
         slot = (fire_at or self.ctx.clock()).replace(microsecond=0)
         try:
             if not await self._claim(name, slot):
@@ -176,11 +162,10 @@ class Scheduler:
     async def run_periodic_now(self) -> None:
         """Run the periodic jobs once, now, unclaimed (tests and the demo: each handler is safe to repeat)."""
         for job in self.jobs.values():
-            body = self._body(job) if job.periodic else None
-            if body is None:
+            if not job.periodic:
                 continue
             try:
-                await body(self.ctx)
+                await job.body(self.ctx)
             except Exception:
                 log.exception("job %s failed; will try again", job.name)
 
@@ -189,33 +174,6 @@ class Scheduler:
             won = await uow.job_runs.claim(name, slot, self.instance, self.ctx.clock())
             await uow.commit()
         return won
-
-    def _body(self, job: JobSpec) -> JobBody | None:
-        if not isinstance(job.body, Handler):
-            return job.body
-        found = resolve(job.body)
-        if found is None and job.name not in self._missing_logged:
-            self._missing_logged.add(job.name)
-            log.info("job %s: %s.%s is not available; skipping it", job.name, job.body.module, job.body.name)
-        return found
-
-
-def resolve(handler: Handler) -> JobBody | None:
-    """The handler function, or None when its module (or the function) is not there yet.
-
-    Only the module itself being absent counts as 'not there': an import error inside an
-    existing module is a bug and is raised.
-    """
-    try:
-        module = importlib.import_module(handler.module)
-    except ModuleNotFoundError as exc:
-        if exc.name == handler.module:
-            return None
-        raise
-    found = getattr(module, handler.name, None)
-    if not callable(found):
-        return None
-    return partial(found, **dict(handler.kwargs)) if handler.kwargs else found
 
 
 class _FireTimeExecutor(AsyncIOExecutor):

@@ -8,9 +8,10 @@ real database, shared by the instances as they would share it in production.
 from __future__ import annotations
 
 import asyncio
-import logging
+import inspect
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,9 @@ from apscheduler.triggers.date import DateTrigger
 from bot.app import Core, build_core
 from bot.domain.model import JobRun
 from bot.domain.status import Status
-from bot.handlers import tickets
+from bot.handlers import lifecycle, reports, sla, tasks, tickets
 from bot.handlers.context import Actor
-from bot.scheduler import Handler, JobSpec, Scheduler, default_jobs, resolve
+from bot.scheduler import JobSpec, Scheduler, default_jobs
 from tests.conftest import make_settings
 from tests.support.db import Database, make_database
 from tests.support.mails import deliver, raw_mail
@@ -150,23 +151,19 @@ async def test_the_real_jobs_run_through_claims(database: Database, tmp_path: Pa
         await core.close()
 
 
-async def test_a_job_whose_handler_is_not_installed_is_skipped_and_logged_once(
-    sqlite_database: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    assert resolve(Handler("bot.handlers.no_such_module", "run")) is None
-    assert resolve(Handler("bot.handlers.tasks", "no_such_function")) is None
-    assert resolve(Handler("bot.handlers.tasks", "remind_due")) is not None
-    core = await build_core(make_settings(sqlite_database, tmp_path), engine=sqlite_database.engine())
-    try:
-        scheduler = Scheduler(core.ctx, [job(Handler("bot.handlers.no_such_module", "run"), "later")])
-        with caplog.at_level(logging.INFO, logger="bot.scheduler"):
-            assert not await scheduler.run("later", SLOT)
-            assert not await scheduler.run("later", SLOT + timedelta(minutes=1))
-            await scheduler.run_periodic_now()
-        assert len([r for r in caplog.records if "not available" in r.getMessage()]) == 1
-        assert await runs(core, "later") == []  # nothing claimed for a job that cannot run
-    finally:
-        await core.close()
+def test_the_job_table_holds_the_handlers_themselves(tmp_path: Path) -> None:
+    """Jobs name their handler by reference: a renamed handler fails at import, not as a job that never runs."""
+    settings = make_settings(Database("sqlite", "sqlite+aiosqlite://"), tmp_path, timezone="Europe/Helsinki",
+                             slack_managers_channel="C0MANAGERS")
+    bodies = {j.name: j.body for j in default_jobs(settings)}
+    assert bodies["task_reminders"] is tasks.remind_due
+    assert bodies["sla_check"] is sla.check_sla
+    assert bodies["auto_close"] is lifecycle.close_solved
+    digest = bodies["daily_digest"]
+    assert isinstance(digest, partial) and digest.func is reports.publish_digest
+    assert digest.keywords == {"tz": "Europe/Helsinki"}
+    for body in bodies.values():
+        assert inspect.iscoroutinefunction(getattr(body, "func", body))
 
 
 async def test_the_scheduler_schedules_every_job_on_its_trigger(sqlite_database: Database, tmp_path: Path) -> None:
