@@ -6,10 +6,11 @@ dicts. Handlers depend only on this file, never on a driver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from bot.domain.model import (
     Agent,
@@ -212,6 +213,50 @@ class ContactLinkRepository(Protocol):
     async def dm_platforms(self, ticket_id: int) -> Sequence[str]: ...
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """Inbound chat work kept before the platform was answered (bot.handlers.inbox), by its natural key."""
+
+    platform: str
+    key: str  # Slack's event_id, an interaction's trigger_id…: a redelivery has the same one
+    what: str  # for logs and for the person told: "message", "/ticket", "claim"
+    payload: Mapping[str, Any]  # what the platform sent, enough to do the work again after a restart
+    received_at: datetime
+    attempts: int = 1
+    id: int | None = None
+
+
+class InboxRepository(Protocol):
+    async def add(self, item: InboxItem, owner: str, until: datetime) -> int | None:
+        """Keep `item`, leased to `owner`; its id, or None when the key is already kept (a redelivery)."""
+        ...
+    async def claim(self, item_id: int, owner: str, now: datetime, until: datetime) -> InboxItem | None:
+        """Lease a pending item whose lease is ours, free or run out (one more attempt); None otherwise."""
+        ...
+    async def finish(self, item_id: int, now: datetime) -> bool:
+        """Mark a pending item done; False when it is not pending any more (someone else finished it)."""
+        ...
+    async def retry_at(self, item_id: int, when: datetime, error: str) -> None: ...
+    async def fail(self, item_id: int, now: datetime, error: str) -> None: ...
+    async def due(self, platform: str, now: datetime, limit: int) -> Sequence[int]: ...
+    async def renew(self, item_ids: Sequence[int], owner: str, until: datetime) -> None: ...
+    async def purge(self, platform: str, done_before: datetime, failed_before: datetime) -> int: ...
+
+
+@dataclass
+class Working:
+    """The kept inbound item (InboxItem) the current task is doing. The unit of work marks it done in the
+    first commit that changes something (one with events), so the effect and "done" are one transaction:
+    a crash leaves either both or neither, and a second run of the same item cannot commit its effect."""
+
+    item_id: int
+    clock: Callable[[], datetime]
+    done: bool = field(default=False)
+
+
+WORKING_ON: ContextVar[Working | None] = ContextVar("tiketti_working_on", default=None)
+
+
 class UnitOfWork(Protocol):
     """One transaction. Handlers collect domain events on it; they are published after commit."""
 
@@ -234,6 +279,7 @@ class UnitOfWork(Protocol):
     job_runs: JobRunRepository
     ticket_counts: TicketCountRepository
     contact_links: ContactLinkRepository
+    inbox: InboxRepository
     events: list[object]
 
     async def __aenter__(self) -> Self: ...
@@ -249,6 +295,10 @@ class UnitOfWorkFactory(Protocol):
 
 class Conflict(Exception):
     """The transaction lost a race (a unique key another writer took first). Safe to retry."""
+
+
+class AlreadyDone(Conflict):
+    """The kept inbound item this transaction works for was finished by another run; nothing was committed."""
 
 
 class MailComposer(Protocol):

@@ -350,6 +350,29 @@ link_codes = Table(
     Index("ix_link_codes_email", "email", "created_at"),  # codes mailed to one address, whoever asked
 )
 
+# Inbound chat work kept before the platform is answered (bot.handlers.inbox): a crash after the ack
+# loses nothing, and a redelivery of the same natural key (Slack's event_id, an interaction's trigger_id)
+# is kept once. Done rows stay a day so late redeliveries are still recognised.
+chat_inbox = Table(
+    "chat_inbox",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("what", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("platform", "key", name="uq_chat_inbox_platform_key"),
+    Index("ix_chat_inbox_due", "platform", "state", "next_attempt_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 

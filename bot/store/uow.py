@@ -7,11 +7,12 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.handlers.ports import Conflict
+from bot.handlers.ports import WORKING_ON, AlreadyDone, Conflict, Working
 from bot.store import orm
 from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.contact_links import SqlContactLinks
 from bot.store.db import session_factory
+from bot.store.inbox import SqlInbox
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
 from bot.store.reports import SqlReports
 from bot.store.repositories import (
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.job_runs = SqlJobRuns(s)
         self.ticket_counts = SqlTicketCounts(s)
         self.contact_links = SqlContactLinks(s)
+        self.inbox = SqlInbox(s)
         self.events = []
         return self
 
@@ -74,11 +76,22 @@ class SqlUnitOfWork:
             raise Conflict(str(exc.orig)) from exc
 
     async def commit(self) -> None:
+        working = self._finishing()
         try:
             await self.audit.write_pending()
+            if working is not None and not await self.inbox.finish(working.item_id, working.clock()):
+                raise AlreadyDone(f"inbound item {working.item_id} was done by another run")
             await self.session.commit()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
+        if working is not None:
+            working.done = True
+
+    def _finishing(self) -> Working | None:
+        """The kept inbound item (bot.handlers.inbox) this commit completes: the one this task works on,
+        when this is the first commit of its work that changes something (one with events)."""
+        working = WORKING_ON.get()
+        return working if working is not None and not working.done and self.events else None
 
     async def rollback(self) -> None:
         await self.session.rollback()
