@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -29,10 +31,12 @@ from bot.adapters.slack import command, confirm, forms, inbound, interactions, m
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.digest import DigestPoster
 from bot.adapters.slack.inbound import Malformed, ResponseUrls
+from bot.adapters.slack.kept import Job, KeptRequests
 from bot.adapters.slack.membership import Membership
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.people import People
 from bot.adapters.slack.publisher import ThreadPublisher
+from bot.adapters.slack.work import REPLAYING
 from bot.handlers.context import Context
 from bot.settings import Settings
 
@@ -66,6 +70,7 @@ class SlackAdapter:
             self.api.api, lambda: [channel, *(t.channel for t in ctx.config.workflow.teams if t.channel)],
             ctx.config.workflow.roster_names)
         self.parts = SlackParts(ctx, self.api, People(self.api.api, self.membership), channel)
+        self.parts.backlog.kept = KeptRequests(ctx, self._replay, self.parts.tell)
         self.publisher = ThreadPublisher(ctx, self.api, channel, link=self.parts.link)
         self.app = AsyncApp(
             client=self.api.api,
@@ -116,6 +121,25 @@ class SlackAdapter:
             bolt_request.body = body
             bolt_request.context = build_async_context(AsyncBoltContext(), body)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def _replay(self, body: Mapping[str, Any]) -> Job | None:
+        """The work a kept request stands for, said again by the listeners that first deferred it.
+
+        Fed to Bolt as a Socket Mode request: it was verified when it came in, and is not signed again.
+        """
+        jobs: list[Job] = []
+        token = REPLAYING.set(jobs)
+        try:
+            await self.app.async_dispatch(AsyncBoltRequest(body=dict(body), mode="socket_mode"))
+        finally:
+            REPLAYING.reset(token)
+        if len(jobs) < 2:
+            return jobs[0] if jobs else None
+
+        async def all_of() -> None:
+            for job in jobs:
+                await job()
+        return all_of
 
     async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
         """Learn the workspace, start showing tickets, and (in Socket Mode) connect. Returns the publisher task."""

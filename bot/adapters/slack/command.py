@@ -49,8 +49,10 @@ def register(app: Any, parts: SlackParts) -> None:
     async def on_ticket(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
         verb = (command.get("text") or "").strip().split(" ")[0].lower()
-        # `new` opens a form: its trigger expires in 3 seconds, so it does not wait in the queue.
-        (parts.backlog.soon if verb == "new" else parts.backlog.later)(lambda: answer(command, respond), "/ticket")
+        if verb == "new":  # opens a form: its trigger expires in 3 seconds, so it does not wait in the queue
+            parts.backlog.soon(lambda: answer(command, respond), "/ticket new")
+        else:  # kept before the ack (the command is the whole request), then answered through response_url
+            await parts.backlog.later(lambda: answer(command, respond), "/ticket", command)
 
     async def answer(command: dict[str, Any], respond: Any) -> None:
         user = command["user_id"]

@@ -51,7 +51,7 @@ def register(app: Any, parts: SlackParts) -> None:
     async def on_merge_anyway(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         source, target = _pair(action.get("value"))  # before the ack: a button we did not make is a 400
         await ack()
-        parts.backlog.later(lambda: merge_anyway(body, source, target, respond), "merge anyway")
+        await parts.backlog.later(lambda: merge_anyway(body, source, target, respond), "merge anyway", body)
 
     async def merge_anyway(body: dict[str, Any], source: int, target: int, respond: Any) -> None:
         user = body["user"]["id"]

@@ -99,7 +99,7 @@ def register(app: Any, parts: SlackParts) -> None:
     @app.action(NEXT)
     async def on_next(ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        parts.backlog.later(lambda: take_next(body), "handle next")
+        await parts.backlog.later(lambda: take_next(body), "handle next", body)
 
     async def take_next(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -128,8 +128,9 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
         await ack()
         number, value = views.ticket_number(action), (action.get("selected_option") or {}).get("value", "")
         if number is not None:
-            parts.backlog.later(lambda: change(body, number, lambda actor, n: classify.set_category(ctx, actor, n, value)),
-                                "category")
+            await parts.backlog.later(
+                lambda: change(body, number, lambda actor, n: classify.set_category(ctx, actor, n, value)), "category",
+                body)
 
     @app.action(views.MORE)
     async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -164,7 +165,7 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
                 return None
             return await classify.tag(ctx, actor, n, sorted(wanted - current), sorted(current - wanted))
 
-        parts.backlog.later(lambda: change(body, number, retag), "tags")
+        await parts.backlog.later(lambda: change(body, number, retag), "tags", body)
 
     @app.view(views.MOVE_MODAL)
     async def on_move(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -173,5 +174,5 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
         team = (chosen.get("selected_option") or {}).get("value")
         await ack()
         if team:
-            parts.backlog.later(lambda: change(body, number, lambda actor, n: classify.move_to_team(ctx, actor, n, team)),
-                                "move")
+            await parts.backlog.later(
+                lambda: change(body, number, lambda actor, n: classify.move_to_team(ctx, actor, n, team)), "move", body)

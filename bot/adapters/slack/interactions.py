@@ -56,8 +56,8 @@ def register(app: Any, parts: SlackParts) -> None:
     def button(handler: Callable[[Context, Actor, int], Awaitable[ActionResult]]) -> Callable[..., Awaitable[None]]:
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
             await ack()
-            parts.backlog.later(lambda: act(body, action, lambda actor, n: handler(ctx, actor, n)),
-                                str(action.get("action_id")))
+            await parts.backlog.later(lambda: act(body, action, lambda actor, n: handler(ctx, actor, n)),
+                                      str(action.get("action_id")), body)
         return on_click
 
     for action_id, handler in ((views.CLAIM, tickets.claim), (views.CLOSE, tickets.close),
@@ -75,14 +75,14 @@ def register(app: Any, parts: SlackParts) -> None:
             target = actor if chosen == actor.chat_user_id else await parts.people.actor(chosen)
             return await tickets.assign(ctx, actor, n, target)
 
-        parts.backlog.later(lambda: act(body, action, assign), "assign")
+        await parts.backlog.later(lambda: act(body, action, assign), "assign", body)
 
     @app.action(views.PRIORITY)
     async def on_priority(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         value = (action.get("selected_option") or {}).get("value", "")
-        parts.backlog.later(lambda: act(body, action, lambda actor, n: tickets.set_priority(
-            ctx, actor, n, Priority.parse(value))), "priority")
+        await parts.backlog.later(lambda: act(body, action, lambda actor, n: tickets.set_priority(
+            ctx, actor, n, Priority.parse(value))), "priority", body)
 
     @app.action(views.REPLY)
     async def on_reply(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:

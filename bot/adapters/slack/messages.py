@@ -34,8 +34,10 @@ def register(app: Any, parts: SlackParts) -> None:
     told = Once()
 
     @app.event("message")
-    async def on_message(event: dict[str, Any], context: dict[str, Any]) -> None:
-        parts.backlog.later(lambda: message(event, context.get("bot_user_id") or ""), "message event")
+    async def on_message(event: dict[str, Any], context: dict[str, Any], body: dict[str, Any]) -> None:
+        bot = context.get("bot_user_id") or ""
+        if _may_matter(event, bot):  # kept before the ack; most message events (our own posts) are not
+            await parts.backlog.later(lambda: message(event, bot), "message", body)
 
     async def message(event: dict[str, Any], bot: str) -> None:
         subtype = event.get("subtype")
@@ -47,16 +49,18 @@ def register(app: Any, parts: SlackParts) -> None:
             await _note(parts, event, bot)
 
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], context: dict[str, Any]) -> None:
+    async def on_mention(event: dict[str, Any], context: dict[str, Any], body: dict[str, Any]) -> None:
         bot = context.get("bot_user_id") or ""
         text = (event.get("text") or "").strip()
         if event.get("bot_id") or not text.startswith(f"<@{bot}>"):
             return  # a mention mid-sentence is part of a note, handled as one
-        parts.backlog.later(lambda: _command(parts, event, text.removeprefix(f"<@{bot}>").strip()), "mention")
+        await parts.backlog.later(lambda: _command(parts, event, text.removeprefix(f"<@{bot}>").strip()), "mention",
+                                  body)
 
     @app.event("reaction_added")
-    async def on_reaction(event: dict[str, Any]) -> None:
-        parts.backlog.later(lambda: reaction(event), "reaction")
+    async def on_reaction(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if (event.get("reaction") or "").split("::")[0] in CLAIM_REACTIONS | SOLVE_REACTIONS:
+            await parts.backlog.later(lambda: reaction(event), "reaction", body)
 
     async def reaction(event: dict[str, Any]) -> None:
         item = event.get("item") or {}
@@ -75,6 +79,20 @@ def register(app: Any, parts: SlackParts) -> None:
                 await tickets.close(parts.ctx, actor, number)
         except SHOWN_AS_IS as exc:
             await parts.tell(user, item.get("channel"), answers.text(f":warning: {exc}"))
+
+
+def _may_matter(event: dict[str, Any], bot: str) -> bool:
+    """Whether `message` below could do anything with this event: the bot's own posts and their updates,
+    talk outside threads and commands to the bot (app_mention's) are not worth keeping."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        new = event.get("message") or {}
+        return bool(new.get("ts")) and not new.get("bot_id")
+    if subtype == "message_deleted":
+        return True
+    root, text = event.get("thread_ts"), (event.get("text") or "").strip()
+    return (subtype in HUMAN_SUBTYPES and not event.get("bot_id") and bool(root) and root != event.get("ts")
+            and not (bot and text.startswith(f"<@{bot}>")))
 
 
 async def _note(parts: SlackParts, event: dict[str, Any], bot: str) -> None:
