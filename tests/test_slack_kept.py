@@ -10,6 +10,7 @@ duplicate delivery while the first is still pending, change nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -211,3 +212,20 @@ async def test_what_does_nothing_is_not_kept(sqlite_database: Database, tmp_path
         await bot.event(bot.requests.reaction_added("tada", user="U0ANA", item_ts="1.000001"))
         await bot.settled()
         assert await kept(bot) == []
+
+
+async def test_socket_mode_keeps_an_event_before_its_envelope_is_acknowledged(
+        sqlite_database: Database, tmp_path: Path) -> None:
+    async with running_bot(sqlite_database, tmp_path, slack_app_token="xapp-test-token") as bot:
+        number, root = await ticket_in_slack(bot)
+        held = hold_work(bot)
+        typed = bot.requests.message("a note by socket", user="U0ANA", thread_ts=root.ts)
+        envelope = json.loads(bot.requests.event(typed, event_id="Ev0SOCKET").body)
+        ack = await bot.slack.socket_mode.send("events_api", envelope)
+        assert ack["envelope_id"]
+        assert await kept(bot) == [("event:Ev0SOCKET", "pending", 1)]  # already kept when Slack heard back
+        await bot.slack.socket_mode.send("events_api", envelope, retry_attempt=1)
+        held.release.set()
+        await bot.settled()
+        assert held.calls == 1
+        assert await notes(bot, number) == ["a note by socket"]

@@ -48,15 +48,18 @@ class FakeSocketMode:
         self.sockets.remove(ws)
         return ws
 
-    async def send(self, kind: str, payload: dict[str, Any], *, timeout: float = 5.0) -> dict[str, Any]:
-        """Deliver one envelope to the connected client; its acknowledgement (with any response payload)."""
+    async def send(self, kind: str, payload: dict[str, Any], *, retry_attempt: int = 0,
+                   timeout: float = 5.0) -> dict[str, Any]:
+        """Deliver one envelope to the connected client; its acknowledgement (with any response payload).
+        `retry_attempt` > 0: Slack delivering the same payload again (no ack in time, or a reconnect)."""
         await asyncio.wait_for(self.connected.wait(), timeout)
         envelope_id = f"env-{next(self._seq)}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[envelope_id] = future
         await self.sockets[-1].send_str(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
                                                     "accepts_response_payload": kind != "events_api",
-                                                    "retry_attempt": 0, "retry_reason": ""}))
+                                                    "retry_attempt": retry_attempt,
+                                                    "retry_reason": "timeout" if retry_attempt else ""}))
         return await asyncio.wait_for(future, timeout)
 
     async def close(self) -> None:
