@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
+from bot.adapters.collisions import reply_unless_answered
 from bot.adapters.commands import TicketCommand, UsageError, split_due, split_outbound
-from bot.handlers import classify, merge, queries, replies, tasks, tickets
+from bot.handlers import classify, merge, queries, tasks, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.tasks import TaskView
 from bot.handlers.tickets import ActionResult
@@ -23,6 +24,7 @@ A = TypeVar("A", covariant=True)
 ThreadLink = Callable[[int], Awaitable[str | None]]
 
 QUESTIONS = frozenset({"help", "show", "mine", "queue", "history", "tasks"})
+# `new` and `report` are the platform's own (a form, figures and charts): SPECS = QUESTIONS | CHANGES | those.
 CHANGES = frozenset({"claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "category", "tag",
                      "move", "next", "merge", "child", "task", "done"})
 
@@ -38,7 +40,7 @@ async def perform_change(ctx: Context, actor: Actor, cmd: TicketCommand, resolve
             target = actor if cmd.assignee == actor.chat_user_id else await resolve(cmd.assignee, cmd.assignee_name)
             return await tickets.assign(ctx, actor, n, target)
         case "reply":
-            return await replies.reply(ctx, actor, n, cmd.text)
+            return await reply_unless_answered(ctx, actor, n, cmd.text, anyway=cmd.confirmed)
         case "note":
             return await tickets.add_note(ctx, actor, n, cmd.text)
         case "close":

@@ -31,7 +31,8 @@ SPECS: dict[str, Spec] = {
     "help": Spec("/ticket help", "this list", number=False),
     "claim": Spec("/ticket claim N", "take ticket N yourself"),
     "assign": Spec("/ticket assign N @user [Name]", "give ticket N to a chat user (@U2, @ana)", rest="user"),
-    "reply": Spec("/ticket reply N text…", "MAIL the text to the customer", rest="text"),
+    "reply": Spec("/ticket reply N text…", "MAIL the text to the customer (held if a colleague answers too; then "
+                  "/ticket reply N --anyway text…)", rest="text"),
     "note": Spec("/ticket note N text…", "internal note, never mailed", rest="text"),
     "close": Spec("/ticket close N", "mark ticket N solved"),
     "reopen": Spec("/ticket reopen N", "open a solved ticket again"),
@@ -69,7 +70,7 @@ class TicketCommand:
     assignee: str | None = None  # chat user id, without the @
     assignee_name: str = ""
     other: int | None = None  # the second ticket (merge target)
-    confirmed: bool = False  # merge: the person confirmed merging two customers' tickets (--different-customer)
+    confirmed: bool = False  # merge: two customers' tickets (--different-customer); reply: send anyway (--anyway)
 
 
 def split_slash(line: str) -> tuple[str, str]:
@@ -118,6 +119,12 @@ def parse_ticket(args: str) -> TicketCommand:
     if not rest:
         raise UsageError(f"usage: {spec.usage}")
     if spec.rest == "text":
+    if spec.rest == "text" and verb == "reply":
+        anyway = _ANYWAY.match(rest)
+        text = rest[anyway.end():].strip() if anyway else rest
+        if not text:
+            raise UsageError(f"usage: {spec.usage}")
+        return TicketCommand(verb, number, text=text, confirmed=anyway is not None)
         return TicketCommand(verb, number, text=rest)
     if spec.rest == "priority":
         return TicketCommand(verb, number, priority=Priority.parse(rest))  # ValueError names the choices
@@ -141,6 +148,7 @@ def parse_ticket(args: str) -> TicketCommand:
 # Chat clients turn "--" into a dash as you type (macOS, Slack): each spelling means the same.
 _CONFIRM = re.compile(r"(?:--|[–—])different-customers?", re.IGNORECASE)
 _OUTBOUND = re.compile(r"^(?P<text>.*?)\s*\|\s*to\s+(?P<to>\S+)\s*$", re.IGNORECASE | re.DOTALL)
+_ANYWAY = re.compile(r"(?:--|[–—])anyway(?:\s+|$)", re.IGNORECASE)  # reply: send though a colleague answers too
 
 
 def split_outbound(text: str) -> tuple[str, str | None]:
