@@ -14,12 +14,14 @@ import os
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TextIO
 
+from bot.adapters.capabilities import NOTICE_EVENTS, controls_in
+from bot.adapters.collisions import ReplyHeld
 from bot.domain.status import InvalidTransition
 from bot.handlers import events, queries, tickets
 from bot.handlers.context import Actor, Context, NotFound, Refused
 from bot.handlers.tickets import ActionResult
 
-from . import render
+from . import notices, render
 from .commands import UsageError, help_text, parse_number, parse_ticket, parse_user, perform, split_slash
 
 log = logging.getLogger(__name__)
@@ -49,16 +51,18 @@ class ConsoleAdapter:
     # ---- the channel: events in, text out -------------------------------------------------
 
     def subscribe(self) -> None:
-        """Show every ticket event on this console, as the tickets channel would."""
+        """Show every ticket event on this console, as the tickets channel would, and every notice
+        the chat platforms post (`bot.adapters.capabilities.NOTICE_EVENTS`)."""
         bus = self.ctx.bus
         bus.subscribe(events.TicketOpened, self._on_opened)
         bus.subscribe(events.TicketChanged, self._on_changed)
         bus.subscribe(events.MessageAdded, self._on_message)
-        bus.subscribe(events.MailQuarantined, self._on_quarantined)
-        bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
+        for event_type in NOTICE_EVENTS:
+            bus.subscribe(event_type, self._on_notice)
 
     async def _on_opened(self, event: events.TicketOpened) -> None:
-        self._channel(event.ticket.number, render.ticket_opened(event))
+        self._channel(event.ticket.number,
+                      render.ticket_opened(event, controls_in(self.ctx.config.workflow, event.ticket)))
 
     async def _on_changed(self, event: events.TicketChanged) -> None:
         self._channel(event.ticket.number, render.ticket_changed(event))
@@ -66,11 +70,10 @@ class ConsoleAdapter:
     async def _on_message(self, event: events.MessageAdded) -> None:
         self._channel(event.ticket.number, render.message_added(event))
 
-    async def _on_quarantined(self, event: events.MailQuarantined) -> None:
-        self._say(render.mail_quarantined(event))
-
-    async def _on_delivery_failed(self, event: events.MailDeliveryFailed) -> None:
-        self._channel(event.ticket.number if event.ticket else None, render.delivery_failed(event))
+    async def _on_notice(self, event: object) -> None:
+        ticket = getattr(event, "ticket", None)
+        number = ticket.number if ticket is not None else getattr(event, "number", None)
+        self._channel(number, notices.words(NOTICE_EVENTS[type(event)], event, self.ctx.clock()))
 
     def _channel(self, number: int | None, text: str) -> None:
         if number is not None:
@@ -106,6 +109,8 @@ class ConsoleAdapter:
         self._shown.clear()
         try:
             return await self._execute(line.strip())
+        except ReplyHeld as held:  # a colleague is answering too: who, and how to send it anyway
+            self._say(notices.reply_held(held))
         except _SHOWN_AS_IS as exc:
             self._say(render.error(str(exc)))
         except Exception as exc:  # the session must survive whatever a handler or extra command does

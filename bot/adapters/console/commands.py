@@ -7,7 +7,10 @@ reports problems as UsageError, which the adapter prints as a one-line error.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.adapters.actions import CHANGES, perform_change
+from bot.adapters.capabilities import controls_in
 from bot.adapters.commands import (  # noqa: F401 - the console's parser is the shared one
     SPECS,
     TicketCommand,
@@ -39,30 +42,49 @@ def help_text(extra: dict[str, str] | None = None) -> str:
     return "\n".join(render.cut(line) for line in lines)
 
 
+Serve = Callable[[Context, Actor, TicketCommand], Awaitable[ActionResult | str]]
+
+
 async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResult | str:
     """Make the handler call; an ActionResult for changes, text for questions."""
-    if cmd.verb in CHANGES:
-        return await perform_change(ctx, actor, cmd, _console_user)
-    n = cmd.number or 0
-    match cmd.verb:
-        case "help":
-            return help_text()
-        case "show":
-            return render.details(await queries.show(ctx, actor, n))
-        case "mine":
-            return render.ticket_list("your tickets", await queries.mine(ctx, actor), "none active")
-        case "queue":
-            return render.ticket_list("queue", await queries.queue(ctx, actor), "nothing waiting")
-        case "history":
-            return render.history(n, await queries.history(ctx, actor, n))
-        case "tasks":
-            return render.task_list(await tasks.my_tasks(ctx, actor))
-        case "new":
-            return await _new(ctx, actor, cmd.text)
-        case "report":
-            start, end, team = reports.parse_period(cmd.text, ctx.clock(), ctx.config.timezone)
-            return render.report(await reports.report_for(ctx, actor, start, end, team, ctx.config.timezone))
-    raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
+    serve = VERBS.get(cmd.verb)
+    if serve is None:
+        raise UsageError(f"unknown command '/ticket {cmd.verb}'; try /ticket help")
+    return await serve(ctx, actor, cmd)
+
+
+async def _change(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResult | str:
+    return await perform_change(ctx, actor, cmd, _console_user)
+
+
+async def _help(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    return help_text()
+
+
+async def _show(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    d = await queries.show(ctx, actor, cmd.number or 0)
+    return render.details(d, controls_in(ctx.config.workflow, d.ticket))
+
+
+async def _mine(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    return render.ticket_list("your tickets", await queries.mine(ctx, actor), "none active")
+
+
+async def _queue(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    return render.ticket_list("queue", await queries.queue(ctx, actor), "nothing waiting")
+
+
+async def _history(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    return render.history(cmd.number or 0, await queries.history(ctx, actor, cmd.number or 0))
+
+
+async def _tasks(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    return render.task_list(await tasks.my_tasks(ctx, actor))
+
+
+async def _report(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    start, end, team = reports.parse_period(cmd.text, ctx.clock(), ctx.config.timezone)
+    return render.report(await reports.report_for(ctx, actor, start, end, team, ctx.config.timezone))
 
 
 async def _console_user(user_id: str, name: str) -> Actor:
@@ -72,9 +94,17 @@ async def _console_user(user_id: str, name: str) -> Actor:
 NEW_USAGE = "usage: /ticket new customer@example.com | subject | text [| send]  (send: mail the text to them)"
 
 
-async def _new(ctx: Context, actor: Actor, text: str) -> ActionResult:
-    parts = [p.strip() for p in text.split("|")]
+async def _new(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResult:
+    parts = [p.strip() for p in cmd.text.split("|")]
     if len(parts) < 3:
         raise UsageError(NEW_USAGE)
     send = len(parts) > 3 and parts[3].lower() == "send"
     return await creation.open_ticket(ctx, actor, requester=parts[0], subject=parts[1], body=parts[2], send=send)
+
+
+# Every `/ticket` verb -> how the console serves it (tests/test_parity.py holds it to the shared grammar).
+VERBS: dict[str, Serve] = {
+    **dict.fromkeys(CHANGES, _change),
+    "help": _help, "show": _show, "mine": _mine, "queue": _queue, "history": _history, "tasks": _tasks,
+    "new": _new, "report": _report,
+}

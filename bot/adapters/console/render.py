@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.formatting import duration, human_size, period_text
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
@@ -58,15 +59,13 @@ def error(message: str) -> str:
     return textwrap.fill(one_line(message, 3 * WIDTH), WIDTH, initial_indent="✗ ", subsequent_indent="  ")
 
 
-def actions(ticket: TicketView) -> str:
-    """The buttons a chat root message would carry, in the words of the /ticket commands."""
+def actions(ticket: TicketView, controls: Sequence[Control] | None = None) -> str:
+    """The controls a chat root carries (`bot.adapters.capabilities`), in the words of the /ticket
+    commands that do the same, and `note` (typing in the thread); `controls` as the workflow offers them."""
     if ticket.status == Status.CLOSED:
         return "(closed for good: new mail opens a follow-up)"
-    if ticket.status == Status.SOLVED:
-        names = ["reopen", "reply", "note"]
-    else:
-        names = (["claim"] if ticket.assignee is None else []) + ["assign", "reply", "note", "priority", "close"]
-    return " ".join(f"[{n}]" for n in names)
+    shown = controls_for(ticket) if controls is None else controls
+    return " ".join(f"[{c.verb}]" for c in shown) + " [note]"
 
 
 def state(ticket: TicketView) -> str:
@@ -108,7 +107,7 @@ def links(ticket: TicketView) -> list[tuple[str, str]]:
     return [(name, value) for name, value in facts if value]
 
 
-def root_block(ticket: TicketView, *, details: bool = False) -> list[str]:
+def root_block(ticket: TicketView, *, details: bool = False, controls: Sequence[Control] | None = None) -> list[str]:
     lines = [
         _fit(f"● #{ticket.number} ", ticket.subject, ""),
         "  from " + one_line(ticket.requester, WIDTH - 7),
@@ -123,7 +122,7 @@ def root_block(ticket: TicketView, *, details: bool = False) -> list[str]:
     extra = [f"{name}: {value}" for name, value in links(ticket)]
     if extra:
         lines.extend(_joined(extra))
-    lines.append("  " + actions(ticket))
+    lines.extend(textwrap.wrap(actions(ticket, controls), WIDTH, initial_indent="  ", subsequent_indent="  "))
     lines.extend("  ⚠ " + one_line(failure, WIDTH - 4) for failure in ticket.failed_mail)
     return lines
 
@@ -183,8 +182,8 @@ def others_lines(requester_email: str, others: Sequence[TicketView]) -> list[str
     return textwrap.wrap(head + items, WIDTH, initial_indent="  ", subsequent_indent="    ")
 
 
-def ticket_opened(event: TicketOpened) -> str:
-    lines = root_block(event.ticket)
+def ticket_opened(event: TicketOpened, controls: Sequence[Control] | None = None) -> str:
+    lines = root_block(event.ticket, controls=controls)
     if event.follow_up_of is not None:
         lines.insert(1, f"  follow-up of closed ticket #{event.follow_up_of}")
     lines.extend(message_block(event.first_message))
@@ -219,8 +218,8 @@ def delivery_failed(event: MailDeliveryFailed) -> str:
     return first + "\n  error: " + one_line(event.error, WIDTH - 9)
 
 
-def details(d: TicketDetails) -> str:
-    lines = root_block(d.ticket, details=True)
+def details(d: TicketDetails, controls: Sequence[Control] | None = None) -> str:
+    lines = root_block(d.ticket, details=True, controls=controls)
     for message in d.messages:
         if message.kind == MessageKind.REPLY and not message.sent_to:
             message = replace(message, sent_to=d.ticket.requester_email)  # replies go to the requester
