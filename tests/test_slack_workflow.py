@@ -170,6 +170,21 @@ async def test_two_agents_opening_reply_are_warned_and_a_stale_reply_asks_first(
     assert any("From Ana" in r.message.get_body(("plain",)).get_content() for r in bot.sink.received)
 
 
+async def test_a_typed_reply_while_a_colleague_answers_is_held_until_sent_anyway(bot: SlackBot) -> None:
+    number = await bot.mail(raw_mail())
+    await bot.settled()
+    assert "reply sent" in await command(bot, f"reply {number} From Ben", user="U0BEN")
+    held = await command(bot, f"reply {number} From Ana")
+    assert "not sent" in held and "Ben" in held and f"/ticket reply {number} --anyway From Ana" in held
+    await bot.settled()
+    sent = [r.message.get_body(("plain",)).get_content() for r in bot.sink.received]
+    assert not any("From Ana" in s for s in sent)
+    assert "reply sent" in await command(bot, f"reply {number} —anyway From Ana")  # Slack turns -- into a dash
+    await bot.settled()
+    sent = [r.message.get_body(("plain",)).get_content() for r in bot.sink.received]
+    assert any("From Ana" in s and "anyway" not in s for s in sent)
+
+
 async def test_new_ticket_form_and_handle_next(bot: SlackBot) -> None:
     await bot.send(bot.requests.command("new Phone call", user="U0ANA"))
     view = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == NEW_MODAL), None))

@@ -118,13 +118,13 @@ def parse_ticket(args: str) -> TicketCommand:
         return TicketCommand(verb, number, text=rest)
     if not rest:
         raise UsageError(f"usage: {spec.usage}")
-    if spec.rest == "text":
     if spec.rest == "text" and verb == "reply":
         anyway = _ANYWAY.match(rest)
         text = rest[anyway.end():].strip() if anyway else rest
         if not text:
             raise UsageError(f"usage: {spec.usage}")
         return TicketCommand(verb, number, text=text, confirmed=anyway is not None)
+    if spec.rest == "text":
         return TicketCommand(verb, number, text=rest)
     if spec.rest == "priority":
         return TicketCommand(verb, number, priority=Priority.parse(rest))  # ValueError names the choices
@@ -147,8 +147,8 @@ def parse_ticket(args: str) -> TicketCommand:
 
 # Chat clients turn "--" into a dash as you type (macOS, Slack): each spelling means the same.
 _CONFIRM = re.compile(r"(?:--|[–—])different-customers?", re.IGNORECASE)
-_OUTBOUND = re.compile(r"^(?P<text>.*?)\s*\|\s*to\s+(?P<to>\S+)\s*$", re.IGNORECASE | re.DOTALL)
 _ANYWAY = re.compile(r"(?:--|[–—])anyway(?:\s+|$)", re.IGNORECASE)  # reply: send though a colleague answers too
+_OUTBOUND = re.compile(r"^(?P<text>.*?)\s*\|\s*to\s+(?P<to>\S+)\s*$", re.IGNORECASE | re.DOTALL)
 
 
 def split_outbound(text: str) -> tuple[str, str | None]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.slack import answers, inbound, views
+from bot.adapters.slack.notices import reply_opened_too
 from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
 from bot.domain.access import Action
 from bot.domain.priority import Priority
@@ -167,5 +168,4 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
                               reply_by_dm=details.reply_by_dm)
     await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
     for other in crowd.others:
-        await parts.tell(other, channel, answers.text(
-            f":eyes: {actor.name or actor.chat_user_id} just opened a reply on #{number} too"))
+        await parts.tell(other, channel, reply_opened_too(actor.name or actor.chat_user_id, number))

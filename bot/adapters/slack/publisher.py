@@ -55,6 +55,7 @@ class ThreadPublisher:
         bus.subscribe(events.TaskDue, self._on_task_due)
         bus.subscribe(events.SlaWarning, self._on_sla)
         bus.subscribe(events.SlaBreached, self._on_sla)
+        bus.subscribe(events.TicketMoved, self._on_moved)
 
     def _root(self, ticket: TicketView) -> dict[str, object]:
         wf = self.ctx.config.workflow
@@ -68,6 +69,10 @@ class ThreadPublisher:
 
     async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
         self.mark(event.ticket.number)
+
+    async def _on_moved(self, event: events.TicketMoved) -> None:
+        """The sync moves the thread and links the old and new ones (`_link_move`), or says it left (`_leave`)."""
+        self.mark(event.number)
 
     def mark(self, number: int) -> None:
         """Ticket `number` may differ from what Slack shows; a worker will look soon."""

@@ -16,7 +16,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.formatting import human_size
-from bot.adapters.slack.blocks import button, context, mrkdwn, plain, section, slack_date
+from bot.adapters.slack.blocks import context, mrkdwn, plain, section, slack_date
+from bot.adapters.slack.controls import (  # noqa: F401 - the root's action ids, where the listeners look for them
+    ACTIONS_BLOCK,
+    ASSIGN,
+    CATEGORY,
+    CLAIM,
+    CLOSE,
+    MORE,
+    PRIORITY,
+    REOPEN,
+    REPLY,
+    actions_block,
+)
 from bot.adapters.slack.limits import (
     MAX_HEADER_TEXT,
     MAX_INPUT_VALUE,
@@ -35,20 +47,11 @@ from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
 from bot.handlers.views import AttachmentView, MessageView, TicketView
 
-CLAIM = "ticket.claim"
-REPLY = "ticket.reply"
-CLOSE = "ticket.close"
-REOPEN = "ticket.reopen"
-ASSIGN = "ticket.assign"
-PRIORITY = "ticket.priority"
-CATEGORY = "ticket.category"
-MORE = "ticket.more"  # the overflow menu: edit tags, move to team
 TAGS_MODAL = "ticket.tags_modal"
 MOVE_MODAL = "ticket.move_modal"
 REPLY_MODAL = "ticket.reply_modal"
 REPLY_BLOCK = "reply"  # the modal's input block_id ...
 REPLY_INPUT = "text"  # ... and its action_id: state.values["reply"]["text"]["value"]
-ACTIONS_BLOCK = "ticket.{number}.actions.{version}"
 
 STATUS_EMOJI = {
     Status.NEW: ":new:",
@@ -130,57 +133,6 @@ def _fields(ticket: TicketView) -> list[dict[str, Any]]:
     return [mrkdwn(f"*{name}*\n{value}") for name, value in facts[:10]]
 
 
-def _priority_select(ticket: TicketView) -> dict[str, Any]:
-    options = {p: {"text": plain(p.value.capitalize(), 75), "value": p.value} for p in Priority}
-    return {
-        "type": "static_select", "action_id": PRIORITY, "placeholder": plain("Priority", 150),
-        "options": list(options.values()), "initial_option": options[ticket.priority],
-    }
-
-
-def _category_select(ticket: TicketView, categories: Sequence[str]) -> dict[str, Any]:
-    options = [{"text": plain(c.capitalize(), 75), "value": c[:150]} for c in categories[:100]]
-    select: dict[str, Any] = {"type": "static_select", "action_id": CATEGORY, "placeholder": plain("Category", 150),
-                              "options": options}
-    current = next((o for o in options if o["value"] == ticket.category), None)
-    if current:
-        select["initial_option"] = current
-    return select
-
-
-def _more(ticket: TicketView, teams: Sequence[str]) -> dict[str, Any]:
-    options = [{"text": plain("Edit tags…", 75), "value": "tags"}]
-    if teams:
-        options.append({"text": plain("Move to team…", 75), "value": "move"})
-    return {"type": "overflow", "action_id": MORE, "options": options}
-
-
-def _actions(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence[str] = ()) -> dict[str, Any] | None:
-    n = ticket.number
-    if ticket.status == Status.CLOSED:
-        return None  # closed for good: new mail opens a follow-up
-    # An internal ticket has nobody to mail: no Reply button (a note in the thread is the way to write).
-    reply = [] if ticket.internal else [button("Reply", REPLY, n)]
-    if ticket.status == Status.SOLVED:
-        elements = [*reply, button("Reopen", REOPEN, n)]
-    else:
-        assign: dict[str, Any] = {"type": "users_select", "action_id": ASSIGN, "placeholder": plain("Assign…", 150)}
-        if ticket.assignee_chat_id:
-            assign["initial_user"] = ticket.assignee_chat_id
-        elements = [
-            button("Claim", CLAIM, n, "primary" if ticket.assignee is None else None),
-            *reply,
-            button("Close", CLOSE, n),
-            assign,
-            _priority_select(ticket),
-            *([_category_select(ticket, categories)] if categories else []),
-            _more(ticket, teams),
-        ]
-    # A new block_id per version: Slack would otherwise keep a select's old choice after chat.update.
-    version = int(ticket.updated_at.timestamp())
-    return {"type": "actions", "block_id": ACTIONS_BLOCK.format(number=n, version=version), "elements": elements}
-
-
 def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None = None, categories: Sequence[str] = (),
                  teams: Sequence[str] = (), now: datetime | None = None) -> dict[str, Any]:
     """The ticket's root in the tickets channel; render again and chat.update on every change.
@@ -208,7 +160,7 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None 
         if len(ticket.failed_mail) > 8:
             lines.append(f"• … and {len(ticket.failed_mail) - 8} more")
         blocks.append(section(":warning: *Mail could not be delivered*\n" + "\n".join(lines)))
-    actions = _actions(ticket, categories, teams)
+    actions = actions_block(ticket, categories, teams)
     if moved_to:
         where = f"<{moved_to[1]}|the thread continues there>" if moved_to[1] else "this thread is no longer updated"
         blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: {where}"))
