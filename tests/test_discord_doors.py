@@ -1,8 +1,9 @@
 """Every Discord door, tried by a stranger and a light agent, then by an agent, on SQLite and PostgreSQL.
 
-The doors are one table: each `/ticket` subcommand Discord registers, each button on a ticket's card, the
-Reply form's submit, a message typed in the ticket's thread, and the *Merge anyway* confirmation. The
-table is checked against what the bot registers and shows, so a new door cannot be left out.
+The doors are one table: each `/ticket` subcommand Discord registers, each control of a ticket's card (buttons
+and selects), the submit of each form (Reply, Tags, Move, New ticket), a message typed in the ticket's thread,
+and the *Merge anyway* confirmation. The table is checked against what the bot registers and shows, so a new
+door cannot be left out.
 
 A stranger (Eva: she sees /ticket and the tickets channel, but the roster does not name her) and a light
 agent (Lee) not pulled in are refused at every door: a private answer (ephemeral; for a thread message, a
@@ -49,8 +50,8 @@ class Desk:
 
 @dataclass(frozen=True)
 class Door:
-    name: str  # the subcommand, or the button's custom id, or form / thread / merge-anyway
-    kind: str = "slash"  # slash, button, form, thread, confirm
+    name: str  # the subcommand, or the control's custom id, or a form (FORMS) / thread / merge-anyway
+    kind: str = "slash"  # slash, button, select, form, thread, confirm
     options: Callable[[Desk], dict[str, Any]] = field(default=lambda d: {"number": d.a})
     light: bool = False  # pulled into the ticket, a light agent may use it
     open: bool = False  # shows no ticket data and changes nothing: answered for everyone, not refused
@@ -68,6 +69,23 @@ def ticketless(name: str, **fixed: Any) -> Door:
     return Door(name, "slash", lambda d: dict(fixed), reads=True)
 
 
+def pick(custom_id: str, *values: str) -> Door:
+    """A pick in one of the card's selects (a member's id for Assign)."""
+    return Door(custom_id, "select", lambda d: {"values": list(values)})
+
+
+def form(name: str, **fields: str) -> Door:
+    """The submit of a form Ben opened (FORMS), with `fields` by custom id (or one text everywhere)."""
+    return Door(name, "form", lambda d: {"fields": fields or None})
+
+
+# How Ben opens each form before someone submits it: a card's button, or a subcommand.
+FORMS: dict[str, tuple[str, str]] = {
+    "form": ("button", controls.REPLY), "tags-form": ("button", controls.TAGS),
+    "move-form": ("button", controls.MOVE), "new-form": ("slash", "new"),
+}
+
+
 # In the order the agent goes through them (each leaves #a ready for the next).
 DOORS: tuple[Door, ...] = (
     Door("help", options=lambda d: {}, open=True),
@@ -76,12 +94,20 @@ DOORS: tuple[Door, ...] = (
     slash("note", light=True, text="checked the ledger"),
     Door("thread", "thread", light=True),
     ticketless("mine"), ticketless("queue"), ticketless("tasks"), ticketless("report", period="week", team="billing"),
+    ticketless("new"),
+    form("new-form", **{"tiketti:new-requester": "caller@customer.example", "tiketti:new-subject": "Phoned in",
+                        "tiketti:new-body": "Wants a callback"}),
     slash("claim"),
     slash("assign", member=ANA["id"]),
     Door(controls.CLAIM, "button"),
+    pick(controls.ASSIGN, ANA["id"]),
     slash("priority", level="urgent"),
+    pick(controls.PRIORITY, "high"),
     slash("category", name="technical"),
+    pick(controls.CATEGORY, "billing"),
     slash("tag", tags="+vip"),
+    Door(controls.TAGS, "button", reads=True),
+    form("tags-form", **{"tiketti:tags-text": "vip, refund"}),
     slash("task", text="call the bank"),
     Door("done", options=lambda d: {"task": d.task}),
     Door(controls.REPLY, "button"),
@@ -90,9 +116,12 @@ DOORS: tuple[Door, ...] = (
     slash("close"),
     slash("reopen"),
     Door(controls.CLOSE, "button"),
-    slash("status", status="open"),  # solved → open again, for the child
+    Door(controls.REOPEN, "button"),
+    slash("status", status="waiting_on_customer"),
     slash("child", subject="Ask finance for the refund slip"),
-    slash("move", team="vault"),
+    Door(controls.MOVE, "button", reads=True),
+    form("move-form", **{"tiketti:move-team": "vault"}),
+    slash("move", team="billing"),
     slash("merge", number=lambda d: d.b, into=lambda d: d.a),
     Door("merge-anyway", "confirm"),
     ticketless("next"),
@@ -119,12 +148,13 @@ def _role(bot: DiscordBot, name: str) -> str:
 
 
 async def _prepare(bot: DiscordBot, desk: Desk, door: Door) -> Response | None:
-    """What a door needs before the snapshot: for the form's submit, Ben opens a Reply form (whoever sends it)."""
+    """What a door needs before the snapshot: for a form's submit, Ben opens the form (whoever sends it)."""
     if door.kind != "form":
         return None
-    form = await bot.click(controls.REPLY, desk.thread, BEN)
-    assert form.kind == 9
-    return form
+    how, name = FORMS[door.name]
+    opened = await bot.click(name, desk.thread, BEN) if how == "button" else await bot.slash(name, BEN)
+    assert opened.kind == 9, opened
+    return opened
 
 
 async def _use(bot: DiscordBot, desk: Desk, door: Door, user: Json, form: Response | None) -> Response | None:
@@ -134,9 +164,12 @@ async def _use(bot: DiscordBot, desk: Desk, door: Door, user: Json, form: Respon
             return await bot.slash(door.name, user, **door.options(desk))
         case "button":
             return await bot.click(door.name, desk.thread, user)
+        case "select":
+            return await bot.choose(door.name, desk.thread, user, door.options(desk)["values"])
         case "form":
             assert form is not None
-            return await bot.submit_modal(form, user, bot.discord.tickets_channel, "Sent from the form")
+            return await bot.submit_modal(form, user, bot.discord.tickets_channel, "Sent from the form",
+                                          fields=door.options(desk).get("fields"))
         case "thread":
             await bot.say(desk.thread["id"], user, "let me add something")
             return None
@@ -225,15 +258,20 @@ async def _every_door(bot: DiscordBot, desk: Desk, user: Json, may: Callable[[Do
 
 
 async def _offered(bot: DiscordBot, desk: Desk) -> None:
-    """The table names every door the bot offers: each registered subcommand, each button on a card."""
+    """The table names every door the bot offers: each registered subcommand, each control the bot registers
+    for the cards (a card shows some of them, as its ticket stands)."""
     assert len({d.name for d in DOORS}) == len(DOORS)
     [command] = bot.discord.commands
     registered = {o["name"] for o in command["options"]}
+    assert bot.runtime.discord is not None
+    handled = {item.custom_id for view in bot.runtime.discord.client.persistent_views  # type: ignore[attr-defined]
+               for item in view.children if getattr(item, "custom_id", None)}
     card = bot.starter(desk.thread)
-    buttons = {c["custom_id"] for row in card["components"] for c in row["components"]}
+    shown = {c["custom_id"] for row in card["components"] for c in row["components"]}
     confirm = {c["custom_id"].rsplit(":", 2)[0] for row in desk.question["components"] for c in row["components"]}
     assert {d.name for d in DOORS if d.kind == "slash"} == registered
-    assert {d.name for d in DOORS if d.kind == "button"} == buttons
+    assert {d.name for d in DOORS if d.kind in ("button", "select")} == handled and shown <= handled
+    assert {d.name for d in DOORS if d.kind == "form"} == set(FORMS)
     assert confirm == {"tiketti:merge"}
 
 

@@ -50,3 +50,35 @@ async def test_time_left_on_the_card_and_warnings_in_the_thread(bot: DiscordBot)
     assert f"<@{ANA['id']}>" in breach
     await bot.settled()
     assert "first reply overdue by" in card(bot, thread)
+
+
+async def _unassigned_after(bot: DiscordBot, minutes: int) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """A new ticket nobody took, `minutes` later, once the SLA check ran: its number and thread."""
+    number = await bot.mail(raw_mail(subject="Server down"))
+    await bot.settled()
+    thread = await bot.thread_of(number)
+    start = bot.core.ctx.clock
+    bot.core.ctx.clock = lambda: start() + timedelta(minutes=minutes)
+    assert await sla.check_sla(bot.core.ctx) == 1
+    return number, thread
+
+
+async def test_with_nobody_assigned_the_warning_goes_where_the_team_reads(bot: DiscordBot) -> None:
+    """As on Slack: a message in a thread reaches no one, so the team's channel hears it, linked to the thread."""
+    number, thread = await _unassigned_after(bot, 35)
+    channel = bot.discord.tickets_channel["id"]
+    [warning] = await eventually(lambda: [m["content"] for m in bot.discord.in_channel(channel)
+                                          if "first reply due in" in m["content"]])
+    assert f"#{number}" in warning and f"nobody is assigned: <#{thread['id']}>" in warning
+    assert not [m for m in bot.thread_messages(thread) if "due in" in m["content"]]
+
+
+async def test_in_a_forum_the_unassigned_warning_stays_in_the_tickets_post(sqlite_database: Database,
+                                                                           tmp_path: Path) -> None:
+    path = tmp_path / "workflow.toml"
+    path.write_text(WORKFLOW)
+    async with running_discord_bot(sqlite_database, tmp_path, forum=True, workflow_file=path) as bot:
+        _, thread = await _unassigned_after(bot, 70)
+        [breach] = await eventually(lambda: [m["content"] for m in bot.thread_messages(thread)
+                                             if "SLA breached" in m["content"]])
+        assert "nobody is assigned" in breach and len(bot.discord.threads()) == 1  # no post of its own

@@ -34,7 +34,8 @@ def embed_text(message: dict) -> str:
 
 
 def buttons(message: dict) -> list[str]:
-    return [c["label"] for row in message["components"] for c in row["components"]]
+    """The card's controls as people read them: a button's label, a select's placeholder."""
+    return [c.get("label") or c["placeholder"] for row in message["components"] for c in row["components"]]
 
 
 async def test_mail_becomes_a_thread_whose_starter_shows_the_ticket_with_buttons(bot: DiscordBot) -> None:
@@ -45,7 +46,7 @@ async def test_mail_becomes_a_thread_whose_starter_shows_the_ticket_with_buttons
     shown = embed_text(starter)
     assert f"#{number} Printer on fire" in shown
     assert "mia@customer.example" in shown and "new" in shown and "normal" in shown and "unassigned" in shown
-    assert buttons(starter) == ["Claim", "Reply", "Close"]
+    assert buttons(starter) == ["Claim", "Reply", "Close", "Tags…", "Assign…", "Priority", "Category"]
     [first] = bot.thread_messages(thread)
     assert "Flames from the tray" in first["content"]
 
@@ -126,6 +127,7 @@ async def test_close_button_solves_and_the_embed_says_so(bot: DiscordBot) -> Non
     await bot.click(controls.CLOSE, thread, ANA)
     await bot.settled()
     assert "solved" in embed_text(bot.starter(thread))
+    assert buttons(bot.starter(thread)) == ["Reply", "Reopen"]  # a solved ticket: answer again, or reopen
     assert bot.discord.called("PATCH /channels/{channel}/messages/{message}") >= 1
 
 

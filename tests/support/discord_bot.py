@@ -115,6 +115,23 @@ class DiscordBot:
         response = await self.response(token)
         return await self.response(token, followups=1) if response.kind == 5 else response
 
+    async def choose(self, custom_id: str, thread: Json, user: Json, values: list[str]) -> Response:
+        """`user` picks `values` in the select `custom_id` on the ticket's card (a member picker resolves the
+        chosen members, as Discord sends them); the final answer."""
+        starter = self.starter(thread)
+        shown = [c for row in starter["components"] for c in row["components"] if c.get("custom_id") == custom_id]
+        kind = shown[0]["type"] if shown else 3
+        data: Json = {"custom_id": custom_id, "component_type": kind, "values": values}
+        if kind == 5:
+            users = {u: self.discord.users[u] for u in values}
+            data["resolved"] = {"users": users, "members": {
+                u: {k: v for k, v in self.discord.member_json(x, self.discord.tickets_channel).items() if k != "user"}
+                for u, x in users.items() if self.discord.is_member(x)}}
+        channel = thread if self.in_forum(thread) else self.discord.channels[int(thread["parent_id"])]
+        token = await self.interact(3, data, user, channel, starter)
+        response = await self.response(token)
+        return await self.response(token, followups=1) if response.kind == 5 else response
+
     async def press(self, message: Json, user: Json, *, custom_id: str | None = None) -> Response:
         """`user` clicks a button of `message` (the first, or the one with `custom_id`) where it was shown;
         the final answer. Also for a button passed on to someone else (a forged interaction: Discord shows
@@ -158,10 +175,13 @@ class DiscordBot:
                 for u, x in users.items() if self.discord.is_member(x)}}
         return data
 
-    async def submit_modal(self, modal: Response, user: Json, channel: Json, text: str) -> Response:
-        fields = [c for row in modal.data["components"] for c in row.get("components", [row.get("component")]) if c]
+    async def submit_modal(self, modal: Response, user: Json, channel: Json, text: str = "", *,
+                           fields: dict[str, str] | None = None) -> Response:
+        """`user` submits the form: every field says `text`, or each its own (`fields`, by custom id)."""
+        shown = [c for row in modal.data["components"] for c in row.get("components", [row.get("component")]) if c]
+        values = {f["custom_id"]: (fields or {}).get(f["custom_id"], text) for f in shown}
         data = {"custom_id": modal.data["custom_id"], "components": [
-            {"type": 1, "components": [{"type": 4, "custom_id": f["custom_id"], "value": text}]} for f in fields]}
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]}
         token = await self.interact(5, data, user, channel)
         first = await self.response(token)
         return await self.response(token, followups=1) if first.kind == 5 else first

@@ -5,9 +5,11 @@ REST lives under /api/v10 (point `discord.http.Route.BASE` here), the gateway at
 takes IDENTIFY, sends READY and GUILD_CREATE, acks heartbeats, and then
 dispatches whatever a test injects (MESSAGE_CREATE, INTERACTION_CREATE...). REST
 keeps channels, threads and messages as Discord would show them, honours message
-nonces, and records every interaction response and follow-up. `add_channel` gives
-the guild more tickets channels (before the bot connects); `storm` answers the
-bot's next REST calls with 429 and a retry_after, as Discord does under load.
+nonces, and records every interaction response and follow-up. What the bot sends
+is held to Discord's limits (`discord_limits`: content, components, modals), with
+a 400 as Discord answers. `add_channel` gives the guild more tickets channels
+(before the bot connects); `storm` answers the bot's next REST calls with 429 and
+a retry_after, as Discord does under load.
 
 The server (`server`, tests.support.discord_guild) has roles, members and channel
 overwrites as Discord sends them, so discord.py computes `permissions_for` as it
@@ -29,6 +31,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.support import discord_guild as g
+from tests.support import discord_limits
 from tests.support import discord_payloads as p
 
 Json = dict[str, Any]
@@ -306,6 +309,7 @@ class FakeDiscord:
         if channel_id not in self.channels:
             return _error(404, 10003, "Unknown Channel")
         body, files = await p.read_body(request)
+        _refuse(discord_limits.message_problems(body))
         nonce = body.get("nonce")
         if nonce and body.get("enforce_nonce"):
             for old in self.in_channel(channel_id):
@@ -334,6 +338,7 @@ class FakeDiscord:
     async def _edit_message(self, request: web.Request) -> web.Response:
         message = self.message(request.match_info["channel"], request.match_info["message"])
         body, _ = await p.read_body(request)
+        _refuse(discord_limits.message_problems(body))
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key]
@@ -353,6 +358,7 @@ class FakeDiscord:
     async def _forum_post(self, request: web.Request) -> web.Response:
         forum = int(request.match_info["channel"])
         body, files = await p.read_body(request)
+        _refuse(discord_limits.message_problems(body.get("message") or {}))
         thread_id = self.next_id()
         thread = p.thread(thread_id, self.guild_id, forum, int(self.bot["id"]), body["name"])
         thread["applied_tags"] = [str(t) for t in body.get("applied_tags", [])]
@@ -383,6 +389,8 @@ class FakeDiscord:
         token = request.match_info["token"]
         if token in self.responses:
             return _error(400, 40060, "Interaction has already been acknowledged.")
+        data = body.get("data") or {}
+        _refuse(discord_limits.modal_problems(data) if body["type"] == 9 else discord_limits.message_problems(data))
         self.responses[token] = Response(body["type"], {**(body.get("data") or {}), "files": files})
         resource: Json = {"type": body["type"]}
         return _json({"interaction": {"id": request.match_info["id"], "type": 2}, "resource": resource})
@@ -397,6 +405,7 @@ class FakeDiscord:
         """A follow-up as Discord returns it: a message in the interaction's channel (ephemeral ones too, whose
         buttons can be clicked there), with the flags and components the bot sent."""
         body, files = await p.read_body(request)
+        _refuse(discord_limits.message_problems(body))
         token = request.match_info["token"]
         channel = self._where.get(token, "0")
         in_guild = channel != "0" and self.channels.get(int(channel), {}).get("type") != 1
@@ -404,6 +413,13 @@ class FakeDiscord:
                          guild_id=self.guild_id if in_guild else None)
         self.responses[token].followups.append(sent)
         return sent
+
+
+def _refuse(problems: list[str]) -> None:
+    """Answer 400 Invalid Form Body, as Discord does, when what the bot sent breaks Discord's limits."""
+    if problems:
+        body = {"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": problems}}
+        raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/json")
 
 
 def _error(status: int, code: int, message: str) -> web.Response:

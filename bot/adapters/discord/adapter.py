@@ -14,6 +14,7 @@ import logging
 from bot.adapters.discord.client import TikettiClient
 from bot.adapters.discord.digest import DigestPoster
 from bot.adapters.discord.dm import DmRelay
+from bot.adapters.discord.notices import NoticePoster
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.publisher import ThreadPublisher
 from bot.handlers.context import Context
@@ -44,6 +45,8 @@ class DiscordAdapter:
         self.publisher = ThreadPublisher(self.parts)
         self.dms = DmRelay(self.parts)
         self.publisher.subscribe()
+        self.notices = NoticePoster(self.parts, self.publisher)
+        self.notices.subscribe()
         self.dms.subscribe()
         self.digest = DigestPoster(self.parts, _snowflake(settings.discord_managers_channel))
         self.digest.subscribe()

@@ -39,12 +39,16 @@ class TikettiClient(discord.Client):
         self.parts: DiscordParts | None = None
         self.ready = asyncio.Event()
 
-    async def setup_hook(self) -> None:
-        """Runs once after login, before the gateway: buttons from before a restart work again at once."""
+    def register(self) -> None:
+        """What Discord may send us: the cards' controls, the confirmations, `/ticket` (before syncing it)."""
         assert self.parts is not None
-        self.add_view(TicketControls(self.parts))
+        self.add_view(TicketControls(self.parts))  # every control, so a click on any card ever posted is handled
         self.add_dynamic_items(MergeAnyway)  # state in the custom id: confirmations from before a restart work
         self.tree.add_command(ticket_group(self.parts), guild=self.guild)
+
+    async def setup_hook(self) -> None:
+        """Runs once after login, before the gateway: buttons from before a restart work again at once."""
+        self.register()
         try:
             await self.tree.sync(guild=self.guild)  # per guild: available at once, unlike global commands
         except discord.HTTPException as exc:

@@ -19,11 +19,14 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.adapters.collisions import ReplyHeld
 from bot.adapters.commands import TicketCommand
 from bot.adapters.discord import actions
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.confirm import merge_question
+from bot.adapters.discord.forms import add_new_command
 from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
+from bot.adapters.discord.reply_form import held
 from bot.adapters.discord.replying import answer, deferred
 from bot.adapters.discord.views import cut
 from bot.domain.access import Action
@@ -62,6 +65,8 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
                 return await actions.execute(parts, parts.actor(interaction.user), cmd, assignee=who)
             except NeedsConfirmation as asked:  # two customers' tickets: ask with a button (confirm.py)
                 return merge_question(asked)
+            except ReplyHeld as held_reply:  # a colleague answers too: nothing mailed, a button to review
+                return held(parts, held_reply.number, held_reply.lines, held_reply.text, interaction.user.id)
 
         await deferred(interaction, work, f"/ticket {verb}")
 
@@ -178,6 +183,8 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
     @app_commands.autocomplete(number=numbers)
     async def task(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
         await run(interaction, "task", number, text=text)
+
+    add_new_command(group, parts)
 
     @group.command(name="done", description="Mark one of your tasks done")
     async def done(interaction: discord.Interaction, task: Number) -> None:

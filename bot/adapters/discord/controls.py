@@ -1,47 +1,82 @@
-"""The buttons on every ticket's starter message (Claim, Reply, Close) and the Reply modal.
+"""The controls on every ticket's card: buttons Claim, Reply, Close, Reopen, Tags…, Move…; selects Assign,
+Priority and Category.
 
-The view is persistent: its custom ids are fixed and it is registered at every
-start, so buttons on messages posted before a restart keep working. Which
-ticket a click is about comes from the message clicked: a thread's starter
-message has the thread's id, which is the ticket's recorded root.
+Which controls a card shows is decided for every platform at once
+(`bot.adapters.capabilities.controls_for`): `CONTROLS` says how each looks here, and the
+card is drawn from that list. The view is persistent: custom ids are fixed, and a view
+with every control is registered at each start, so controls on cards posted before a
+restart keep working. Which ticket a click is about comes from the message clicked: a
+thread's starter message has the thread's id, which is the ticket's recorded root.
 
-Everyone in the channel sees the buttons; what a click may do is the core's
-decision (`bot.handlers.permissions`). A refusal is answered ephemerally, and
-Reply asks the core before the form opens, so a stranger never sees a form.
-
-An internal ticket (no customer, `TicketView.internal`) has no Reply button:
-there is nobody to mail. A Reply click on an older card of one says so, after
-the same permission check (a stranger learns nothing), and opens no form.
+Everyone in the channel sees the controls; what a click may do is the core's decision
+(`bot.handlers.permissions`). A refusal is answered ephemerally, and a form (Reply, Tags,
+Move) opens only after the core said yes, so a stranger never sees one. An internal
+ticket (no customer) shows no Reply; a Reply click on an older card of one says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
+from bot.adapters.capabilities import Control, controls_in
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
-from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts
-from bot.adapters.discord.replying import answer, deferred
-from bot.domain.access import Action
-from bot.domain.mail_ids import reply_subject
-from bot.handlers import collision, queries, replies, tickets
-from bot.handlers.permissions import permit
+from bot.adapters.discord.forms import open_ticket_form
+from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.reply_form import open_reply_form
+from bot.adapters.discord.replying import deferred
+from bot.domain.priority import Priority
+from bot.handlers import classify, tickets
+from bot.handlers.context import Actor
+from bot.handlers.errors import NotFound
+from bot.handlers.tickets import ActionResult
+from bot.handlers.views import TicketView
 
-CLAIM, REPLY, CLOSE = "tiketti:claim", "tiketti:reply", "tiketti:close"
-REPLY_CHARS = 4000  # Discord's limit for a text input
-INTERNAL_REPLY = "internal ticket: nothing to mail; write a note in the thread"
+CLAIM, REPLY, CLOSE, REOPEN = "tiketti:claim", "tiketti:reply", "tiketti:close", "tiketti:reopen"
+TAGS, MOVE = "tiketti:tags", "tiketti:move"
+ASSIGN, PRIORITY, CATEGORY = "tiketti:assign", "tiketti:priority", "tiketti:category"
+SELECT_OPTIONS = 25  # Discord's limit for a select's options
+
+# Each control -> the custom id of its component (a button, or a select for Assign, Priority and Category).
+CONTROLS: dict[Control, str] = {
+    Control.CLAIM: CLAIM, Control.REPLY: REPLY, Control.CLOSE: CLOSE, Control.REOPEN: REOPEN,
+    Control.ASSIGN: ASSIGN, Control.PRIORITY: PRIORITY, Control.CATEGORY: CATEGORY,
+    Control.TAGS: TAGS, Control.MOVE: MOVE,
+}
+_BUTTONS = {
+    Control.CLAIM: ("Claim", discord.ButtonStyle.success), Control.REPLY: ("Reply", discord.ButtonStyle.primary),
+    Control.CLOSE: ("Close", discord.ButtonStyle.secondary), Control.REOPEN: ("Reopen", discord.ButtonStyle.secondary),
+    Control.TAGS: ("Tags…", discord.ButtonStyle.secondary), Control.MOVE: ("Move…", discord.ButtonStyle.secondary),
+}
+
+Change = Callable[[Actor, int, list[Any]], Awaitable[ActionResult]]
 
 
 class TicketControls(discord.ui.View):
-    def __init__(self, parts: DiscordParts, *, internal: bool = False) -> None:
-        """`internal`: the card of a ticket without a customer, offered without Reply. The view registered
-        at start has every button, so a click on any card ever posted is handled."""
+    def __init__(self, parts: DiscordParts, ticket: TicketView | None = None) -> None:
+        """The controls of `ticket`'s card as it stands; without a ticket, every control (the view registered
+        at start, so a click on any card ever posted is handled)."""
         super().__init__(timeout=None)
         self.parts = parts
-        if internal:
-            self.remove_item(self.reply)
+        shown = tuple(Control) if ticket is None else controls_in(parts.ctx.config.workflow, ticket)
+        for control in sorted(shown, key=lambda c: c not in _BUTTONS):  # buttons first, in one row
+            self.add_item(self._item(control, ticket))
+
+    def _item(self, control: Control, ticket: TicketView | None) -> discord.ui.Item[TicketControls]:
+        custom_id = CONTROLS[control]
+        if control in _BUTTONS:
+            label, style = _BUTTONS[control]
+            if control is Control.CLAIM and ticket is not None and ticket.assignee is not None:
+                style = discord.ButtonStyle.secondary  # taken: claiming is still possible, no longer the call
+            button: discord.ui.Button[TicketControls] = discord.ui.Button(label=label, style=style, custom_id=custom_id)
+            button.callback = lambda interaction: self._press(interaction, control)  # type: ignore[method-assign]
+            return button
+        select = _select(control, ticket, self.parts)
+        select.callback = lambda interaction: self._choose(interaction, control, select.values)  # type: ignore[method-assign]
+        return select
 
     async def _ticket(self, interaction: discord.Interaction) -> int | None:
         message, channel = interaction.message, interaction.channel
@@ -50,66 +85,51 @@ class TicketControls(discord.ui.View):
         parent = getattr(channel, "parent_id", None) or interaction.channel_id
         return await self.parts.ticket_in(message.id, parent)
 
-    async def _act(self, interaction: discord.Interaction, fn: str) -> None:
+    async def _press(self, interaction: discord.Interaction, control: Control) -> None:
+        if control is Control.REPLY:  # a form must be the first answer: no defer, a few short checks
+            await open_reply_form(self.parts, interaction, await self._ticket(interaction))
+        elif control in (Control.TAGS, Control.MOVE):
+            await open_ticket_form(self.parts, interaction, await self._ticket(interaction), control.value)
+        else:
+            handler = {Control.CLAIM: tickets.claim, Control.CLOSE: tickets.close, Control.REOPEN: tickets.reopen}[control]
+            await self._act(interaction, control, lambda who, n, _values: handler(self.parts.ctx, who, n), [])
+
+    async def _choose(self, interaction: discord.Interaction, control: Control, values: list[Any]) -> None:
+        ctx = self.parts.ctx
+        changes: dict[Control, Change] = {
+            Control.ASSIGN: lambda who, n, v: tickets.assign(ctx, who, n, self.parts.actor(v[0])),
+            Control.PRIORITY: lambda who, n, v: tickets.set_priority(ctx, who, n, Priority.parse(str(v[0]))),
+            Control.CATEGORY: lambda who, n, v: classify.set_category(ctx, who, n, str(v[0])),
+        }
+        await self._act(interaction, control, changes[control], values)
+
+    async def _act(self, interaction: discord.Interaction, control: Control, change: Change, values: list[Any]) -> None:
         async def work() -> Answer:
             number = await self._ticket(interaction)
             if number is None:
-                return Answer("⚠️ this message is not a ticket Tiketti knows")
-            handler = tickets.claim if fn == "claim" else tickets.close
-            result = await handler(self.parts.ctx, self.parts.actor(interaction.user), number)
+                raise NotFound("this message is not a ticket Tiketti knows")
+            if not values and control not in _BUTTONS:
+                return answers.text("nothing chosen")
+            result = await change(self.parts.actor(interaction.user), number, values)
             return answers.done(result.summary, None)
 
-        await deferred(interaction, work, fn)
-
-    @discord.ui.button(label="Claim", style=discord.ButtonStyle.success, custom_id=CLAIM)
-    async def claim(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
-        await self._act(interaction, "claim")
-
-    @discord.ui.button(label="Reply", style=discord.ButtonStyle.primary, custom_id=REPLY)
-    async def reply(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
-        # A modal must be the first answer, so no defer here; the checks are a few short queries.
-        number = await self._ticket(interaction)
-        who = self.parts.actor(interaction.user)
-        try:
-            if number is None:
-                raise LookupError("this message is not a ticket Tiketti knows")
-            await permit(self.parts.ctx, who, Action.REPLY, number)  # may they reply? (Denied, audited, if not)
-            details = await queries.show(self.parts.ctx, who, number)
-            if details.ticket.internal:  # before a draft is recorded: nobody is writing to anyone
-                raise LookupError(INTERNAL_REPLY)
-            crowd = await collision.reply_opened(self.parts.ctx, who, number)
-        except (LookupError, *SHOWN_AS_IS) as exc:
-            await answer(interaction, Answer(f"⚠️ {exc}"))
-            return
-        ticket = details.ticket
-        subject = reply_subject(ticket.subject, self.parts.ctx.config.subject_tag, ticket.number)
-        to = f"their {details.reply_by_dm.capitalize()} DM" if details.reply_by_dm else ticket.requester_email
-        await interaction.response.send_modal(ReplyModal(self.parts, number, to, subject, crowd.lines))
-
-    @discord.ui.button(label="Close", style=discord.ButtonStyle.secondary, custom_id=CLOSE)
-    async def close(self, interaction: discord.Interaction, _button: discord.ui.Button[TicketControls]) -> None:
-        await self._act(interaction, "close")
+        await deferred(interaction, work, control.value)
 
 
-class ReplyModal(discord.ui.Modal):
-    """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox."""
-
-    def __init__(self, parts: DiscordParts, number: int, to: str, subject: str, warnings: Sequence[str] = ()) -> None:
-        """`to` as the agent should read it: the customer's address, or "their Discord DM"; `warnings`:
-        who else is answering (`bot.handlers.collision`), shown first in the empty field."""
-        super().__init__(title=f"Reply to #{number}"[:45], custom_id=f"tiketti:reply-modal:{number}")
-        self.parts, self.number = parts, number
-        hint = " · ".join([*(f"⚠️ {w}" for w in warnings), f"To {to} · {subject}"])
-        self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
-            label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
-            placeholder=hint[:100], custom_id="tiketti:reply-text")
-        self.add_item(self.text)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        async def work() -> Answer:
-            who = self.parts.actor(interaction.user)  # checked again: the form may outlive their role
-            result = await replies.reply(self.parts.ctx, who, self.number, self.text.value)
-            await collision.reply_closed(self.parts.ctx, who, self.number)
-            return answers.done(f"✉️ {result.summary}", None)
-
-        await deferred(interaction, work, "reply")
+def _select(control: Control, ticket: TicketView | None, parts: DiscordParts) -> discord.ui.Item[TicketControls]:
+    """Assign (a member picker), Priority or Category, showing the ticket's current choice."""
+    custom_id = CONTROLS[control]
+    if control is Control.ASSIGN:
+        chosen = ticket.assignee_chat_id if ticket is not None else None
+        defaults = [discord.SelectDefaultValue(id=int(chosen), type=discord.SelectDefaultValueType.user)] \
+            if chosen and chosen.isdigit() else []
+        return discord.ui.UserSelect(custom_id=custom_id, placeholder="Assign…", default_values=defaults)
+    if control is Control.PRIORITY:
+        current = ticket.priority if ticket is not None else None
+        options = [discord.SelectOption(label=p.value.capitalize(), value=p.value, default=p == current) for p in Priority]
+        return discord.ui.Select(custom_id=custom_id, placeholder="Priority", options=options)
+    names = parts.ctx.config.workflow.categories[:SELECT_OPTIONS] or ("other",)
+    current_category = ticket.category if ticket is not None else None
+    options = [discord.SelectOption(label=c.capitalize()[:100], value=c[:100], default=c == current_category)
+               for c in names]
+    return discord.ui.Select(custom_id=custom_id, placeholder="Category", options=options)

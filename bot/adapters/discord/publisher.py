@@ -48,52 +48,14 @@ class ThreadPublisher:
         bus = self.parts.ctx.bus
         for event_type in (events.TicketOpened, events.TicketChanged, events.MessageAdded):
             bus.subscribe(event_type, self._on_ticket_event)
-        bus.subscribe(events.MailDeliveryFailed, self._on_delivery_failed)
-        bus.subscribe(events.MailQuarantined, self._on_quarantined)
-        bus.subscribe(events.TaskDue, self._on_task_due)
-        bus.subscribe(events.SlaWarning, self._on_sla)
-        bus.subscribe(events.SlaBreached, self._on_sla)
+        bus.subscribe(events.TicketMoved, self._on_moved)
 
     async def _on_ticket_event(self, event: events.TicketOpened | events.TicketChanged | events.MessageAdded) -> None:
         self.queue.mark(event.ticket.number)
 
-    async def _on_delivery_failed(self, event: events.MailDeliveryFailed) -> None:
-        if event.ticket is None:
-            return
-        ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
-        if ref is not None:
-            text = views.cut(f"⚠️ Mail to {event.to_addr} could not be delivered: {event.error}", views.MESSAGE_CHARS)
-            await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(text)
-        self.queue.mark(event.ticket.number)
-
-    async def _on_quarantined(self, event: events.MailQuarantined) -> None:
-        """Agents learn of mail that did not become a ticket where they work: the default tickets channel."""
-        text = views.quarantine_notice(event)
-        channel = await self.channel(self.parts.channel_id)
-        if isinstance(channel, discord.ForumChannel):  # a forum takes posts, not messages
-            await channel.create_thread(name=views.cut(f"Mail quarantined as #{event.quarantine_id}", 100), content=text)
-        else:
-            await channel.send(text)
-
-    async def _on_sla(self, event: events.SlaWarning | events.SlaBreached) -> None:
-        ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
-        if ref is None:
-            return
-        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id and event.assignee_chat_id.isdigit() else ""
-        await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(
-            views.sla_notice(event, who, self.parts.ctx.clock()),
-            allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False))
-        self.queue.mark(event.ticket.number)  # the embed shows the new state
-
-    async def _on_task_due(self, event: events.TaskDue) -> None:
-        ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
-        if ref is None:
-            return
-        who = f"<@{event.assignee_chat_id}> " if event.assignee_chat_id and event.assignee_chat_id.isdigit() else ""
-        text = views.cut(f"⏰ {who}task due on #{event.ticket.number}: {event.text} (`/ticket done {event.task_id}`)",
-                         views.MESSAGE_CHARS)
-        await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(
-            text, allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False))
+    async def _on_moved(self, event: events.TicketMoved) -> None:
+        """The sync moves the thread and links the old and new ones (`_link_move`), or says it left (`_leave`)."""
+        self.queue.mark(event.number)
 
     # ---- the channels ---------------------------------------------------------------
 
@@ -161,7 +123,7 @@ class ThreadPublisher:
         nonce = f"tiketti-t{t.number}" + (f"-{work.moved_from.root_ref[-8:]}" if work.moved_from else "")
         after = int(work.moved_from.root_ref) if work.moved_from else 0
         thread_id = await self._find_root(channel, t, after) if work.post_attempts > 1 else None
-        embed, controls = views.ticket_embed(t, self.parts.ctx.clock()), TicketControls(self.parts, internal=t.internal)
+        embed, controls = views.ticket_embed(t, self.parts.ctx.clock()), TicketControls(self.parts, t)
         if thread_id is None and isinstance(channel, discord.ForumChannel):
             made = await channel.create_thread(name=views.thread_name(t), embed=embed, view=controls,
                                                applied_tags=self.tags_for(channel.id, t))
@@ -223,7 +185,7 @@ class ThreadPublisher:
         channel = await self.channel(int(channel_id))
         forum = isinstance(channel, discord.ForumChannel)
         holder = self.parts.client.get_partial_messageable(int(root) if forum else channel.id)
-        controls = None if moved else TicketControls(self.parts, internal=t.internal)
+        controls = None if moved else TicketControls(self.parts, t)
         await holder.get_partial_message(int(root)).edit(embed=views.ticket_embed(t, self.parts.ctx.clock(), moved=moved),
                                                          view=controls)
         if forum and self._tags.get(channel.id) and moved is None:

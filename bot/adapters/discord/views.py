@@ -91,12 +91,18 @@ def sla_text(t: TicketView, now: datetime) -> str | None:
     return " · ".join(parts) + (" (paused: waiting on the customer)" if t.sla_paused else "") if parts else None
 
 
-def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime) -> str:
+def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime, *, link: str | None = None) -> str:
+    """A warning or breach; `mention` our own `<@id> ` (or empty). With nobody assigned it says so, and
+    `link` (the ticket's thread, when the notice is posted outside it) shows where to look."""
     what = "first reply" if event.clock == FIRST_RESPONSE else "resolution"
     if isinstance(event, SlaBreached):
-        return cut(f"🚨 {mention}SLA breached on #{event.ticket.number}: {what} was due "
-                   f"<t:{int(event.due_at.timestamp())}:f>", MESSAGE_CHARS)
-    return cut(f"⏳ {mention}#{event.ticket.number}: {time_left_words(what, event.due_at, now)}", MESSAGE_CHARS)
+        text = (f"🚨 {mention}SLA breached on #{event.ticket.number}: {what} was due "
+                f"<t:{int(event.due_at.timestamp())}:f>")
+    else:
+        text = f"⏳ {mention}#{event.ticket.number}: {time_left_words(what, event.due_at, now)}"
+    if event.assignee_chat_id is None:
+        text += " · nobody is assigned" + (f": {link}" if link else "")
+    return cut(text, MESSAGE_CHARS)
 
 
 def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | None = None) -> discord.Embed:
@@ -108,6 +114,9 @@ def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | Non
     embed.add_field(name="Status", value=f"{STATUS_EMOJI[t.status]} {t.status.label}")
     embed.add_field(name="Priority", value=f"{PRIORITY_EMOJI[t.priority]} {t.priority.value}")
     embed.add_field(name="Assignee", value=cut(assignee(t), 1024))
+    for name, value in (("Team", t.team), ("Category", t.category), ("Tags", ", ".join(t.tags))):
+        if value:  # what the card's Category select, Tags… and Move… change, as on Slack's root
+            embed.add_field(name=name, value=cut(value, 1024))
     if now is not None and (left := sla_text(t, now)):
         embed.add_field(name="Service level", value=cut("⏱ " + left, 1024), inline=False)
     if t.failed_mail:

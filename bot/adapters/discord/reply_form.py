@@ -1,0 +1,142 @@
+"""The Reply form on Discord, with the collision warnings every reply path has.
+
+Opening it (the card's Reply, or *Review and send* below) is refused before any form
+for whoever may not reply, records a draft, names whoever else is answering in the
+form, and tells them by DM (Discord has no private message outside an interaction).
+Submitting it checks again, as Slack's form does (`bot.handlers.collision.newer_than`):
+if the customer wrote or a colleague replied since the form opened, nothing is mailed;
+the agent is told what happened and gets a *Review and send* button that opens the form
+again with their text, so they read first and then send. A typed `/ticket reply` held
+for the same reason (`bot.adapters.collisions.ReplyHeld`) gets the same button.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import discord
+
+from bot.adapters.collisions import held_because
+from bot.adapters.discord import answers
+from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.forms import FORM_SECONDS, modal_id
+from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.replying import answer, deferred
+from bot.adapters.discord.views import cut
+from bot.domain.access import Action
+from bot.domain.errors import UserFacingError
+from bot.domain.mail_ids import reply_subject
+from bot.handlers import collision, queries, replies
+from bot.handlers.context import Actor
+from bot.handlers.errors import Refused
+from bot.handlers.permissions import permit
+
+log = logging.getLogger(__name__)
+
+REPLY_CHARS = 4000  # Discord's limit for a text input
+REVIEW_SECONDS = 15 * 60  # how long a held reply's *Review and send* button works (the text is kept in memory)
+INTERNAL_REPLY = "internal ticket: nothing to mail; write a note in the thread"
+
+
+class ReplyModal(discord.ui.Modal):
+    """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox."""
+
+    def __init__(self, parts: DiscordParts, number: int, to: str, subject: str, warnings: Sequence[str] = (),
+                 text: str = "") -> None:
+        """`to` as the agent should read it: the customer's address, or "their Discord DM"; `warnings`:
+        who else is answering (`bot.handlers.collision`), shown first in the field; `text`: a held reply's."""
+        super().__init__(title=f"Reply to #{number}"[:45], custom_id=modal_id("reply", number), timeout=FORM_SECONDS)
+        self.parts, self.number, self.opened = parts, number, parts.ctx.clock()
+        hint = " · ".join([*(f"⚠️ {w}" for w in warnings), f"To {to} · {subject}"])
+        self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
+            label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
+            placeholder=hint[:100], default=text[:REPLY_CHARS] or None, custom_id="tiketti:reply-text")
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        async def work() -> Answer:
+            who = self.parts.actor(interaction.user)  # checked again: the form may outlive their role
+            newer = await collision.newer_than(self.parts.ctx, who, self.number, self.opened)
+            if newer:  # someone moved first: nothing is mailed until they have read it
+                return held(self.parts, self.number, [f"since you opened the form, {line}" for line in newer],
+                            self.text.value, interaction.user.id)
+            result = await replies.reply(self.parts.ctx, who, self.number, self.text.value)
+            await collision.reply_closed(self.parts.ctx, who, self.number)
+            return answers.done(f"✉️ {result.summary}", None)
+
+        await deferred(interaction, work, "reply")
+
+
+async def reply_form(parts: DiscordParts, who: Actor, number: int, *, text: str = "",
+                     warnings: Sequence[str] = ()) -> ReplyModal:
+    """The form for `who` on ticket `number`, or a UserFacingError to show instead (refused, internal).
+    Its checks are a few short queries: a modal must be the interaction's first answer."""
+    await permit(parts.ctx, who, Action.REPLY, number)  # may they reply? (Denied, audited, if not)
+    details = await queries.show(parts.ctx, who, number)
+    if details.ticket.internal:  # before a draft is recorded: nobody is writing to anyone
+        raise Refused(INTERNAL_REPLY)
+    crowd = await collision.reply_opened(parts.ctx, who, number)
+    ticket = details.ticket
+    subject = reply_subject(ticket.subject, parts.ctx.config.subject_tag, ticket.number)
+    to = f"their {details.reply_by_dm.capitalize()} DM" if details.reply_by_dm else ticket.requester_email
+    await _tell_others(parts, crowd.others, who, number)
+    return ReplyModal(parts, number, to, subject, [*warnings, *crowd.lines], text)
+
+
+async def open_reply_form(parts: DiscordParts, interaction: discord.Interaction, number: int | None, *,
+                          text: str = "", warnings: Sequence[str] = ()) -> None:
+    """Answer `interaction` with the Reply form, or privately with why there is none."""
+    try:
+        if number is None:
+            raise Refused("this message is not a ticket Tiketti knows")
+        modal = await reply_form(parts, parts.actor(interaction.user), number, text=text, warnings=warnings)
+    except UserFacingError as exc:
+        await answer(interaction, Answer(f"⚠️ {exc}"))
+        return
+    await interaction.response.send_modal(modal)
+
+
+def held(parts: DiscordParts, number: int, lines: Sequence[str], text: str, user_id: int) -> Answer:
+    """Nothing was mailed: what happened, and the button that opens the form again with `text`."""
+    return Answer(held_text(number, lines), view=ReviewReply(parts, number, text, lines, user_id))
+
+
+def held_text(number: int, lines: Sequence[str]) -> str:
+    return cut(f"⚠️ Not sent to #{number}'s customer: {held_because(lines)}. Nothing was mailed: press "
+               "**Review and send** to read your text again and send it.", 1900)
+
+
+class ReviewReply(discord.ui.View):
+    """*Review and send*: the held text in the Reply form again, for the agent who wrote it. Kept in
+    memory for REVIEW_SECONDS (the text is theirs alone to see); after a restart, Reply on the card."""
+
+    def __init__(self, parts: DiscordParts, number: int, text: str, lines: Sequence[str], user_id: int) -> None:
+        super().__init__(timeout=REVIEW_SECONDS)
+        self.parts, self.number, self.text, self.lines, self.user_id = parts, number, text, tuple(lines), user_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.user_id:
+            await answer(interaction, Answer("⚠️ this is a colleague's held reply; Reply on the card writes your own"))
+            return False
+        return True
+
+    @discord.ui.button(label="Review and send", style=discord.ButtonStyle.primary)
+    async def review(self, interaction: discord.Interaction, _button: discord.ui.Button[ReviewReply]) -> None:
+        await open_reply_form(self.parts, interaction, self.number, text=self.text, warnings=self.lines)
+
+
+async def _tell_others(parts: DiscordParts, others: Sequence[str], who: Actor, number: int) -> None:
+    """Whoever else has a Reply form open on the ticket hears that `who` opened one too, by DM."""
+    for other in others:
+        if not other.isdigit():
+            continue
+        try:
+            dm = await parts.client.create_dm(discord.Object(int(other)))
+            await dm.send(reply_opened_too(who.name or who.chat_user_id, number))
+        except discord.HTTPException as exc:
+            log.info("discord: could not tell user %s of a second reply (%s %s)", other, exc.status, exc.text)
+
+
+def reply_opened_too(name: str, number: int) -> str:
+    return cut(f"👀 {name} just opened a reply on #{number} too", 2000)
