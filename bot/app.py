@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.workflow import Workflow, WorkflowError, parse_workflow
 from bot.handlers.bus import EventBus
-from bot.handlers.context import Context, HelpdeskConfig
+from bot.handlers.config import HelpdeskConfig
+from bot.handlers.context import Context
 from bot.mail.compose import MailComposer
 from bot.settings import Settings
 from bot.store.db import create_engine

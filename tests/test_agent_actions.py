@@ -11,7 +11,8 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers import events, intake, queries, replies, tickets
-from bot.handlers.context import Actor, NotFound, Refused
+from bot.handlers.context import Actor
+from bot.handlers.errors import NotFound, Refused
 from tests.support.mails import (
     deliver,
     header_names,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.workflow import parse_workflow
-from bot.handlers.context import HelpdeskConfig
+from bot.handlers.config import HelpdeskConfig
 from bot.handlers.placement import channel_for, platforms_of, teams_elsewhere
 from tests.support.db import Database
 from tests.support.discord_bot import ANA, DiscordBot, running_discord_bot

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -183,7 +185,7 @@ async def test_agents_switch_assign_and_see_their_queues(core: Core) -> None:
     assert not errors(text)
 
 
-async def test_extra_commands_run_and_quit_stops_the_script(core: Core) -> None:
+async def test_extra_commands_run_and_quit_stops_the_script(core: Core, caplog: pytest.LogCaptureFixture) -> None:
     adapter, out = console(core)
     seen: list[str] = []
 
@@ -191,7 +193,7 @@ async def test_extra_commands_run_and_quit_stops_the_script(core: Core) -> None:
         seen.append(arg)
 
     async def broken(_arg: str) -> None:
-        raise RuntimeError("boom")
+        raise ValueError("boom")  # a bug, whatever its type: not the agent's mistake
 
     adapter.register("mail", mail_cmd, "/mail path.eml — a customer mail from a file")
     adapter.register("/broken", broken, "/broken — always fails")
@@ -202,10 +204,16 @@ async def test_extra_commands_run_and_quit_stops_the_script(core: Core) -> None:
         for line in ["/MAIL samples/printer.eml", "/broken", "/help", "/quit", "/mail never.eml"]:
             yield line
 
-    await adapter.run_lines(lines())
+    with caplog.at_level(logging.ERROR, logger="bot.adapters.console.adapter"):
+        await adapter.run_lines(lines())
     text = out.getvalue()
     assert seen == ["samples/printer.eml"], "nothing runs after /quit"
-    assert errors(text) == ["✗ that failed unexpectedly (RuntimeError); see the log"]
+    # A bug's own words ("boom") stay in the log; the agent gets a reference that leads there.
+    [error] = errors(text)
+    reference = re.fullmatch(r"✗ something went wrong \(reference ([0-9a-f]{8})\)", error)
+    assert reference is not None and "boom" not in text, error
+    [logged] = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+    assert "/broken" in logged.getMessage() and logged.exc_info is not None and "boom" in str(logged.exc_info[1])
     assert "/mail path.eml — a customer mail from a file" in text, "/help lists extra commands"
     assert await adapter.execute("/quit") is False and await adapter.execute("# just a comment") is True
 

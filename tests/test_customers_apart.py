@@ -21,7 +21,8 @@ from bot.domain.model import Collaborator
 from bot.domain.status import Status
 from bot.domain.workflow import ChildSpec, Template
 from bot.handlers import chat_intake, contact_link, creation, merge, replies, reports, tickets
-from bot.handlers.context import Actor, Refused, agent_for
+from bot.handlers.context import Actor, agent_for
+from bot.handlers.errors import Refused
 from bot.handlers.merge import NeedsConfirmation
 from bot.handlers.permissions import Denied
 from bot.mail.outbox import OutboxWorker

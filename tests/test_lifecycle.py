@@ -10,7 +10,8 @@ from bot.app import Core
 from bot.domain.model import Ticket
 from bot.domain.status import InvalidTransition, Status
 from bot.handlers import queries, tickets
-from bot.handlers.context import Actor, Refused
+from bot.handlers.context import Actor
+from bot.handlers.errors import Refused
 from tests.support.mails import deliver, raw_mail, ticket
 from tests.support.people import OPERATOR
 

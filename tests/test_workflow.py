@@ -19,7 +19,8 @@ from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.domain.workflow import ChildSpec, Template
 from bot.handlers import classify, collision, creation, events, lifecycle, merge, queries, replies, tasks, tickets
-from bot.handlers.context import Actor, NotFound, Refused, agent_for
+from bot.handlers.context import Actor, agent_for
+from bot.handlers.errors import NotFound, Refused
 from tests.conftest import make_settings
 from tests.support.db import Database
 from tests.support.mails import deliver, messages, outbox, parse_sent, raw_mail, ticket

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.domain.errors import UserFacingError
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 
 
-class UsageError(ValueError):
+class UsageError(UserFacingError, ValueError):
     """The line does not say what to do; the message (shown as is) says how to say it."""
 
 

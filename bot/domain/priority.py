@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.domain.errors import InvalidInput
+
 
 class Priority(StrEnum):
     LOW = "low"
@@ -21,7 +23,7 @@ class Priority(StrEnum):
         try:
             return cls(text.strip().lower())
         except ValueError:
-            raise ValueError(f"unknown priority {text!r}; use low, normal, high or urgent") from None
+            raise InvalidInput(f"unknown priority {text!r}; use low, normal, high or urgent") from None
 
 
 _RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.domain.errors import UserFacingError
+
 
 class Status(StrEnum):
     NEW = "new"
@@ -45,7 +47,7 @@ _ALIASES = {
 }
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(UserFacingError, ValueError):
     """A status change the lifecycle does not allow; the message is shown to the agent."""
 
 

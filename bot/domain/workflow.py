@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.access import Identity, Roster, Standing, TicketScope, standing_of
+from bot.domain.errors import UserFacingError
 from bot.domain.priority import Priority
 from bot.domain.sla import SlaConfig, SlaError, parse_sla
 from bot.domain.status import Status
@@ -22,8 +23,9 @@ FOLLOW_UP_POLICIES = ("reopen", "new", "new_after_days")
 ASSIGNMENT = ("none", "least_loaded", "skills")
 
 
-class WorkflowError(ValueError):
-    """The workflow file says something we cannot follow; the message names the place."""
+class WorkflowError(UserFacingError, ValueError):
+    """The workflow file says something we cannot follow, or an agent names a team or category it does
+    not have; the message names the place, or the choices."""
 
 
 @dataclass(frozen=True)

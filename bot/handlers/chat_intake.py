@@ -18,7 +18,8 @@ from bot.domain.chat_contacts import chat_address, dm_platform
 from bot.domain.model import Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import events, sla
-from bot.handlers.context import Context, audit
+from bot.handlers.audit import audit
+from bot.handlers.context import Context
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
 
@@ -53,7 +54,7 @@ class ChatMessageIn:
 
 async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
     """Store one direct message on the customer's open ticket, or open a new one."""
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         if await uow.messages.by_chat_ref(msg.chat_ref) is not None:
             return ChatIntakeOutcome("duplicate", None)
         now = ctx.clock()
@@ -87,9 +88,6 @@ async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOu
         else:
             uow.events.append(events.MessageAdded(ticket=view, message=shown))
             uow.events.append(events.TicketChanged(ticket=view, actor=actor, summary=summary))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ChatIntakeOutcome("created" if created else "appended", view.number)
 
 

@@ -7,7 +7,9 @@ from bot.domain.model import Ticket
 from bot.domain.status import Status
 from bot.domain.workflow import WorkflowError
 from bot.handlers import events
-from bot.handlers.context import Actor, Context, NotFound, Refused, agent_for, audit
+from bot.handlers.audit import audit
+from bot.handlers.context import Actor, Context, agent_for
+from bot.handlers.errors import NotFound, Refused
 from bot.handlers.permissions import hidden_teams, permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.routing import auto_assign
@@ -91,7 +93,7 @@ async def next_ticket(ctx: Context, actor: Actor) -> ActionResult:
     """Assign the caller the most urgent unassigned ticket of their teams (all they may work if they are in none)."""
     who = await permit(ctx, actor, Action.QUEUE)
     teams = sorted(who.teams)
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
         candidates = await uow.tickets.active(unassigned=True, teams=teams or None, limit=1, for_update=True,
@@ -109,7 +111,4 @@ async def next_ticket(ctx: Context, actor: Actor) -> ActionResult:
         view = await ticket_view(uow, ticket)
         summary = f"claimed by {agent.display} (next in the queue)"
         uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ActionResult(ticket=view, summary=f"#{view.number} {summary}")

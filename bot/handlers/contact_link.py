@@ -28,7 +28,8 @@ from bot.domain.chat_contacts import chat_address, chat_user, dm_platform
 from bot.domain.model import Contact, OutboundMail
 from bot.domain.outgoing import OutgoingMail
 from bot.handlers import events
-from bot.handlers.context import Context, audit
+from bot.handlers.audit import audit
+from bot.handlers.context import Context
 from bot.handlers.ports import LinkCode, UnitOfWork
 from bot.handlers.snapshots import ticket_view
 
@@ -163,30 +164,24 @@ async def _send_code(ctx: Context, req: LinkRequest) -> str | None:
 
 async def _confirm(ctx: Context, req: LinkRequest, code: str) -> str | None:
     chat = chat_address(req.platform, req.user_id)
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         if not await _first_time(uow, req):
             return None
         now = ctx.clock()
         if (answer := await _already_linked(uow, chat)) is not None:
-            await uow.commit()
             return answer
         sent = await uow.contact_links.latest_code(chat, for_update=True)
         if sent is None or sent.id is None or sent.expires_at <= now or sent.tries >= MAX_TRIES:
-            await uow.commit()
             return "That code is no longer valid (or there is none). Write `link you@example.com` for a new one."
         if not hmac.compare_digest(sent.code_hash, _hash(ctx, chat, sent.email, code)):
             tries = sent.tries + 1
-            await uow.contact_links.update_code(sent.id, tries=tries, expires_at=sent.expires_at)
-            await uow.commit()
+            await uow.contact_links.update_code(sent.id, tries=tries, expires_at=sent.expires_at)  # counted: the block commits it
             if tries >= MAX_TRIES:
                 return "That code is not right, and it cannot be used any more. Write `link you@example.com` for a new one."
             left = MAX_TRIES - tries
             return f"That code is not right; {left} {'try' if left == 1 else 'tries'} left."
         await uow.contact_links.update_code(sent.id, tries=sent.tries, expires_at=now)  # spent
         moved = await _link(uow, chat, sent.email, now)
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return "Linked: your tickets by mail and here are now one history." + (
         f" ({moved} ticket{'s' if moved != 1 else ''} moved.)" if moved else "")
 

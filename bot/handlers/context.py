@@ -1,41 +1,24 @@
-"""What every handler is given: the store, the clock, the bus, and the helpdesk's own facts."""
+"""What every handler is given (the store, the clock, the bus, the helpdesk's facts), who acts, and
+the lookups every handler starts from. The facts are in bot.handlers.config, the errors handlers
+refuse with in bot.handlers.errors, the audit trail in bot.handlers.audit."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.domain.access import Identity, keys_of
-from bot.domain.model import Agent, AuditEvent, Contact, Ticket
-from bot.domain.workflow import Workflow
+from bot.domain.model import Agent, Contact, Ticket
 from bot.handlers.bus import EventBus
+from bot.handlers.config import HelpdeskConfig
+from bot.handlers.errors import NotFound
 from bot.handlers.ports import Clock, MailComposer, UnitOfWork, UnitOfWorkFactory
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class HelpdeskConfig:
-    support_address: str
-    support_name: str = "Support"
-    subject_tag: str = "#"
-    own_addresses: frozenset[str] = frozenset()
-    ack_enabled: bool = True
-    ack_limit_per_hour: int = 3
-    send_limit_per_hour: int = 10  # tickets an agent may open by mailing an outside address, per hour
-    first_response_text: str = "within one business day"
-    max_attachment_bytes: int = 10_000_000
-    workflow: Workflow = field(default_factory=Workflow)
-    timezone: str = "UTC"  # where "today" and "yesterday" of reports are
-    # The chat platforms tickets are shown on ("slack", "discord"): a team naming a channel on one of
-    # them works there only (bot.handlers.placement). Empty: whichever platform asks is the only one.
-    chat_platforms: frozenset[str] = frozenset()
-
-    @property
-    def mail_domain(self) -> str:
-        return self.support_address.rsplit("@", 1)[-1]
 
 
 @dataclass
@@ -46,6 +29,20 @@ class Context:
     key: bytes  # signs our Message-IDs
     bus: EventBus = field(default_factory=EventBus)
     clock: Clock = utcnow
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """One action's unit of work: committed when the block ends, then its `uow.events` published.
+
+        Publishing only after the commit means nobody is shown a change that was rolled back; a block
+        that raises rolls back and publishes nothing. Every event appended inside the block, up to its
+        end, goes out, in order. (A `return` inside the block ends it normally: that commits too.)
+        """
+        async with self.uow() as uow:
+            yield uow
+            await uow.commit()
+            pending = list(uow.events)
+        await self.bus.publish(pending)
 
 
 @dataclass(frozen=True)
@@ -68,17 +65,6 @@ class Actor:
     @property
     def audit_name(self) -> str:
         return f"agent:{self.chat_user_id}"
-
-
-SYSTEM = "system"
-
-
-class NotFound(LookupError):
-    """Shown to the user as is: 'ticket #12 does not exist'."""
-
-
-class Refused(ValueError):
-    """An action the rules do not allow; the message explains why, for the agent."""
 
 
 async def agent_for(uow: UnitOfWork, actor: Actor, now: datetime) -> Agent:
@@ -115,28 +101,3 @@ async def others_of_requester(uow: UnitOfWork, ticket: Ticket) -> list[Ticket]:
         return []
     return list(await uow.tickets.recent_for_requester(ticket.requester_id, exclude=ticket.number))
 
-
-def audit(
-    uow: UnitOfWork,
-    ticket: Ticket | None,
-    actor: str,
-    action: str,
-    now: datetime,
-    *,
-    field: str | None = None,
-    before: object = None,
-    after: object = None,
-    detail: str | None = None,
-) -> None:
-    uow.audit.add(
-        AuditEvent(
-            ticket_id=ticket.id if ticket else None,
-            action=action,
-            actor=actor,
-            created_at=now,
-            field=field,
-            before=None if before is None else str(before),
-            after=None if after is None else str(after),
-            detail=detail,
-        )
-    )

@@ -15,7 +15,9 @@ from bot.domain.access import Action
 from bot.domain.model import Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import events, sla
-from bot.handlers.context import Actor, Context, Refused, agent_for, audit
+from bot.handlers.audit import audit
+from bot.handlers.context import Actor, Context, agent_for
+from bot.handlers.errors import Refused
 from bot.handlers.merge import create_child
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.permissions import permit
@@ -40,7 +42,7 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
         raise Refused("a ticket needs a subject")
     if send and not body.strip():
         raise Refused("an empty mail was not sent")
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         now = ctx.clock()
         if send:
             await _within_send_limit(ctx, uow, actor, now)
@@ -79,9 +81,6 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
         for child, child_first in children:
             uow.events.append(events.TicketOpened(ticket=await ticket_view(uow, child),
                                                   first_message=message_view(child.number, child_first)))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     what = "mailed to " + contact.email if send else "opened"
     extra = f" with {len(children)} child tickets" if children else ""
     return ActionResult(ticket=view, summary=f"#{view.number} {what}{extra}")

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from bot.domain.model import MailState, OutboundMail
 from bot.handlers import events
-from bot.handlers.context import SYSTEM, Context, audit
+from bot.handlers.audit import SYSTEM, audit
+from bot.handlers.context import Context
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import ticket_view
 
@@ -79,13 +80,11 @@ async def release(ctx: Context, outbox_ids: list[int]) -> None:
 
 async def mark_failed(ctx: Context, outbox_id: int, error: str) -> bool:
     """Give up on a mail, record why on its ticket, and tell whoever shows the ticket."""
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         row = await _owned(uow, outbox_id)
         if row is None:
             return False
-        event = await _fail(uow, row, error, ctx.clock())
-        await uow.commit()
-    await ctx.bus.publish([event])
+        uow.events.append(await _fail(uow, row, error, ctx.clock()))
     return True
 
 
@@ -96,11 +95,9 @@ async def fail_abandoned(ctx: Context) -> list[int]:
     automatically (a customer must not get the same reply twice); a person decides.
     """
     now = ctx.clock()
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         rows = list(await uow.outbox.expired_leases(now))
-        found = [await _fail(uow, row, UNCERTAIN, now) for row in rows]
-        await uow.commit()
-    await ctx.bus.publish(found)
+        uow.events += [await _fail(uow, row, UNCERTAIN, now) for row in rows]
     return [r.id for r in rows if r.id is not None]
 
 

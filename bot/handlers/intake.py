@@ -24,7 +24,8 @@ from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
 from bot.handlers import events, merged_mail, routing, sla
-from bot.handlers.context import SYSTEM, Context, audit
+from bot.handlers.audit import SYSTEM, audit
+from bot.handlers.context import Context
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.ports import Conflict, UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view, ticket_views
@@ -74,13 +75,10 @@ async def receive_together(ctx: Context, mails: Sequence[InboundMail], *, source
     about a third of what storing a parsed mail costs. Raises like a single mail does; the
     caller then stores them one at a time (MailPipeline.process_many).
     """
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         outcomes = [await _route(ctx, uow, mail) for mail in mails]
         if also is not None:
             await also(uow)
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     for mail, outcome in zip(mails, outcomes, strict=True):
         log.info("mail %s from %s via %s: %s #%s", mail.message_id, _mask(mail.from_addr), source, outcome.action,
                  outcome.ticket_number)
@@ -284,21 +282,20 @@ async def quarantine(
 ) -> int:
     """Keep a mail we could not process, whole, and tell the team. Never raises for the mail's sake."""
     now = ctx.clock()
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         # Announced now if an adapter in this process listens; otherwise a running bot's sweep does it.
         announced = now if ctx.bus.has_subscribers(events.MailQuarantined) else None
         item = await uow.quarantine.add(
             QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender[:400],
                             subject=subject[:998], announced_at=announced)
         )
-        audit(uow, None, SYSTEM, "quarantined", now, detail=f"quarantine #{item.id}: {reason}")
+        assert item.id is not None  # added rows are flushed: the id is known
+        item_id = item.id
+        audit(uow, None, SYSTEM, "quarantined", now, detail=f"quarantine #{item_id}: {reason}")
         if also is not None:
             await also(uow)
-        await uow.commit()
-        assert item.id is not None
-        item_id = item.id
+        uow.events.append(events.MailQuarantined(item_id, sender, subject, reason, source))
     log.warning("mail quarantined as #%d (%s): %s", item_id, source, reason)
-    await ctx.bus.publish([events.MailQuarantined(item_id, sender, subject, reason, source)])
     return item_id
 
 
@@ -315,13 +312,10 @@ async def resolve_quarantined(ctx: Context, item_id: int, resolution: str) -> No
 
 async def announce_quarantined(ctx: Context) -> int:
     """Tell the team about mail quarantined by another process (`tiketti ingest`) while no adapter listened."""
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         items = await uow.quarantine.unannounced()
         now = ctx.clock()
-        pending: list[object] = []
         for it in items:
             it.announced_at = now
-            pending.append(events.MailQuarantined(it.id, it.sender, it.subject, it.reason, it.source))  # type: ignore[arg-type]
-        await uow.commit()
-    await ctx.bus.publish(pending)
-    return len(pending)
+            uow.events.append(events.MailQuarantined(it.id, it.sender, it.subject, it.reason, it.source))  # type: ignore[arg-type]
+    return len(items)

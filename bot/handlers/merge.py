@@ -23,8 +23,10 @@ from bot.domain.chat_contacts import chat_user, is_reserved
 from bot.domain.model import Agent, Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import events
+from bot.handlers.audit import audit
 from bot.handlers.contact_link import mask, valid_address
-from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket, requester_of
+from bot.handlers.context import Actor, Context, agent_for, load_ticket, requester_of
+from bot.handlers.errors import Refused
 from bot.handlers.permissions import permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.routing import auto_assign
@@ -57,7 +59,7 @@ async def merge(ctx: Context, actor: Actor, source_number: int, target_number: i
         raise Refused("a ticket cannot be merged into itself")
     await permit(ctx, actor, Action.MERGE, source_number)
     await permit(ctx, actor, Action.MERGE, target_number)
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         # Lock in a fixed order so two opposite merges cannot deadlock.
         first, second = sorted((source_number, target_number))
         locked = {first: await load_ticket(uow, first), second: await load_ticket(uow, second)}
@@ -93,9 +95,6 @@ async def merge(ctx: Context, actor: Actor, source_number: int, target_number: i
         ]
         if target_notice is not None:
             uow.events.append(events.MessageAdded(ticket=target_view, message=message_view(target.number, target_notice)))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ActionResult(ticket=target_view, summary=summary)
 
 
@@ -141,7 +140,7 @@ async def split_child(ctx: Context, actor: Actor, parent_number: int, subject: s
         raise Refused("a child ticket needs a subject")
     await permit(ctx, actor, Action.CHILD, parent_number)
     address = _outbound_address(ctx, to) if to is not None else None
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         parent = await load_ticket(uow, parent_number)
         if not parent.status.is_active:
             raise Refused(f"#{parent_number} is {parent.status.label}; reopen it first")
@@ -161,9 +160,6 @@ async def split_child(ctx: Context, actor: Actor, parent_number: int, subject: s
             events.TicketOpened(ticket=child_view, first_message=message_view(child.number, first)),
             events.TicketChanged(ticket=parent_view, actor=actor.audit_name, summary=summary),
         ]
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ActionResult(ticket=child_view, summary=f"#{parent_number} {summary}")
 
 

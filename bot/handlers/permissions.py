@@ -10,7 +10,9 @@ tried what, in its own transaction so the refused action's rollback keeps it.
 from __future__ import annotations
 
 from bot.domain.access import ADMIN_ONLY, Action, Role, Standing, TicketScope, decide, may_see_team
-from bot.handlers.context import Actor, Context, NotFound, Refused, agent_for, audit
+from bot.handlers.audit import audit
+from bot.handlers.context import Actor, Context, agent_for
+from bot.handlers.errors import NotFound, Refused
 from bot.handlers.ports import Conflict, UnitOfWork
 
 

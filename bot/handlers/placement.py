@@ -15,7 +15,7 @@ placed by team: their thread rows say where they go.
 from __future__ import annotations
 
 from bot.domain.workflow import Team
-from bot.handlers.context import HelpdeskConfig
+from bot.handlers.config import HelpdeskConfig
 
 TEAM_PLATFORMS = ("slack", "discord")  # the platforms on which teams name channels
 

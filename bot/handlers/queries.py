@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.domain.access import Action
 from bot.handlers import contact_link
-from bot.handlers.context import Actor, Context, NotFound, load_ticket, others_of_requester, requester_of
+from bot.handlers.context import Actor, Context, load_ticket, others_of_requester, requester_of
+from bot.handlers.errors import NotFound
 from bot.handlers.permissions import hidden_teams, permit
 from bot.handlers.snapshots import message_views, ticket_view
 from bot.handlers.views import AuditLine, TicketDetails, TicketView

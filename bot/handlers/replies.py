@@ -8,7 +8,9 @@ from bot.domain.chat_contacts import is_reserved
 from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import contact_link, events, sla
-from bot.handlers.context import Actor, Context, Refused, agent_for, audit, load_ticket, requester_of
+from bot.handlers.audit import audit
+from bot.handlers.context import Actor, Context, agent_for, load_ticket, requester_of
+from bot.handlers.errors import Refused
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.permissions import permit
 from bot.handlers.snapshots import message_view, ticket_view
@@ -24,7 +26,7 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
     if not text.strip():
         raise Refused("an empty reply was not sent")
     await permit(ctx, actor, Action.REPLY, number)
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         ticket = await load_ticket(uow, number)
         if ticket.status == Status.CLOSED:
             raise Refused(f"#{number} is closed; the customer's next mail opens a follow-up ticket")
@@ -66,9 +68,6 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
         msg = message_view(number, message, sent_to=requester.email)
         uow.events.append(events.MessageAdded(ticket=view, message=msg))
         uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ActionResult(ticket=view, summary=f"#{number} {summary}", message=msg)
 
 

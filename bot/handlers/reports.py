@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.domain.access import Action, may_report_on
-from bot.handlers.context import Actor, Context, Refused
+from bot.handlers.context import Actor, Context
+from bot.handlers.errors import Refused
 from bot.handlers.events import DigestReady
 from bot.handlers.permissions import permit, refuse
 

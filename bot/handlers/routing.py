@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Agent, Ticket
 from bot.domain.status import Status
-from bot.handlers.context import SYSTEM, Context, audit
+from bot.handlers.audit import SYSTEM, audit
+from bot.handlers.context import Context
 from bot.handlers.ports import UnitOfWork
 
 

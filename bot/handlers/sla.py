@@ -20,7 +20,8 @@ from bot.domain.model import Ticket
 from bot.domain.sla import CLOCKS, FIRST_RESPONSE, SlaConfig, answer_by_words, policy_key
 from bot.domain.status import Status
 from bot.handlers import events
-from bot.handlers.context import SYSTEM, Context, audit, requester_of
+from bot.handlers.audit import SYSTEM, audit
+from bot.handlers.context import Context, requester_of
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import ticket_views
 
@@ -140,7 +141,7 @@ async def check_sla(ctx: Context) -> int:
     cfg = _sla(ctx)
     if cfg is None:
         return 0
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         now = ctx.clock()
         tickets = await uow.tickets.sla_due(now + cfg.warn_before, limit=BATCH)
         fired: list[tuple[Ticket, str, datetime, bool]] = []  # ticket, clock, due, breached
@@ -169,13 +170,10 @@ async def check_sla(ctx: Context) -> int:
                 ticket.updated_at = now  # the root message shows the new state
         changed = list({id(t): t for t, *_ in fired}.values())
         views = {t.number: v for t, v in zip(changed, await ticket_views(uow, changed), strict=True)}
-        pending: list[object] = []
         for ticket, clock, due, breached in fired:
             view = views[ticket.number]
             kind = events.SlaBreached if breached else events.SlaWarning
-            pending.append(kind(ticket=view, clock=clock, due_at=due, assignee_chat_id=view.assignee_chat_id))
-        await uow.commit()
-    if pending:
-        log.info("sla: %d warnings and breaches", len(pending))
-    await ctx.bus.publish(pending)
-    return len(pending)
+            uow.events.append(kind(ticket=view, clock=clock, due_at=due, assignee_chat_id=view.assignee_chat_id))
+    if fired:
+        log.info("sla: %d warnings and breaches", len(fired))
+    return len(fired)

@@ -8,7 +8,9 @@ from datetime import datetime
 from bot.domain.access import Action
 from bot.domain.model import Task
 from bot.handlers import events
-from bot.handlers.context import Actor, Context, NotFound, Refused, agent_for, audit, load_ticket
+from bot.handlers.audit import audit
+from bot.handlers.context import Actor, Context, agent_for, load_ticket
+from bot.handlers.errors import NotFound, Refused
 from bot.handlers.permissions import may_work, permit
 from bot.handlers.snapshots import ticket_view
 
@@ -81,16 +83,15 @@ async def my_tasks(ctx: Context, actor: Actor) -> list[TaskView]:
 
 async def remind_due(ctx: Context) -> int:
     """Publish a TaskDue for every task whose time has come, once each (marked in the same transaction)."""
-    async with ctx.uow() as uow:
+    reminded = 0
+    async with ctx.transaction() as uow:
         now = ctx.clock()
-        pending: list[object] = []
         for task in await uow.tasks.due_unreminded(now):
             task.reminded_at = now
             ticket = await load_ticket(uow, task.ticket_id, for_update=False)
             agent = await uow.agents.get(task.assignee_id) if task.assignee_id else None
             audit(uow, ticket, "system", "task_reminder", now, detail=f"task {task.id}: {task.text}")
-            pending.append(events.TaskDue(task.id, await ticket_view(uow, ticket), task.text,  # type: ignore[arg-type]
-                                          agent.chat_user_id if agent else None))
-        await uow.commit()
-    await ctx.bus.publish(pending)
-    return len(pending)
+            uow.events.append(events.TaskDue(task.id, await ticket_view(uow, ticket), task.text,  # type: ignore[arg-type]
+                                             agent.chat_user_id if agent else None))
+            reminded += 1
+    return reminded

@@ -10,7 +10,9 @@ from bot.domain.model import Collaborator, Message, MessageKind, Ticket
 from bot.domain.priority import Priority
 from bot.domain.status import InvalidTransition, Status
 from bot.handlers import events, sla
-from bot.handlers.context import SYSTEM, Actor, Context, Refused, agent_for, audit, load_ticket
+from bot.handlers.audit import SYSTEM, audit
+from bot.handlers.context import Actor, Context, agent_for, load_ticket
+from bot.handlers.errors import Refused
 from bot.handlers.permissions import may_work, permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
@@ -29,15 +31,12 @@ Change = Callable[[UnitOfWork, Ticket], Awaitable[str]]
 
 async def act(ctx: Context, actor: Actor, number: int, change: Change) -> ActionResult:
     """Run one change in one transaction; publish TicketChanged after commit."""
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         ticket = await load_ticket(uow, number)
         summary = await change(uow, ticket)
         await sla.refresh(ctx, uow, ticket, ctx.clock())  # status, priority or team may have changed
         view = await ticket_view(uow, ticket)
         uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ActionResult(ticket=view, summary=f"#{number} {summary}")
 
 
@@ -154,7 +153,7 @@ async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_r
     await permit(ctx, actor, Action.NOTE, number)
     if not text.strip():
         raise Refused("an empty note was not saved")
-    async with ctx.uow() as uow:
+    async with ctx.transaction() as uow:
         ticket = await load_ticket(uow, number)
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
@@ -169,9 +168,6 @@ async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_r
         view = await ticket_view(uow, ticket)
         msg = message_view(number, note)
         uow.events.append(events.MessageAdded(ticket=view, message=msg))
-        await uow.commit()
-        pending = list(uow.events)
-    await ctx.bus.publish(pending)
     return ActionResult(ticket=view, summary=f"#{number} note saved (internal, not sent to the customer)", message=msg)
 
 

@@ -16,9 +16,10 @@ from typing import TextIO
 
 from bot.adapters.capabilities import NOTICE_EVENTS, controls_in
 from bot.adapters.collisions import ReplyHeld
-from bot.domain.status import InvalidTransition
+from bot.adapters.errors import something_went_wrong
+from bot.domain.errors import UserFacingError
 from bot.handlers import events, queries, tickets
-from bot.handlers.context import Actor, Context, NotFound, Refused
+from bot.handlers.context import Actor, Context
 from bot.handlers.tickets import ActionResult
 
 from . import notices, render
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 ExtraCommand = Callable[[str], Awaitable[None]]
 
-# Errors whose message is written for the agent: shown as one line, and the session goes on.
-_SHOWN_AS_IS = (UsageError, NotFound, Refused, InvalidTransition, ValueError)
 _BUILTIN = frozenset({"ticket", "help", "as", "open", "leave", "quit", "exit"})
 _QUIT = frozenset({"quit", "exit"})
 
@@ -111,11 +110,10 @@ class ConsoleAdapter:
             return await self._execute(line.strip())
         except ReplyHeld as held:  # a colleague is answering too: who, and how to send it anyway
             self._say(notices.reply_held(held))
-        except _SHOWN_AS_IS as exc:
+        except UserFacingError as exc:  # written for the agent: one line, and the session goes on
             self._say(render.error(str(exc)))
-        except Exception as exc:  # the session must survive whatever a handler or extra command does
-            log.exception("console command failed: %s", line[:80])
-            self._say(render.error(f"that failed unexpectedly ({type(exc).__name__}); see the log"))
+        except Exception:  # the session must survive whatever a handler or extra command does
+            self._say(render.error(something_went_wrong(log, "console command %r", line[:80])))
         return True
 
     async def _execute(self, line: str) -> bool:

@@ -19,7 +19,8 @@ import logging
 import discord
 
 from bot.adapters.discord import answers, dm_commands
-from bot.adapters.discord.parts import SHOWN_AS_IS, DiscordParts, mentioned
+from bot.adapters.discord.parts import DiscordParts, mentioned
+from bot.domain.errors import UserFacingError
 from bot.handlers import chat_intake, queries, tickets
 from bot.handlers.chat_intake import ChatMessageIn
 from bot.handlers.permissions import Denied
@@ -69,7 +70,7 @@ async def _in_thread(parts: DiscordParts, message: discord.Message) -> None:
     except Denied as exc:
         await _tell(parts, message.author, channel.id, f"Your message in the thread of #{number} was not saved: {exc}.")
         return
-    except SHOWN_AS_IS as exc:  # a redelivered message (already stored)
+    except UserFacingError as exc:  # a redelivered message (already stored)
         log.debug("discord: message %s not stored as a note: %s", message.id, exc)
         return
     bot_id = parts.client.user.id if parts.client.user else 0
@@ -78,7 +79,7 @@ async def _in_thread(parts: DiscordParts, message: discord.Message) -> None:
         try:
             if await tickets.add_collaborator(parts.ctx, agent, number, parts.actor(expert)):
                 added.append(expert.id)
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             await _tell(parts, message.author, channel.id, f"{expert.display_name} was not added to #{number}: {exc}.")
     if added:
         summary = answers.pulled_in(await queries.show(parts.ctx, agent, number), added)

@@ -16,14 +16,10 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.adapters.commands import UsageError
-from bot.domain.status import InvalidTransition
 from bot.handlers import threads
-from bot.handlers.context import Actor, Context, NotFound, Refused
+from bot.handlers.context import Actor, Context
 
 PLATFORM = "discord"
-# Errors whose message is written for the agent: shown to them alone, as is.
-SHOWN_AS_IS = (UsageError, NotFound, Refused, InvalidTransition, ValueError)
 MENTION = re.compile(r"<@!?(\d+)>")
 OUTSIDE_THE_SERVER = "⚠️ /ticket works only in the helpdesk's server, in its tickets channels and threads"
 

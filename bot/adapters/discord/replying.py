@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.adapters.discord.answers import Answer
-from bot.adapters.discord.parts import SHOWN_AS_IS
+from bot.adapters.errors import something_went_wrong
+from bot.domain.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,8 @@ async def deferred(interaction: discord.Interaction, work: Callable[[], Awaitabl
         await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         reply = await work()
-    except SHOWN_AS_IS as exc:
+    except UserFacingError as exc:
         reply = Answer(f"⚠️ {exc}")
     except Exception:
-        log.exception("discord: %s failed", what)
-        reply = Answer("⚠️ that failed unexpectedly; the team's log says why")
+        reply = Answer(f"⚠️ {something_went_wrong(log, 'discord: %s', what)}")
     await answer(interaction, reply)

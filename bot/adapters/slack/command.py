@@ -12,11 +12,13 @@ from typing import Any
 
 from bot.adapters.actions import CHANGES, QUESTIONS, answer_question, perform_change
 from bot.adapters.commands import TicketCommand, parse_ticket
+from bot.adapters.errors import something_went_wrong
 from bot.adapters.slack import answers
 from bot.adapters.slack.confirm import merge_question
 from bot.adapters.slack.digest import report_answer
 from bot.adapters.slack.forms import open_new_ticket_form
-from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
+from bot.adapters.slack.parts import SlackParts
+from bot.domain.errors import UserFacingError
 from bot.handlers.context import Actor
 from bot.handlers.merge import NeedsConfirmation
 from bot.handlers.ports import Conflict
@@ -79,12 +81,11 @@ def register(app: Any, parts: SlackParts) -> None:
             answer = await execute(parts, actor, parse_ticket(command.get("text") or ""), command.get("trigger_id"))
         except NeedsConfirmation as exc:  # two customers' tickets: ask, with a confirm dialog
             answer = merge_question(exc)
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             answer = answers.text(f":warning: {exc}")
         except Conflict:
             raise  # lost a race, nothing answered yet: the backlog runs it again
         except Exception:
-            log.exception("slack: /ticket failed")
-            answer = answers.text(":warning: that failed unexpectedly; the team's log says why")
+            answer = answers.text(f":warning: {something_went_wrong(log, 'slack: /ticket')}")
         if answer:
             await respond(response_type="ephemeral", replace_original=False, **answer)

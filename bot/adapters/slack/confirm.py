@@ -15,8 +15,9 @@ from typing import Any
 
 from bot.adapters.slack import answers, inbound
 from bot.adapters.slack.limits import mrkdwn_line
-from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
+from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.views import plain, section
+from bot.domain.errors import UserFacingError
 from bot.handlers import merge
 from bot.handlers.merge import NeedsConfirmation
 
@@ -59,7 +60,7 @@ def register(app: Any, parts: SlackParts) -> None:
             actor = await parts.people.actor(user, body["user"].get("name", ""))
             result = await merge.merge(parts.ctx, actor, source, target, different_customer=True)
             answer = answers.done(result.summary, await parts.thread_link(target))
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             answer = answers.text(f":warning: {exc}")
         if body.get("response_url"):  # the question was an ephemeral answer: replace it with the outcome
             await respond(replace_original=True, response_type="ephemeral", **answer)

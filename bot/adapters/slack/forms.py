@@ -8,9 +8,10 @@ from typing import Any
 
 from bot.adapters.slack import answers, inbound, views
 from bot.adapters.slack.limits import mrkdwn_line
-from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts
+from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.views import plain, section
 from bot.domain.access import Action
+from bot.domain.errors import UserFacingError
 from bot.handlers import classify, creation, queries
 from bot.handlers.context import Actor
 from bot.handlers.permissions import permit
@@ -88,7 +89,7 @@ def register(app: Any, parts: SlackParts) -> None:
             actor = await parts.people.actor(user, body["user"].get("name", ""))
             result = await creation.open_ticket(parts.ctx, actor, requester=v["requester"], subject=v["subject"],
                                                 body=v["body"], template=v.get("template"), send=bool(v["send"]))
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             message = str(exc)
             where = "requester" if "email" in message else "body" if "mail" in message else "subject"
             await ack(response_action="errors", errors={where: message[:150]})
@@ -106,7 +107,7 @@ def register(app: Any, parts: SlackParts) -> None:
         channel = (body.get("channel") or {}).get("id")
         try:
             result = await classify.next_ticket(parts.ctx, await parts.people.actor(user))
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             await parts.tell(user, channel, answers.text(f":warning: {exc}"))
             return
         await parts.tell(user, channel, answers.done(result.summary, await parts.thread_link(result.ticket.number)))
@@ -120,7 +121,7 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
         user = body["user"]["id"]
         try:
             await fn(await parts.people.actor(user, body["user"].get("name", "")), number)
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
 
     @app.action(views.CATEGORY)
@@ -145,7 +146,7 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
             actor = await parts.people.actor(user, body["user"].get("name", ""))
             await permit(ctx, actor, Action.CLASSIFY if choice == "tags" else Action.MOVE, number)  # before any form
             ticket = (await queries.show(ctx, actor, number)).ticket
-        except SHOWN_AS_IS as exc:  # refused (or gone): no form for them
+        except UserFacingError as exc:  # refused (or gone): no form for them
             await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
             return
         teams = [t.name for t in ctx.config.workflow.teams]

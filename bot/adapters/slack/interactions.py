@@ -15,10 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.adapters.errors import something_went_wrong
 from bot.adapters.slack import answers, inbound, views
 from bot.adapters.slack.notices import reply_opened_too
-from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, plain_text
+from bot.adapters.slack.parts import SlackParts, plain_text
 from bot.domain.access import Action
+from bot.domain.errors import UserFacingError
 from bot.domain.priority import Priority
 from bot.handlers import collision, queries, replies, tickets
 from bot.handlers.context import Actor, Context
@@ -46,13 +48,13 @@ def register(app: Any, parts: SlackParts) -> None:
             return
         try:
             await fn(await parts.people.actor(user, body["user"].get("name", "")), number)
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             await parts.tell(user, channel, answers.text(f":warning: {exc}"))
         except Conflict:
             raise  # lost a race, nothing told yet: the backlog runs it again
         except Exception:
-            log.exception("slack: %s on #%s failed", action.get("action_id"), number)
-            await parts.tell(user, channel, answers.text(":warning: that failed unexpectedly; the team's log says why"))
+            went_wrong = something_went_wrong(log, "slack: %s on #%s", action.get("action_id"), number)
+            await parts.tell(user, channel, answers.text(f":warning: {went_wrong}"))
 
     def button(handler: Callable[[Context, Actor, int], Awaitable[ActionResult]]) -> Callable[..., Awaitable[None]]:
         async def on_click(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -125,7 +127,7 @@ def register(app: Any, parts: SlackParts) -> None:
                 await ack(response_action="update", view=again)
                 return
             await replies.reply(ctx, actor, number, text)
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             await ack(response_action="errors", errors={views.REPLY_BLOCK: str(exc)[:150]})
             return
         await ack()
@@ -159,7 +161,7 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
             await parts.tell(user, channel, answers.text(INTERNAL_TICKET.format(number=number)), thread_ts=thread)
             return
         crowd = await collision.reply_opened(parts.ctx, actor, number)
-    except SHOWN_AS_IS as exc:
+    except UserFacingError as exc:
         await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=thread)
         return
     meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})

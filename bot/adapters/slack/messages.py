@@ -16,7 +16,8 @@ from typing import Any
 from bot.adapters.commands import TicketCommand, UsageError, parse_ticket
 from bot.adapters.slack import answers
 from bot.adapters.slack.command import execute
-from bot.adapters.slack.parts import SHOWN_AS_IS, SlackParts, mentioned, plain_text
+from bot.adapters.slack.parts import SlackParts, mentioned, plain_text
+from bot.domain.errors import UserFacingError
 from bot.handlers import queries, tickets
 from bot.handlers.context import Actor
 from bot.handlers.permissions import Denied
@@ -77,7 +78,7 @@ def register(app: Any, parts: SlackParts) -> None:
                 await tickets.claim(parts.ctx, actor, number)
             else:
                 await tickets.close(parts.ctx, actor, number)
-        except SHOWN_AS_IS as exc:
+        except UserFacingError as exc:
             await parts.tell(user, item.get("channel"), answers.text(f":warning: {exc}"))
 
 
@@ -114,14 +115,14 @@ async def _note(parts: SlackParts, event: dict[str, Any], bot: str) -> None:
         await parts.tell(user, channel, answers.text(f":no_entry: {exc}; this message is not part of #{number}"),
                          thread_ts=root)
         return
-    except SHOWN_AS_IS as exc:  # a retried event (already stored), or an empty message
+    except UserFacingError as exc:  # a retried event (already stored), or an empty message
         log.debug("slack: message %s not stored as a note: %s", ts, exc)
         return
     experts = mentioned(text, exclude={bot, user})
     if experts:
         try:
             await _invite(parts, actor, number, channel, root, experts)
-        except SHOWN_AS_IS as exc:  # the note stands; pulling them in was refused
+        except UserFacingError as exc:  # the note stands; pulling them in was refused
             await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=root)
 
 
@@ -156,7 +157,7 @@ async def _edited(parts: SlackParts, event: dict[str, Any], told: Once) -> None:
             await parts.tell(user, channel, answers.text(
                 f":no_entry: Your edit was not applied: {exc}. The ticket keeps the note as it was, and later edits "
                 "of this message will not be applied either."), thread_ts=new.get("thread_ts"))
-    except SHOWN_AS_IS as exc:  # an empty text, or a note that is gone
+    except UserFacingError as exc:  # an empty text, or a note that is gone
         log.debug("slack: edit of %s not applied: %s", new["ts"], exc)
 
 
@@ -194,6 +195,6 @@ async def _command(parts: SlackParts, event: dict[str, Any], text: str) -> None:
             answer = await execute(parts, actor, cmd)
             if verb not in ("show", "history"):
                 return  # the root shows the change; no need to say it twice
-    except SHOWN_AS_IS as exc:
+    except UserFacingError as exc:
         answer = answers.text(f":warning: {exc}")
     await parts.tell(user, channel, answer, thread_ts=root)

@@ -10,19 +10,15 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.commands import UsageError
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.people import People
 from bot.adapters.slack.work import Backlog
-from bot.domain.status import InvalidTransition
 from bot.handlers import threads
-from bot.handlers.context import Context, NotFound, Refused
+from bot.handlers.context import Context
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-# Errors whose message is written for the agent: shown to them alone, as is.
-SHOWN_AS_IS = (UsageError, NotFound, Refused, InvalidTransition, ValueError)
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 

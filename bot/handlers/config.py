@@ -1,0 +1,33 @@
+"""The helpdesk's own facts every handler may read: its address, its name, its workflow, its limits.
+
+Built once from the settings by the composition root (bot.app) and never changed while running;
+kept apart from `Context` so modules that only need the facts (placement, tests) need nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain.workflow import Workflow
+
+
+@dataclass(frozen=True)
+class HelpdeskConfig:
+    support_address: str
+    support_name: str = "Support"
+    subject_tag: str = "#"
+    own_addresses: frozenset[str] = frozenset()
+    ack_enabled: bool = True
+    ack_limit_per_hour: int = 3
+    send_limit_per_hour: int = 10  # tickets an agent may open by mailing an outside address, per hour
+    first_response_text: str = "within one business day"
+    max_attachment_bytes: int = 10_000_000
+    workflow: Workflow = field(default_factory=Workflow)
+    timezone: str = "UTC"  # where "today" and "yesterday" of reports are
+    # The chat platforms tickets are shown on ("slack", "discord"): a team naming a channel on one of
+    # them works there only (bot.handlers.placement). Empty: whichever platform asks is the only one.
+    chat_platforms: frozenset[str] = frozenset()
+
+    @property
+    def mail_domain(self) -> str:
+        return self.support_address.rsplit("@", 1)[-1]
