@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from bot.handlers.reports import Report
+    from bot.handlers.figures import Report
 
 
 def human_size(size: int) -> str:

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from bot.handlers.figures import Chart, Report
 from bot.handlers.views import MessageView, TicketView
-
-if TYPE_CHECKING:
-    from bot.handlers.reports import Chart, Report
 
 
 @dataclass(frozen=True)

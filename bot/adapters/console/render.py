@@ -19,7 +19,7 @@ from bot.adapters.formatting import duration, human_size, period_text
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
-from bot.handlers.reports import Report
+from bot.handlers.figures import Report
 from bot.handlers.tasks import TaskView
 from bot.handlers.views import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
 

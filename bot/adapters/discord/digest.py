@@ -17,7 +17,8 @@ from bot.adapters.discord.views import cut
 from bot.adapters.formatting import duration, period_text
 from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady
-from bot.handlers.reports import Report, parse_period, report_for
+from bot.handlers.figures import Report
+from bot.handlers.reports import parse_period, report_for
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from bot.adapters.slack.views import context, plain, section
 from bot.handlers.bus import EventBus
 from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady
-from bot.handlers.reports import Report, parse_period, report_for
+from bot.handlers.figures import Report
+from bot.handlers.reports import parse_period, report_for
 
 log = logging.getLogger(__name__)
 
