@@ -19,7 +19,7 @@ from bot.domain.status import Status
 from bot.handlers.context import Actor
 from bot.handlers.events import MailDeliveryFailed, TicketChanged
 from bot.handlers.intake import quarantine, receive_mail
-from bot.handlers.views import AttachmentView, MessageView, TicketView
+from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 
 ANA = Actor("U1", "Ana", in_tickets_channel=True)
 T0 = datetime(2024, 5, 2, 9, 30, tzinfo=UTC)

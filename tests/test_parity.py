@@ -42,7 +42,7 @@ from bot.domain.status import Status
 from bot.handlers import events, reports
 from bot.handlers.bus import EventBus
 from bot.handlers.context import Actor
-from bot.handlers.views import TicketView
+from bot.handlers.snapshots import TicketView
 from tests.conftest import make_settings
 from tests.support.db import Database
 

@@ -15,7 +15,7 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined
-from bot.handlers.views import AttachmentView, MessageView, TicketView
+from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 from tests.support.block_kit import message_errors, view_errors
 
 WHEN = datetime(2024, 5, 6, 7, 8, tzinfo=UTC)

@@ -14,9 +14,9 @@ from bot.adapters.collisions import reply_unless_answered
 from bot.adapters.commands import TicketCommand, UsageError, split_due, split_outbound
 from bot.handlers import classify, merge, queries, tasks, tickets
 from bot.handlers.context import Actor, Context
+from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
 from bot.handlers.tickets import ActionResult
-from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 ResolveUser = Callable[[str, str], Awaitable[Actor]]  # (chat user id, name given) -> Actor
 

@@ -15,7 +15,7 @@ from bot.adapters.commands import SPECS
 from bot.domain.status import Status
 from bot.domain.workflow import Workflow
 from bot.handlers import events
-from bot.handlers.views import TicketView
+from bot.handlers.snapshots import TicketView
 
 VERBS: frozenset[str] = frozenset(SPECS)  # every `/ticket` subcommand of the shared grammar
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.handlers.figures import Chart, Report
-from bot.handlers.views import MessageView, TicketView
+from bot.handlers.snapshots import MessageView, TicketView
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,7 @@ from bot.handlers.audit import SYSTEM, audit
 from bot.handlers.context import Context
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.ports import Conflict, UnitOfWork
-from bot.handlers.snapshots import message_view, ticket_view, ticket_views
-from bot.handlers.views import AttachmentView, TicketView
+from bot.handlers.snapshots import AttachmentView, TicketView, message_view, ticket_view, ticket_views
 
 log = logging.getLogger(__name__)
 

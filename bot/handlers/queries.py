@@ -7,8 +7,7 @@ from bot.handlers import contact_link
 from bot.handlers.context import Actor, Context, load_ticket, others_of_requester, requester_of
 from bot.handlers.errors import NotFound
 from bot.handlers.permissions import hidden_teams, permit
-from bot.handlers.snapshots import message_views, ticket_view
-from bot.handlers.views import AuditLine, TicketDetails, TicketView
+from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView, message_views, ticket_view
 
 
 async def show(ctx: Context, actor: Actor, number: int) -> TicketDetails:

@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from bot.domain.model import ChatPost
 from bot.handlers import placement
 from bot.handlers.context import Context, others_of_requester
-from bot.handlers.snapshots import message_views, ticket_view
-from bot.handlers.views import MessageView, TicketView
+from bot.handlers.snapshots import MessageView, TicketView, message_views, ticket_view
 
 NOT_SHOWN = ""  # a thread row's channel while its ticket's team works on another platform
 

@@ -15,8 +15,7 @@ from bot.handlers.context import Actor, Context, agent_for, load_ticket
 from bot.handlers.errors import Refused
 from bot.handlers.permissions import may_work, permit
 from bot.handlers.ports import UnitOfWork
-from bot.handlers.snapshots import message_view, ticket_view
-from bot.handlers.views import MessageView, TicketView
+from bot.handlers.snapshots import MessageView, TicketView, message_view, ticket_view
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from bot.adapters.slack.blocks import plain
 from bot.adapters.slack.confirm import MERGE_ANYWAY
 from bot.adapters.slack.interactions import SEND_MODAL, SEND_TO_CUSTOMER
 from bot.handlers import queries, tasks, tickets
-from bot.handlers.views import TicketView
+from bot.handlers.snapshots import TicketView
 from tests.support.mails import messages, raw_mail
 from tests.support.people import OPERATOR
 from tests.support.slack_bot import BOT_USER, CHANNEL, SlackBot, block_text, eventually

@@ -20,8 +20,8 @@ from bot.domain.model import MessageKind
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
 from bot.handlers.figures import Report
+from bot.handlers.snapshots import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
-from bot.handlers.views import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
 
 WIDTH = 100
 THREAD_LINES = 15  # body lines a thread message shows before "(… N more lines)"

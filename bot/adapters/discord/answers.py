@@ -13,8 +13,8 @@ import discord
 
 from bot.adapters.commands import SPECS
 from bot.adapters.discord.views import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
+from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
-from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 VERBS = tuple(SPECS)  # Discord offers every subcommand of the shared grammar (tests/test_parity.py)
 THREAD_HELP = ("**Inside a ticket's thread**: anything you type is an *internal note*, never mailed; the **Reply** "

@@ -32,8 +32,8 @@ from bot.domain.priority import Priority
 from bot.handlers import classify, tickets
 from bot.handlers.context import Actor
 from bot.handlers.errors import NotFound
+from bot.handlers.snapshots import TicketView
 from bot.handlers.tickets import ActionResult
-from bot.handlers.views import TicketView
 
 CLAIM, REPLY, CLOSE, REOPEN = "tiketti:claim", "tiketti:reply", "tiketti:close", "tiketti:reopen"
 TAGS, MOVE = "tiketti:tags", "tiketti:move"

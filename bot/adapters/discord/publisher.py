@@ -29,8 +29,8 @@ from bot.adapters.discord.parts import PLATFORM, DiscordParts
 from bot.adapters.discord.views import Post
 from bot.adapters.sync_queue import SyncQueue
 from bot.handlers import events, threads
+from bot.handlers.snapshots import TicketView
 from bot.handlers.threads import ThreadWork
-from bot.handlers.views import TicketView
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""What a ticket looks like on Discord: pure functions from the handlers' views to embeds and text.
+"""What a ticket looks like on Discord: pure functions from the handlers' snapshots to embeds and text.
 
 Discord's limits are kept here, once: 2,000 characters a message, 6,000 an
 embed (256 a title, 1,024 a field, 4,096 a description), 100 a thread name.
@@ -21,7 +21,7 @@ from bot.domain.priority import Priority
 from bot.domain.sla import FIRST_RESPONSE, time_left_words
 from bot.domain.status import Status
 from bot.handlers.events import MailQuarantined, SlaBreached, SlaWarning
-from bot.handlers.views import MessageView, TicketView
+from bot.handlers.snapshots import MessageView, TicketView
 
 MESSAGE_CHARS = 2000
 THREAD_NAME_CHARS = 100

@@ -21,8 +21,8 @@ from bot.adapters.slack.views import (
     slack_date,
     thread_message,
 )
+from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
-from bot.handlers.views import AuditLine, TicketDetails, TicketView
 
 Answer = dict[str, Any]
 

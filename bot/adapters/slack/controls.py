@@ -15,7 +15,7 @@ from typing import Any
 from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.slack.blocks import button, plain
 from bot.domain.priority import Priority
-from bot.handlers.views import TicketView
+from bot.handlers.snapshots import TicketView
 
 CLAIM = "ticket.claim"
 REPLY = "ticket.reply"

@@ -25,8 +25,8 @@ from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.sync_queue import SyncQueue
 from bot.handlers import events, placement, threads
 from bot.handlers.context import Context
+from bot.handlers.snapshots import MessageView, TicketView
 from bot.handlers.threads import ThreadWork
-from bot.handlers.views import MessageView, TicketView
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Service levels as Slack shows them: the time left on a ticket's root, warnings and breaches in its thread.
 
-Pure functions from plain views to Block Kit, like the rest of `views`; the words
+Pure functions from the handlers' snapshots to Block Kit, like the rest of `views`; the words
 themselves ("first reply due in 45 min") come from `bot.domain.sla`, so every
 adapter says the same thing.
 """
@@ -13,7 +13,7 @@ from typing import Any
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.domain.sla import FIRST_RESPONSE, time_left_words
 from bot.handlers.events import SlaBreached, SlaWarning
-from bot.handlers.views import TicketView
+from bot.handlers.snapshots import TicketView
 
 _WORDS = {FIRST_RESPONSE: "first reply", "resolution": "resolution"}
 

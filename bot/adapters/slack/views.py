@@ -45,7 +45,7 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
-from bot.handlers.views import AttachmentView, MessageView, TicketView
+from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 
 TAGS_MODAL = "ticket.tags_modal"
 MOVE_MODAL = "ticket.move_modal"
