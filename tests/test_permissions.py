@@ -267,3 +267,16 @@ async def test_a_new_agents_first_actions_at_once_all_happen(desk: Core) -> None
     assert [r.summary.split()[0] for r in notes] == ["#1", "#2", "#4"]
     async with desk.ctx.uow() as uow:
         assert (await uow.agents.by_chat_user_id("U0BEN")) is not None
+
+
+async def test_a_colleague_pulled_into_several_tickets_at_once_is_on_each(desk: Core) -> None:
+    """The colleague's agent record is made once, before the pull-ins: none of them loses a race for it
+    (a mention in two threads at once used to roll one of them back)."""
+    for i in range(4):  # a few newcomers, each mentioned in three threads at once
+        newcomer = Actor(f"U0NEW{i}", f"Newcomer {i}")
+        added = await asyncio.gather(*(tickets.add_collaborator(desk.ctx, ANA, n, newcomer) for n in (1, 2, 4)))
+        assert added == [True, True, True]
+    added = await asyncio.gather(*(tickets.add_collaborator(desk.ctx, ANA, n, LIGHT) for n in (1, 2, 4)))
+    assert added == [True, True, True]
+    for n in (1, 2, 4):
+        assert await may(desk.ctx, LIGHT, Action.SHOW, n)  # pulled in: the light agent may read each

@@ -14,7 +14,7 @@ from bot.domain.model import Agent, Contact, Ticket
 from bot.handlers.bus import EventBus
 from bot.handlers.config import HelpdeskConfig
 from bot.handlers.errors import NotFound
-from bot.handlers.ports import Clock, MailComposer, UnitOfWork, UnitOfWorkFactory
+from bot.handlers.ports import Clock, Conflict, MailComposer, UnitOfWork, UnitOfWorkFactory
 
 
 def utcnow() -> datetime:
@@ -81,6 +81,23 @@ async def agent_for(uow: UnitOfWork, actor: Actor, now: datetime) -> Agent:
         agent.name = actor.name or agent.name
         agent.email = actor.email or agent.email
     return agent
+
+
+async def ensure_agent(ctx: Context, actor: Actor) -> None:
+    """The person's agent record, made in a short transaction of its own before the action's. Someone's
+    first actions on several tickets at once race to create it; losing that race here is harmless (the
+    winner made it: look again), where inside the action it would roll back a note already acknowledged.
+    The permission check does it for whoever acts; an action that names another person (pulling a
+    colleague in) does it for them too."""
+    for attempt in range(3):
+        try:
+            async with ctx.uow() as uow:
+                await agent_for(uow, actor, ctx.clock())
+                await uow.commit()
+            return
+        except Conflict:
+            if attempt == 2:
+                raise
 
 
 async def load_ticket(uow: UnitOfWork, number: int, *, for_update: bool = True) -> Ticket:

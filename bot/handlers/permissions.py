@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from bot.domain.access import ADMIN_ONLY, Action, Role, Standing, TicketScope, decide, may_see_team
 from bot.handlers.audit import audit
-from bot.handlers.context import Actor, Context, agent_for
+from bot.handlers.context import Actor, Context, ensure_agent
 from bot.handlers.errors import NotFound, Refused
-from bot.handlers.ports import Conflict, UnitOfWork
+from bot.handlers.ports import UnitOfWork
 
 
 class Denied(Refused):
@@ -38,23 +38,8 @@ async def permit(ctx: Context, actor: Actor, action: Action, number: int | None 
         reason = decide(who, action, scope or (TicketScope(number, None) if number is not None else None))
         if reason:
             await refuse(ctx, actor, action, number if scope else None, reason)
-    await _ensure_agent(ctx, actor)
+    await ensure_agent(ctx, actor)
     return who
-
-
-async def _ensure_agent(ctx: Context, actor: Actor) -> None:
-    """The person's agent record, made in a short transaction of its own before the action's. Someone's
-    first actions on several tickets at once race to create it; losing that race here is harmless (the
-    winner made it: look again), where inside the action it would roll back a note already acknowledged."""
-    for attempt in range(3):
-        try:
-            async with ctx.uow() as uow:
-                await agent_for(uow, actor, ctx.clock())
-                await uow.commit()
-            return
-        except Conflict:
-            if attempt == 2:
-                raise
 
 
 async def may(ctx: Context, actor: Actor, action: Action, number: int | None = None) -> bool:

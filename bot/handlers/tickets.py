@@ -11,7 +11,7 @@ from bot.domain.priority import Priority
 from bot.domain.status import InvalidTransition, Status
 from bot.handlers import events, sla
 from bot.handlers.audit import SYSTEM, audit
-from bot.handlers.context import Actor, Context, agent_for, load_ticket
+from bot.handlers.context import Actor, Context, agent_for, ensure_agent, load_ticket
 from bot.handlers.errors import Refused
 from bot.handlers.permissions import may_work, permit
 from bot.handlers.ports import UnitOfWork
@@ -194,6 +194,7 @@ async def edit_note(ctx: Context, actor: Actor, chat_ref: str, text: str) -> boo
 async def add_collaborator(ctx: Context, actor: Actor, number: int, expert: Actor) -> bool:
     """Pull a colleague (an expert) into a ticket. False if they were already on it."""
     await permit(ctx, actor, Action.MENTION, number)
+    await ensure_agent(ctx, expert)  # pulled into several tickets at once, they race for their record here, not below
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number, for_update=False)
         now = ctx.clock()
