@@ -11,10 +11,9 @@ permanent ones are marked failed and kept for a while, for whoever looks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 from bot.handlers.context import Context
 from bot.handlers.ports import WORKING_ON, InboxItem, Working
@@ -24,14 +23,14 @@ KEEP_DONE = timedelta(days=1)  # long enough to recognise Slack's redeliveries (
 KEEP_FAILED = timedelta(days=30)
 
 
-async def keep(ctx: Context, platform: str, key: str, what: str, payload: Mapping[str, Any], owner: str,
-               lease: timedelta = LEASE) -> int | None:
-    """Keep inbound work, leased to `owner` who runs it next; its id, or None if the key was kept before."""
+async def keep(ctx: Context, items: Sequence[InboxItem], owner: str, lease: timedelta = LEASE) -> list[int | None]:
+    """Keep inbound work, leased to `owner` who runs it next, in one transaction (requests that came in
+    together share one commit); for each item its id, or None if its key was kept before."""
     now = ctx.clock()
     async with ctx.uow() as uow:
-        item_id = await uow.inbox.add(InboxItem(platform, key, what, payload, now), owner, now + lease)
+        ids = await uow.inbox.add(items, owner, now + lease)
         await uow.commit()
-    return item_id
+    return ids
 
 
 async def claim(ctx: Context, item_id: int, owner: str, lease: timedelta = LEASE) -> InboxItem | None:

@@ -227,8 +227,8 @@ class InboxItem:
 
 
 class InboxRepository(Protocol):
-    async def add(self, item: InboxItem, owner: str, until: datetime) -> int | None:
-        """Keep `item`, leased to `owner`; its id, or None when the key is already kept (a redelivery)."""
+    async def add(self, items: Sequence[InboxItem], owner: str, until: datetime) -> list[int | None]:
+        """Keep `items`, leased to `owner`; for each its id, or None when its key is kept already (a redelivery)."""
         ...
     async def claim(self, item_id: int, owner: str, now: datetime, until: datetime) -> InboxItem | None:
         """Lease a pending item whose lease is ours, free or run out (one more attempt); None otherwise."""

@@ -24,19 +24,24 @@ ERROR_CHARS = 2000
 
 
 class SqlInbox(_Repo):
-    async def add(self, item: InboxItem, owner: str, until: datetime) -> int | None:
-        """INSERT … ON CONFLICT DO NOTHING: a redelivery of a kept key inserts nothing, and on PostgreSQL
-        a concurrent insert of the same key waits for the first to commit and then inserts nothing."""
+    async def add(self, items: Sequence[InboxItem], owner: str, until: datetime) -> list[int | None]:
+        """One INSERT … ON CONFLICT DO NOTHING for the lot: a kept key inserts nothing (on PostgreSQL a
+        concurrent insert of the same key waits for the first to commit, then inserts nothing). A key
+        given twice in `items` is kept for its first occurrence."""
+        if not items:
+            return []
         insert = pg_insert if self._pg else sqlite_insert
+        rows = [dict(platform=i.platform, key=i.key, what=i.what, payload=dict(i.payload), state=PENDING,
+                     attempts=i.attempts, received_at=i.received_at, next_attempt_at=i.received_at,
+                     lease_owner=owner, lease_until=until) for i in items]
         stmt = (
             insert(orm.chat_inbox)
-            .values(platform=item.platform, key=item.key, what=item.what, payload=dict(item.payload), state=PENDING,
-                    attempts=item.attempts, received_at=item.received_at, next_attempt_at=item.received_at,
-                    lease_owner=owner, lease_until=until)
+            .values(rows)
             .on_conflict_do_nothing(index_elements=["platform", "key"])
-            .returning(_c.id)
+            .returning(_c.id, _c.platform, _c.key)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        kept = {(row.platform, row.key): row.id for row in await self.session.execute(stmt)}
+        return [kept.pop((i.platform, i.key), None) for i in items]
 
     async def claim(self, item_id: int, owner: str, now: datetime, until: datetime) -> InboxItem | None:
         stmt = (

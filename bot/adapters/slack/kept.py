@@ -8,6 +8,7 @@ the work is; the listeners stay the one place that says it.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -74,14 +75,36 @@ class KeptRequests:
         self.tell = tell
         self.lease = lease
         self.owner = f"{PLATFORM}-{uuid.uuid4().hex[:12]}"
+        self._batch: list[tuple[InboxItem, asyncio.Future[int | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def keep(self, body: Mapping[str, Any], what: str) -> int | None:
-        """Kept before the ack; None when Slack delivered the same thing before (it is or was being done)."""
+        """Kept before the ack; None when Slack delivered the same thing before (it is or was being done).
+
+        Requests that arrive while a commit is under way wait for the next one and share it (group
+        commit): under a burst, SQLite's single writer is taken once per batch instead of once per
+        request, and the acks do not queue behind the workers' transactions one by one."""
         key = key_of(body)
-        item_id = await inbox.keep(self.ctx, PLATFORM, key, what[:64], body, self.owner, self.lease)
+        waiting: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._batch.append((InboxItem(PLATFORM, key, what[:64], body, self.ctx.clock()), waiting))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="slack-keep")
+        item_id = await waiting
         if item_id is None:
             log.info("slack: %s (%s) was delivered again; it is kept already, so it is done once", what, key)
         return item_id
+
+    async def _write(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch, []
+            try:
+                ids = await inbox.keep(self.ctx, [item for item, _ in batch], self.owner, self.lease)
+            except Exception as exc:  # not kept, so not acknowledged: the listener fails, Slack hears 500
+                for _, waiting in batch:
+                    waiting.set_exception(exc)
+            else:
+                for (_, waiting), item_id in zip(batch, ids, strict=True):
+                    waiting.set_result(item_id)
 
     async def restore(self, item_id: int) -> tuple[InboxItem, Job | None] | None:
         """Lease a kept item and rebuild its work from what Slack sent; None if it is not ours to run."""
