@@ -8,11 +8,13 @@ The whole bot runs (web server, outbox, Slack adapter) against the fake Slack We
 API of the tests (tests/support/fake_slack.py), in this process.
 
 1. ack: Slack gives an app 3 seconds to answer a request, and retries or shows
-   an error otherwise; the bot acks first and works after. 50 clients (a child
+   an error otherwise; the bot keeps the request (bot.adapters.slack.kept), acks,
+   and works after. 50 clients (a child
    process, so that they do not compete with the bot's event loop) post
    Slack-signed requests to /slack/events: button clicks on ticket roots (Claim,
    Close, Reopen) and thread messages (stored as internal notes). Each
-   request's time until its HTTP response is the ack latency.
+   request's time until its HTTP response is the ack latency. `--part idle`
+   sends one request at a time instead, each after the work of the one before.
 2. drain: a burst of new tickets under a per-channel chat.postMessage limit
    (the fake answers 429 + Retry-After beyond it). How close to the limit does
    the publisher post, how many 429s does it provoke, and does every ticket get
@@ -74,6 +76,8 @@ def main() -> None:
           f"{platform.system()} {platform.release()}")
     if args.part in ("ack", "both"):
         _print_ack(asyncio.run(ack_latency(args)))
+    if args.part == "idle":
+        asyncio.run(idle_ack(args))
     if args.part in ("drain", "both"):
         _print_drain(asyncio.run(drain(args)))
 
@@ -81,7 +85,8 @@ def main() -> None:
 def _parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    p.add_argument("--part", choices=["ack", "drain", "both"], default="both")
+    p.add_argument("--part", choices=["ack", "idle", "drain", "both"], default="both",
+                   help="idle: acks of single requests to a bot with nothing else to do")
     p.add_argument("--requests", type=int, default=5000, help="signed requests in the ack run (default 5000)")
     p.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients in the ack run (default 50)")
     p.add_argument("--open-tickets", type=int, default=50, help="tickets the ack run clicks and notes on (default 50)")
@@ -242,6 +247,25 @@ async def _note_count(bot: SlackBot, roots: list[Posted]) -> int:
 def _number(root: Posted) -> int:
     """The ticket a root shows, from the key the publisher stamps in its metadata ("ticket-12")."""
     return int(((root.metadata or {}).get("event_payload") or {})["key"].removeprefix("ticket-"))
+
+
+async def idle_ack(args: argparse.Namespace, rounds: int = 60) -> None:
+    """The ack of one note and one click at a time, each after the work of the one before is done."""
+    async with database(args.db) as (db, tmp), running_bot(db, tmp) as bot:
+        root = (await _open_tickets(bot, 1))[0]
+        times: dict[str, list[float]] = {"note": [], "click": []}
+        for i in range(rounds):
+            for kind in times:
+                request = (bot.requests.event(bot.requests.message(f"note {i}", user=AGENTS[0], thread_ts=root.ts))
+                           if kind == "note" else bot.requests.click(root.payload(), views.CLAIM, user=AGENTS[1]))
+                start = time.perf_counter()
+                assert (await bot.send(request)).status == 200
+                times[kind].append((time.perf_counter() - start) * 1000)
+                await bot.settled()
+    print(f"\n== Ack of one request to an idle bot, {args.db} (first 10 of {rounds} left out) ==\n")
+    for kind, ms in times.items():
+        ms = sorted(ms[10:])
+        print(f"{kind:<6} p50 {statistics.median(ms):.1f} ms   p90 {ms[int(len(ms) * 0.9)]:.1f} ms   max {ms[-1]:.1f} ms")
 
 
 # --- 2. drain under the rate limit ------------------------------------------------------
