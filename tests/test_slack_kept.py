@@ -229,3 +229,21 @@ async def test_socket_mode_keeps_an_event_before_its_envelope_is_acknowledged(
         await bot.settled()
         assert held.calls == 1
         assert await notes(bot, number) == ["a note by socket"]
+
+
+async def test_a_stop_before_the_work_ran_frees_it_for_the_next_start_at_once(
+        sqlite_database: Database, tmp_path: Path) -> None:
+    async with lives(sqlite_database, tmp_path) as life:
+        async with life() as bot:
+            number, root = await ticket_in_slack(bot)
+            held = hold_work(bot)
+            await bot.event(bot.requests.message("Before the deploy.", user="U0ANA", thread_ts=root.ts),
+                            event_id="Ev0STOP")
+            await held.entered.wait()
+            assert bot.runtime.slack is not None
+            await bot.runtime.slack.parts.backlog.stop(grace=0)  # a deploy: stopping, not dying
+
+        async with life() as bot:  # no lease to wait out: the start's own sweep does it
+            await eventually(lambda: notes(bot, number))
+            assert await notes(bot, number) == ["Before the deploy."]
+            assert await kept(bot) == [("event:Ev0STOP", "done", 2)]

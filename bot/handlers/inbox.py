@@ -77,6 +77,15 @@ async def renew(ctx: Context, item_ids: Sequence[int], owner: str, lease: timede
         await uow.commit()
 
 
+async def release(ctx: Context, item_ids: Sequence[int], owner: str) -> None:
+    """Stopping before these were done: free them for the next start (or another instance) at once."""
+    if not item_ids:
+        return
+    async with ctx.uow() as uow:
+        await uow.inbox.renew(item_ids, owner, None)
+        await uow.commit()
+
+
 async def purge(ctx: Context, platform: str) -> int:
     now = ctx.clock()
     async with ctx.uow() as uow:

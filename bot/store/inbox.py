@@ -21,6 +21,7 @@ from bot.store.repositories import _Repo
 _c = orm.chat_inbox.c
 PENDING, DONE, FAILED = "pending", "done", "failed"
 ERROR_CHARS = 2000
+CHUNK = 1000  # ids per IN (…): well inside SQLite's limit on bound parameters
 
 
 class SqlInbox(_Repo):
@@ -93,13 +94,15 @@ class SqlInbox(_Repo):
         )
         return (await self.session.scalars(q)).all()
 
-    async def renew(self, item_ids: Sequence[int], owner: str, until: datetime) -> None:
-        stmt = (
-            update(orm.chat_inbox)
-            .where(_c.id.in_(list(item_ids)), _c.state == PENDING, _c.lease_owner == owner)
-            .values(lease_until=until)
-        )
-        await self.session.execute(stmt)
+    async def renew(self, item_ids: Sequence[int], owner: str, until: datetime | None) -> None:
+        """Extend `owner`'s leases on these items; with `until` None, give them up (free for anyone now)."""
+        for start in range(0, len(item_ids), CHUNK):
+            stmt = (
+                update(orm.chat_inbox)
+                .where(_c.id.in_(list(item_ids[start:start + CHUNK])), _c.state == PENDING, _c.lease_owner == owner)
+                .values(lease_until=until, lease_owner=owner if until is not None else None)
+            )
+            await self.session.execute(stmt)
 
     async def purge(self, platform: str, done_before: datetime, failed_before: datetime) -> int:
         stmt = delete(orm.chat_inbox).where(

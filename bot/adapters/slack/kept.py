@@ -121,8 +121,7 @@ class KeptRequests:
 
     async def release(self, item_ids: list[int]) -> None:
         """Stopping with these not done: free them for the next start instead of letting their leases run out."""
-        for item_id in item_ids:
-            await inbox.retry_later(self.ctx, item_id, timedelta(0), "stopped before it was done")
+        await inbox.release(self.ctx, item_ids, self.owner)
 
     async def give_up(self, item_id: int, payload: Mapping[str, Any], what: str, error: str) -> None:
         """Marked failed, and the person who did it hears so privately: the work was acknowledged to them."""
