@@ -209,3 +209,12 @@ async def thread_of(ctx: Context, platform: str, number: int) -> ThreadRef | Non
         if thread is None or thread.root_ref is None:
             return None
         return ThreadRef(thread.channel, thread.root_ref)
+
+
+async def last_seen(ctx: Context, platform: str, number: int) -> int:
+    """The newest message of this ticket's chat thread that the store knows (a post of ours, or a note
+    typed there), as the platform's numeric id; 0 if none. Messages after it were not seen by us."""
+    async with ctx.uow() as uow:
+        refs = await uow.chat_posts.seen_refs(platform, number)
+    ids = [ref.rsplit(":", 1)[-1] for ref in refs]
+    return max((int(i) for i in ids if i.isdigit()), default=0)

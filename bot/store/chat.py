@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, not_, or_, select, update
+from sqlalchemy import and_, delete, exists, not_, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -105,6 +105,14 @@ class SqlChatPosts(_Repo):
     async def by_ref(self, platform: str, ref: str) -> ChatPost | None:
         q = select(ChatPost).where(_p.platform == platform, _p.ref == ref)
         return (await self.session.scalars(q)).first()
+
+    async def seen_refs(self, platform: str, ticket_id: int) -> Sequence[str]:
+        """What the store knows of this ticket's thread on `platform`: our posts' refs, and the chat_refs
+        of the messages people typed there (notes)."""
+        m = orm.messages.c
+        posts = select(_p.ref).where(_p.platform == platform, _p.ticket_id == ticket_id)
+        typed = select(m.chat_ref).where(m.ticket_id == ticket_id, m.chat_ref.startswith(f"{platform}:"))
+        return (await self.session.scalars(union_all(posts, typed))).all()  # type: ignore[arg-type]
 
 
 class SqlCollaborators(_Repo):

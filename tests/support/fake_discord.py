@@ -301,8 +301,18 @@ class FakeDiscord:
         return _json(channel)
 
     async def _history(self, request: web.Request) -> web.Response:
-        limit = int(request.query.get("limit", "50"))
-        return _json(list(reversed(self.in_channel(request.match_info["channel"])))[:limit])
+        """GET /channels/{id}/messages: newest first, also with `after` (Discord pages `after` from the
+        newest of each page); `before` and `after` bound the ids; at most `limit` (1-100, default 50)."""
+        q = request.query
+        limit = int(q.get("limit", "50"))
+        if not 1 <= limit <= 100:
+            return _error(400, 50035, "Invalid Form Body: limit must be 1-100")
+        found = [m for m in self.in_channel(request.match_info["channel"])
+                 if ("after" not in q or int(m["id"]) > int(q["after"]))
+                 and ("before" not in q or int(m["id"]) < int(q["before"]))]
+        newest_first = sorted(found, key=lambda m: int(m["id"]), reverse=True)
+        # with `after`, the page is the oldest `limit` after it (still sent newest first)
+        return _json(newest_first[-limit:] if "after" in q else newest_first[:limit])
 
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
@@ -331,6 +341,7 @@ class FakeDiscord:
                             guild_id=self.guild_id if in_guild else None,
                             member=self.member_json(author) if in_guild else None)
         self.messages.setdefault(channel_id, []).append(message)
+        channel["last_message_id"] = message["id"]
         if channel["type"] == 11 and channel.get("thread_metadata", {}).get("archived"):
             channel["thread_metadata"]["archived"] = False  # sending unarchives, as on Discord
         return message

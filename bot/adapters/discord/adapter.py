@@ -10,7 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 
+import discord
+
+from bot.adapters.discord import catch_up
 from bot.adapters.discord.client import TikettiClient
 from bot.adapters.discord.digest import DigestPoster
 from bot.adapters.discord.dm import DmRelay
@@ -51,6 +55,7 @@ class DiscordAdapter:
         self.digest = DigestPoster(self.parts, _snowflake(settings.discord_managers_channel))
         self.digest.subscribe()
         self._tasks: list[asyncio.Task[None]] = []
+        self.read_back: asyncio.Task[int] | None = None  # notes typed while we were away (catch_up)
 
     async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
         """Log in, connect, and start showing tickets. Returns the task that runs until `stop`."""
@@ -62,7 +67,9 @@ class DiscordAdapter:
             ready.cancel()
             gateway.result()  # the connection failed: say why
         ready.cancel()
+        connected_at = discord.utils.utcnow()  # what is typed from now on comes live; before it, read back
         await self.publisher.prepare()
+        self.read_back = asyncio.create_task(self._read_back(connected_at), name="discord-read-back")
         log.info("discord: tickets go to channels %s (the first unless a team names its own)",
                  ", ".join(map(str, self.parts.ticket_channels())))
         return asyncio.create_task(self._run(stop, gateway), name="discord")
@@ -77,7 +84,16 @@ class DiscordAdapter:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(gateway, timeout=5)
 
+    async def _read_back(self, connected_at: datetime) -> int:
+        try:
+            return await catch_up.read_back(self.parts, connected_at)
+        except Exception:  # Discord or the database away: live messages still work; the next start tries again
+            log.exception("discord: reading back messages typed while the bot was away failed")
+            return 0
+
     async def stop(self) -> None:
+        if self.read_back is not None and not self.read_back.done():
+            self.read_back.cancel()
         if not self.client.is_closed():
             await self.client.close()
 
