@@ -110,10 +110,13 @@ class Backlog:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks, self._held = [], set()
+        self._tasks, self._held, self._queue = [], set(), asyncio.Queue()  # what was queued is kept, or lost with us
         if left and self.kept is not None and not crash:
-            await self.kept.release(left)
-            log.info("slack: %d kept requests were not done before stopping; the next start does them", len(left))
+            try:
+                await self.kept.release(left)
+                log.info("slack: %d kept requests were not done before stopping; the next start does them", len(left))
+            except Exception:  # their leases run out instead
+                log.exception("slack: could not free %d kept requests for the next start", len(left))
 
     async def sweep(self) -> int:
         """Queue kept work that is due and not held here: retries whose time has come, a dead worker's leftovers."""
