@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from bot.domain.access import Identity, keys_of
 from bot.domain.model import Agent, Contact, Ticket
+from bot.handlers import notices
 from bot.handlers.bus import EventBus
 from bot.handlers.config import HelpdeskConfig
 from bot.handlers.errors import NotFound
@@ -40,6 +41,7 @@ class Context:
         """
         async with self.uow() as uow:
             yield uow
+            await notices.record(uow, self.clock())  # what people must be told, kept with its cause
             await uow.commit()
             pending = list(uow.events)
         await self.bus.publish(pending)

@@ -113,7 +113,8 @@ async def _fail(uow: UnitOfWork, row: OutboundMail, error: str, now: datetime) -
     audit(uow, ticket, SYSTEM, "mail_failed", now, detail=f"{row.kind} to {row.to_addr} ({row.mail_message_id}): {row.last_error}")
     await uow.flush()
     view = await ticket_view(uow, ticket) if ticket is not None else None
-    return events.MailDeliveryFailed(ticket=view, to_addr=row.to_addr, subject=row.subject, error=row.last_error or "")
+    return events.MailDeliveryFailed(ticket=view, to_addr=row.to_addr, subject=row.subject, error=row.last_error or "",
+                                     outbox_id=row.id)
 
 
 def _short(error: str) -> str:

@@ -79,6 +79,7 @@ class MailDeliveryFailed:
     to_addr: str
     subject: str
     error: str
+    outbox_id: int | None = None  # the mail given up on (names the notice: one per mail)
 
 
 @dataclass(frozen=True)

@@ -248,6 +248,33 @@ class InboxRepository(Protocol):
     async def purge(self, platform: str, done_before: datetime, failed_before: datetime) -> int: ...
 
 
+@dataclass(frozen=True)
+class NoticeRow:
+    """A notice for people (bot.handlers.notices), as one platform's delivery of it has claimed it."""
+
+    id: int
+    key: str
+    kind: str
+    ticket_id: int | None
+    data: Mapping[str, Any]
+    created_at: datetime
+    attempts: int  # this platform's tries, this one included
+
+
+class NoticeRepository(Protocol):
+    async def add(self, key: str, kind: str, ticket_id: int | None, data: Mapping[str, Any], now: datetime) -> bool:
+        """Keep a notice once by `key`; False when that key is kept already."""
+        ...
+    async def due(self, platform: str, since: datetime, now: datetime, limit: int) -> Sequence[int]:
+        """Notices made since `since` that `platform` has not shown, whose time has come and lease is free."""
+        ...
+    async def claim(self, notice_id: int, platform: str, owner: str, now: datetime, until: datetime) -> NoticeRow | None: ...
+    async def delivered(self, notice_id: int, platform: str, owner: str, ref: str, now: datetime) -> None: ...
+    async def retry_at(self, notice_id: int, platform: str, owner: str, when: datetime, error: str) -> None: ...
+    async def give_up(self, notice_id: int, platform: str, owner: str, now: datetime, error: str) -> None: ...
+    async def purge(self, before: datetime) -> int: ...
+
+
 @dataclass
 class Working:
     """The kept inbound item (InboxItem) the current task is doing. The unit of work marks it done in the
@@ -285,6 +312,7 @@ class UnitOfWork(Protocol):
     ticket_counts: TicketCountRepository
     contact_links: ContactLinkRepository
     inbox: InboxRepository
+    notices: NoticeRepository
     events: list[object]
 
     async def __aenter__(self) -> Self: ...

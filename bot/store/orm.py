@@ -8,23 +8,17 @@ live schema; `metadata` here must describe the same thing (a test checks it).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import registry
@@ -50,53 +44,7 @@ from bot.domain.model import (
 )
 from bot.domain.priority import Priority
 from bot.domain.status import Status
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores naive UTC, hands back aware UTC: SQLite keeps no zone, PostgreSQL would convert."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-class StrEnumType(TypeDecorator[Any]):
-    """An enum kept as its plain string value, so new members need no schema change."""
-
-    impl = String(32)
-    cache_ok = True
-
-    def __init__(self, enum_cls: type, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.enum_cls = enum_cls
-
-    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
-        return None if value is None else str(self.enum_cls(value).value)
-
-    def process_result_value(self, value: str | None, dialect: Any) -> Any:
-        return None if value is None else self.enum_cls(value)
-
-
-# Integer primary keys as BIGINT on PostgreSQL, INTEGER (rowid alias) on SQLite.
-PK = BigInteger().with_variant(Integer(), "sqlite")
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from bot.store.columns import PK, StrEnumType, UTCDateTime, metadata  # noqa: F401  (re-exported)
 
 contacts = Table(
     "contacts",
@@ -371,6 +319,36 @@ chat_inbox = Table(
     Column("last_error", Text, nullable=True),
     UniqueConstraint("platform", "key", name="uq_chat_inbox_platform_key"),
     Index("ix_chat_inbox_due", "platform", "state", "next_attempt_at"),
+)
+
+# Notices for people (SLA warnings, tasks due, quarantined mail...), written with the change that causes
+# them; each chat platform delivers each one once (notice_deliveries), retried until it is shown.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ticket_id", Integer, nullable=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("key", name="uq_notices_key"),
+    Index("ix_notices_created_at", "created_at"),
+)
+
+notice_deliveries = Table(
+    "notice_deliveries",
+    metadata,
+    Column("notice_id", PK, ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True),
+    Column("platform", String(16), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("ref", String(64), nullable=True),  # what the platform calls the post; "-": not shown there
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("given_up_at", UTCDateTime(), nullable=True),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
 )
 
 mapper_registry = registry(metadata=metadata)

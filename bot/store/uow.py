@@ -13,6 +13,7 @@ from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.contact_links import SqlContactLinks
 from bot.store.db import session_factory
 from bot.store.inbox import SqlInbox
+from bot.store.notices import SqlNotices
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
 from bot.store.reports import SqlReports
 from bot.store.repositories import (
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.ticket_counts = SqlTicketCounts(s)
         self.contact_links = SqlContactLinks(s)
         self.inbox = SqlInbox(s)
+        self.notices = SqlNotices(s)
         self.events = []
         return self
 

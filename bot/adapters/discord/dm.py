@@ -17,7 +17,7 @@ import uuid
 from bot.adapters.discord import views
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.publisher import send_posts
-from bot.adapters.sync_queue import SyncQueue
+from bot.chat.sync_queue import SyncQueue
 from bot.domain.chat_contacts import chat_user, dm_platform
 from bot.domain.model import MessageKind
 from bot.handlers import contact_link, events, threads

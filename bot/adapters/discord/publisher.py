@@ -27,7 +27,7 @@ from bot.adapters.discord import views
 from bot.adapters.discord.controls import TicketControls
 from bot.adapters.discord.parts import PLATFORM, DiscordParts
 from bot.adapters.discord.views import Post
-from bot.adapters.sync_queue import SyncQueue
+from bot.chat.sync_queue import SyncQueue
 from bot.handlers import events, threads
 from bot.handlers.snapshots import TicketView
 from bot.handlers.threads import ThreadWork

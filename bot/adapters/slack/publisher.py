@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import sla_views, views
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
-from bot.adapters.sync_queue import SyncQueue
+from bot.chat.sync_queue import SyncQueue
 from bot.handlers import events, placement, threads
 from bot.handlers.context import Context
 from bot.handlers.snapshots import MessageView, TicketView
