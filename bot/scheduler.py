@@ -33,7 +33,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import metrics
-from bot.handlers import lifecycle, reports, sla, tasks
+from bot.handlers import lifecycle, notices, reports, sla, tasks
 from bot.handlers.context import Context
 from bot.settings import Settings
 
@@ -58,6 +58,7 @@ def default_jobs(settings: Settings) -> list[JobSpec]:
         JobSpec("task_reminders", CronTrigger(minute="*", timezone=utc), tasks.remind_due),
         JobSpec("sla_check", CronTrigger(minute="*", timezone=utc), sla.check_sla),
         JobSpec("auto_close", CronTrigger(minute="*/15", timezone=utc), lifecycle.close_solved),
+        JobSpec("notice_purge", CronTrigger(hour=3, minute=17, timezone=utc), notices.purge),
     ]
     if settings.slack_managers_channel or settings.discord_managers_channel:
         at = time.fromisoformat(settings.digest_time)

@@ -21,7 +21,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.app import Core, build_core
 from bot.domain.model import JobRun
 from bot.domain.status import Status
-from bot.handlers import lifecycle, reports, sla, tasks, tickets
+from bot.handlers import lifecycle, notices, reports, sla, tasks, tickets
 from bot.handlers.context import Actor
 from bot.scheduler import JobSpec, Scheduler, default_jobs
 from tests.conftest import make_settings
@@ -159,6 +159,7 @@ def test_the_job_table_holds_the_handlers_themselves(tmp_path: Path) -> None:
     assert bodies["task_reminders"] is tasks.remind_due
     assert bodies["sla_check"] is sla.check_sla
     assert bodies["auto_close"] is lifecycle.close_solved
+    assert bodies["notice_purge"] is notices.purge
     digest = bodies["daily_digest"]
     assert isinstance(digest, partial) and digest.func is reports.publish_digest
     assert digest.keywords == {"tz": "Europe/Helsinki"}
@@ -174,10 +175,11 @@ async def test_the_scheduler_schedules_every_job_on_its_trigger(sqlite_database:
     aps = scheduler.start()
     try:
         jobs = {j.id: j for j in aps.get_jobs()}
-        assert set(jobs) == {"task_reminders", "sla_check", "auto_close", "daily_digest"}
+        assert set(jobs) == {"task_reminders", "sla_check", "auto_close", "notice_purge", "daily_digest"}
         fields = {name: {f.name: str(f) for f in j.trigger.fields} for name, j in jobs.items()}
         assert fields["task_reminders"]["minute"] == "*" and fields["sla_check"]["minute"] == "*"
         assert fields["auto_close"]["minute"] == "*/15"
+        assert (fields["notice_purge"]["hour"], fields["notice_purge"]["minute"]) == ("3", "17")
         assert (fields["daily_digest"]["hour"], fields["daily_digest"]["minute"]) == ("7", "30")
         assert str(jobs["daily_digest"].trigger.timezone) == "Europe/Helsinki"
         digest_at = jobs["daily_digest"].next_run_time
@@ -203,7 +205,7 @@ async def test_the_scheduler_schedules_every_job_on_its_trigger(sqlite_database:
 
 def test_without_a_managers_channel_there_is_no_digest(tmp_path: Path) -> None:
     settings = make_settings(Database("sqlite", "sqlite+aiosqlite://"), tmp_path)
-    assert [j.name for j in default_jobs(settings)] == ["task_reminders", "sla_check", "auto_close"]
+    assert [j.name for j in default_jobs(settings)] == ["task_reminders", "sla_check", "auto_close", "notice_purge"]
 
 
 async def test_the_daily_digest_is_published_once_per_firing_by_either_instance(
