@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters import sync_queue
+from bot.chat import sync_queue
 from tests.support.db import Database
 from tests.support.discord_bot import ANA, running_discord_bot
 from tests.support.fake_discord import FakeDiscord
