@@ -20,7 +20,7 @@ from bot.domain.status import Status
 from bot.handlers import events, sla
 from bot.handlers.audit import audit
 from bot.handlers.context import Context
-from bot.handlers.ports import UnitOfWork
+from bot.handlers.ports import Conflict, UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
 
 # As with mail: a customer writing again brings the ticket back to the team's attention.
@@ -53,7 +53,18 @@ class ChatMessageIn:
 
 
 async def receive_chat_message(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
-    """Store one direct message on the customer's open ticket, or open a new one."""
+    """Store one direct message on the customer's open ticket, or open a new one; once per chat message,
+    also when two instances take the same delivery at once (the store's unique chat_ref settles it)."""
+    try:
+        return await _receive(ctx, msg)
+    except Conflict:
+        async with ctx.uow() as uow:
+            if await uow.messages.by_chat_ref(msg.chat_ref) is not None:
+                return ChatIntakeOutcome("duplicate", None)
+        raise
+
+
+async def _receive(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
     async with ctx.transaction() as uow:
         if await uow.messages.by_chat_ref(msg.chat_ref) is not None:
             return ChatIntakeOutcome("duplicate", None)

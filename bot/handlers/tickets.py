@@ -14,7 +14,7 @@ from bot.handlers.audit import SYSTEM, audit
 from bot.handlers.context import Actor, Context, agent_for, ensure_agent, load_ticket
 from bot.handlers.errors import Refused
 from bot.handlers.permissions import may_work, permit
-from bot.handlers.ports import UnitOfWork
+from bot.handlers.ports import Conflict, UnitOfWork
 from bot.handlers.snapshots import MessageView, TicketView, message_view, ticket_view
 
 
@@ -148,10 +148,22 @@ async def set_priority(ctx: Context, actor: Actor, number: int, priority: Priori
 
 
 async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_ref: str | None = None) -> ActionResult:
-    """An internal note. Nothing here can send mail: notes never reach the customer."""
+    """An internal note. Nothing here can send mail: notes never reach the customer.
+
+    `chat_ref` names the chat message it was typed as: stored once, however often (and by however
+    many instances at once) the platform delivers it; the store's unique key settles a race."""
     await permit(ctx, actor, Action.NOTE, number)
     if not text.strip():
         raise Refused("an empty note was not saved")
+    try:
+        return await _add_note(ctx, actor, number, text, chat_ref)
+    except Conflict:
+        if chat_ref and await _stored(ctx, chat_ref):
+            raise Refused("that chat message is already stored") from None
+        raise
+
+
+async def _add_note(ctx: Context, actor: Actor, number: int, text: str, chat_ref: str | None) -> ActionResult:
     async with ctx.transaction() as uow:
         ticket = await load_ticket(uow, number)
         now = ctx.clock()
@@ -168,6 +180,11 @@ async def add_note(ctx: Context, actor: Actor, number: int, text: str, *, chat_r
         msg = message_view(number, note)
         uow.events.append(events.MessageAdded(ticket=view, message=msg))
     return ActionResult(ticket=view, summary=f"#{number} note saved (internal, not sent to the customer)", message=msg)
+
+
+async def _stored(ctx: Context, chat_ref: str) -> bool:
+    async with ctx.uow() as uow:
+        return await uow.messages.by_chat_ref(chat_ref) is not None
 
 
 async def edit_note(ctx: Context, actor: Actor, chat_ref: str, text: str) -> bool:

@@ -113,7 +113,7 @@ messages = Table(
     # Unique: the same mail delivered twice (retries, CC copies, IMAP re-reads) is stored once.
     Column("mail_message_id", String(998), nullable=True, unique=True),
     Column("in_reply_to", String(998), nullable=True),
-    Column("chat_ref", String(128), nullable=True, index=True),
+    Column("chat_ref", String(128), nullable=True, index=True, unique=True),  # one note per chat message
 )
 
 attachments = Table(

@@ -1,4 +1,8 @@
-"""notices written with the change that causes them, delivered once per chat platform
+"""notices written with the change that causes them, delivered once per chat platform; one note per chat message
+
+A chat message is stored as a note once (messages.chat_ref unique): two instances handling the same
+redelivered message at once can no longer both insert it. Duplicates an older race left keep their
+first copy's link to the chat message.
 
 Revision ID: 0008
 Revises: 0007
@@ -18,6 +22,11 @@ PK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.execute("UPDATE messages SET chat_ref = NULL WHERE chat_ref IS NOT NULL AND id NOT IN "
+               "(SELECT MIN(id) FROM messages WHERE chat_ref IS NOT NULL GROUP BY chat_ref)")
+    with op.batch_alter_table("messages") as batch_op:
+        batch_op.drop_index("ix_messages_chat_ref")
+        batch_op.create_index("ix_messages_chat_ref", ["chat_ref"], unique=True)
     op.create_table(
         "notices",
         sa.Column("id", PK, autoincrement=True, nullable=False),
@@ -49,6 +58,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("messages") as batch_op:
+        batch_op.drop_index("ix_messages_chat_ref")
+        batch_op.create_index("ix_messages_chat_ref", ["chat_ref"], unique=False)
     op.drop_table("notice_deliveries")
     op.drop_index("ix_notices_created_at", table_name="notices")
     op.drop_table("notices")
