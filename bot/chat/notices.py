@@ -75,14 +75,22 @@ class NoticeDelivery:
         self._poke.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.deliver_due()
-            except Exception:  # the store is away: the next round tries again
-                log.exception("%s: delivering notices failed; will try again", self.platform)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), timeout=self.sweep_seconds)
-            self._poke.clear()
+        waker = asyncio.create_task(self._wake_on(stop))  # a stop ends the wait at once, not after a sweep's time
+        try:
+            while not stop.is_set():
+                try:
+                    await self.deliver_due()
+                except Exception:  # the store is away: the next round tries again
+                    log.exception("%s: delivering notices failed; will try again", self.platform)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._poke.wait(), timeout=self.sweep_seconds)
+                self._poke.clear()
+        finally:
+            waker.cancel()
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._poke.set()
 
     async def deliver_due(self) -> int:
         """Deliver every notice whose time has come; how many were posted (or settled as not shown here)."""

@@ -33,6 +33,7 @@ class MoveNote:
     hop: Hop
     team: str  # the team the ticket moved to, with where it works for LEFT ("Billing (in Discord)")
     link: str | None  # the other thread, as `ChatSurface.link` gives it; None for LEFT
+    number: int | None = None  # the ticket, for platforms whose words name it ("continue in #12's new thread")
 
 
 @dataclass(frozen=True)

@@ -142,9 +142,9 @@ class ThreadSync:
             return
         n, team = work.ticket.number, work.ticket.team or "another team"
         here, there = self.surface.link(work.channel, root), self.surface.link(old.channel, old.root_ref)
-        await self.surface.post_move(work.channel, root, MoveNote(Hop.ARRIVED, team, there),
+        await self.surface.post_move(work.channel, root, MoveNote(Hop.ARRIVED, team, there, n),
                                      key=f"moved-in-{n}-{old.root_ref}")
-        departed = MoveNote(Hop.DEPARTED, team, here)
+        departed = MoveNote(Hop.DEPARTED, team, here, n)
         await self.surface.post_move(old.channel, old.root_ref, departed, key=f"moved-out-{n}-{old.root_ref}")
         await self.surface.update_root(old.channel, old.root_ref, work.ticket, moved=departed)
         await threads.move_linked(self.ctx, self.platform, n)
@@ -155,7 +155,7 @@ class ThreadSync:
         Said before the row forgets the thread, so a crash in between says it again (once: the key)."""
         assert work.root_ref is not None
         where = " and ".join(p.capitalize() for p in work.shown_on) or "another platform"
-        left = MoveNote(Hop.LEFT, f"{work.ticket.team or 'another team'} (in {where})", None)
+        left = MoveNote(Hop.LEFT, f"{work.ticket.team or 'another team'} (in {where})", None, work.ticket.number)
         await self.surface.post_move(work.channel, work.root_ref, left, key=f"left-{work.ticket.number}-{work.root_ref}")
         await self.surface.update_root(work.channel, work.root_ref, work.ticket, moved=left)
         await threads.move_thread(self.ctx, self.platform, work.ticket.number, None)
