@@ -1,29 +1,49 @@
 """The console adapter: Tiketti without a chat platform, for `tiketti demo` and scripts.
 
-The terminal plays the tickets channel. Events from the bus are printed as a chat
-would show them (root block, thread messages, root updates), and typed lines
-take the same actions as Slack, through the same handlers. A plain line inside
-a ticket's thread is an internal note, exactly like typing in a Slack thread:
-only `/ticket reply` ever mails the customer.
+The terminal plays the tickets channel. What a chat platform shows is shown here the same
+way: the chat layer (`ThreadSync`, `NoticeDelivery`) brings the console's surface
+(`surface.ConsoleSurface`) up to date from the store, and the surface echoes each post (root
+block, thread messages, a root updated in place, notices) to the terminal. Typed lines take the
+same actions as Slack, through the same handlers. A plain line inside a ticket's thread is an
+internal note, exactly like typing in a Slack thread: kept as the person's own post, never
+posted back by the bot, and never mailed (only `/ticket reply` mails the customer).
+
+The console syncs a ticket as soon as its event arrives, inside the command that caused it, so
+a transcript reads in order; what could not be shown then (another worker held the thread) is
+caught up after the command.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import TextIO
 
-from bot.adapters.capabilities import NOTICE_EVENTS, controls_in
+from bot.adapters.capabilities import NOTICE_EVENTS
 from bot.adapters.collisions import ReplyHeld
 from bot.adapters.errors import something_went_wrong
+from bot.chat.notices import NoticeDelivery
+from bot.chat.thread_sync import THREAD_EVENTS, ThreadSync
 from bot.domain.errors import UserFacingError
-from bot.handlers import events, queries, tickets
+from bot.handlers import notices as kept_notices
+from bot.handlers import queries, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.tickets import ActionResult
 
 from . import notices, render
-from .commands import UsageError, help_text, parse_number, parse_ticket, parse_user, perform, split_slash
+from .commands import (
+    UsageError,
+    console_user,
+    help_text,
+    parse_number,
+    parse_ticket,
+    parse_user,
+    perform,
+    split_slash,
+)
+from .surface import ConsoleSurface
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +51,7 @@ ExtraCommand = Callable[[str], Awaitable[None]]
 
 _BUILTIN = frozenset({"ticket", "help", "as", "open", "leave", "quit", "exit"})
 _QUIT = frozenset({"quit", "exit"})
+_MENTION = re.compile(r"(?<!\S)<?@([A-Za-z0-9._-]+)>?")  # '@U2' or '<@U2>' as a word, not inside an address
 
 
 def default_actor() -> Actor:
@@ -39,45 +60,51 @@ def default_actor() -> Actor:
 
 
 class ConsoleAdapter:
-    def __init__(self, ctx: Context, out: TextIO, *, actor: Actor | None = None) -> None:
+    def __init__(self, ctx: Context, out: TextIO, *, actor: Actor | None = None,
+                 surface: ConsoleSurface | None = None) -> None:
+        """`surface`: the channel to show and type in (tests share one); by default one echoing to `out`."""
         self.ctx = ctx
         self.out = out
         self.actor = actor or default_actor()
+        self.surface = surface or ConsoleSurface(workflow=ctx.config.workflow, clock=lambda: ctx.clock(), echo=out)
+        self.sync = ThreadSync(ctx, self.surface, workers=1)
+        self.delivery = NoticeDelivery(ctx, self.surface)
         self.thread: int | None = None  # the ticket whose thread we are "in" after /open
         self._extra: dict[str, tuple[ExtraCommand, str]] = {}
-        self._shown: set[int] = set()  # tickets the channel printed during the current command
+        self._showing = False  # subscribed: the console shows the channel as it changes
+        self._behind: set[int] = set()  # tickets whose sync found another worker holding the thread
+        self._mark = 0  # where the surface was when the current command began
 
-    # ---- the channel: events in, text out -------------------------------------------------
+    # ---- the channel: events in, posts out ------------------------------------------------
 
     def subscribe(self) -> None:
-        """Show every ticket event on this console, as the tickets channel would, and every notice
+        """Show every ticket's thread on this console, as the tickets channel would, and every notice
         the chat platforms post (`bot.adapters.capabilities.NOTICE_EVENTS`)."""
-        bus = self.ctx.bus
-        bus.subscribe(events.TicketOpened, self._on_opened)
-        bus.subscribe(events.TicketChanged, self._on_changed)
-        bus.subscribe(events.MessageAdded, self._on_message)
-        for event_type in NOTICE_EVENTS:
-            bus.subscribe(event_type, self._on_notice)
+        self._showing = True
+        for event_type in dict.fromkeys((*THREAD_EVENTS, *NOTICE_EVENTS)):
+            self.ctx.bus.subscribe(event_type, self._on_event)
 
-    async def _on_opened(self, event: events.TicketOpened) -> None:
-        self._channel(event.ticket.number,
-                      render.ticket_opened(event, controls_in(self.ctx.config.workflow, event.ticket)))
-
-    async def _on_changed(self, event: events.TicketChanged) -> None:
-        self._channel(event.ticket.number, render.ticket_changed(event))
-
-    async def _on_message(self, event: events.MessageAdded) -> None:
-        self._channel(event.ticket.number, render.message_added(event))
-
-    async def _on_notice(self, event: object) -> None:
+    async def _on_event(self, event: object) -> None:
         ticket = getattr(event, "ticket", None)
         number = ticket.number if ticket is not None else getattr(event, "number", None)
-        self._channel(number, notices.words(NOTICE_EVENTS[type(event)], event, self.ctx.clock()))
+        if type(event) in THREAD_EVENTS and isinstance(number, int):
+            await self._show(number)
+        if type(event) in kept_notices.KINDS:  # kept as a row: delivered (once) through the surface
+            await self.delivery.deliver_due()
+        elif type(event) in NOTICE_EVENTS:  # said once, as it happens (a move, the daily digest)
+            self._say(notices.words(NOTICE_EVENTS[type(event)], event, self.ctx.clock()))
 
-    def _channel(self, number: int | None, text: str) -> None:
-        if number is not None:
-            self._shown.add(number)
-        self._say(text)
+    async def _show(self, number: int) -> None:
+        """Bring ticket `number`'s thread up to date now; later, if another worker holds it."""
+        if await self.sync.sync(number):
+            self._behind.discard(number)
+        else:
+            self._behind.add(number)
+
+    async def _catch_up(self) -> None:
+        for number in sorted(self._behind):
+            await self._show(number)
+        await self.delivery.deliver_due()
 
     def _say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -105,7 +132,7 @@ class ConsoleAdapter:
 
     async def execute(self, line: str) -> bool:
         """Run one line. Returns False only for /quit; errors are printed, never raised."""
-        self._shown.clear()
+        self._mark = self.surface.mark()
         try:
             return await self._execute(line.strip())
         except ReplyHeld as held:  # a colleague is answering too: who, and how to send it anyway
@@ -114,7 +141,16 @@ class ConsoleAdapter:
             self._say(render.error(str(exc)))
         except Exception:  # the session must survive whatever a handler or extra command does
             self._say(render.error(something_went_wrong(log, "console command %r", line[:80])))
+        finally:
+            if self._showing:
+                await self._caught_up(line)
         return True
+
+    async def _caught_up(self, line: str) -> None:
+        try:
+            await self._catch_up()
+        except Exception:  # the store is away: the next command tries again
+            log.exception("console: showing what changed after %r failed", line[:80])
 
     async def _execute(self, line: str) -> bool:
         if not line or line.startswith("#"):
@@ -150,16 +186,32 @@ class ConsoleAdapter:
 
     def _ack(self, result: ActionResult) -> None:
         """Confirm to the person who acted, unless the channel already showed the change."""
-        if result.ticket.number not in self._shown:
+        if result.ticket.number not in self.surface.touched_since(self._mark):
             self._say(render.ok(result.summary))
 
     async def _plain(self, text: str) -> None:
-        if self.thread is None:
+        """A line typed in a ticket's thread: whatever it looks like ("reply ...", capitals, a pasted
+        mail), it is an internal note, kept as the person's own post; '@someone' pulls them in."""
+        number = self.thread
+        if number is None:
             self._say("(plain text goes nowhere outside a thread: /open N, then type internal notes on ticket N;\n"
                       " /ticket help for everything else)")
             return
-        # Whatever it looks like ("reply ...", capitals, a pasted mail), thread text is a note.
-        self._ack(await tickets.add_note(self.ctx, self.actor, self.thread, text))
+        if self.surface.root_of(number) is None:
+            await self._show(number)
+        where = self.surface.root_of(number)
+        ref = self.surface.new_ref()
+        chat_ref = self.surface.chat_ref(where[0], ref) if where else None
+        await tickets.add_note(self.ctx, self.actor, number, text, chat_ref=chat_ref)
+        if where is not None:
+            self.surface.typed(number, self.actor.chat_user_id, self.actor.name, text, ref=ref)
+        pulled = []
+        for user in dict.fromkeys(_MENTION.findall(text)):
+            if user != self.actor.chat_user_id and \
+                    await tickets.add_collaborator(self.ctx, self.actor, number, await console_user(user, "")):
+                pulled.append(f"@{user}")
+        if pulled:
+            self._say(render.ok(f"pulled {', '.join(pulled)} into #{number}"))
 
     def _switch_actor(self, args: str) -> None:
         user, _, name = args.partition(" ")

@@ -54,7 +54,7 @@ async def perform(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResul
 
 
 async def _change(ctx: Context, actor: Actor, cmd: TicketCommand) -> ActionResult | str:
-    return await perform_change(ctx, actor, cmd, _console_user)
+    return await perform_change(ctx, actor, cmd, console_user)
 
 
 async def _help(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
@@ -87,7 +87,7 @@ async def _report(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
     return render.report(await reports.report_for(ctx, actor, start, end, team, ctx.config.timezone))
 
 
-async def _console_user(user_id: str, name: str) -> Actor:
+async def console_user(user_id: str, name: str) -> Actor:
     return Actor(user_id, name, in_tickets_channel=True)  # someone in the console's channel, as with /as
 
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.adapters.capabilities import Notice
+from bot.adapters.capabilities import NOTICE_EVENTS, Notice
 from bot.adapters.collisions import ReplyHeld
+from bot.chat.surface import Hop, MoveNote
 from bot.domain.sla import FIRST_RESPONSE, time_left_words
 from bot.handlers.events import DigestReady, SlaBreached, SlaWarning, TaskDue, TicketMoved
 
@@ -43,6 +44,16 @@ def task_due(event: TaskDue) -> str:
 def ticket_moved(event: TicketMoved) -> str:
     before = f" from {render.one_line(event.from_team, 30)}" if event.from_team else ""
     return render.cut(f"➡ #{event.number} moved{before} to {render.one_line(event.to_team, 30)}")
+
+
+def move_note(note: MoveNote) -> str:
+    """The line a thread shows when its ticket changes teams (`ThreadSync` links the two threads)."""
+    team = render.one_line(note.team, 40)
+    if note.hop == Hop.ARRIVED:
+        return render.cut(f"➡ moved here from {note.link}")
+    if note.hop == Hop.DEPARTED:
+        return render.cut(f"➡ moved to {team}: continue in {note.link}")
+    return render.cut(f"➡ moved to {team}: this thread is no longer updated")
 
 
 def digest(event: DigestReady) -> str:
@@ -75,3 +86,12 @@ def words(notice: Notice, event: Any, now: datetime) -> str:
     """The text of `notice` for `event` (SLA notices count the time left from `now`)."""
     shown = NOTICES[notice]
     return shown(event, now) if shown is sla_notice else shown(event)
+
+
+def placed(event: Any, now: datetime, *, mention: str | None = None, link: str | None = None) -> str:
+    """A notice as posted at its place (`bot.chat.notices.place_of`): naming whoever it is for, and
+    pointing to the ticket's thread when it is posted outside it."""
+    text = words(NOTICE_EVENTS[type(event)], event, now)
+    if mention and f"@{mention}" not in text:
+        text = f"@{render.one_line(mention, 30)} {text}"
+    return text + (f"\n  → {render.one_line(link, render.WIDTH - 4)}" if link else "")

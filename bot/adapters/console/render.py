@@ -18,7 +18,7 @@ from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.formatting import duration, human_size, period_text
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
-from bot.handlers.events import MailDeliveryFailed, MailQuarantined, MessageAdded, TicketChanged, TicketOpened
+from bot.handlers.events import MailDeliveryFailed, MailQuarantined
 from bot.handlers.figures import Report
 from bot.handlers.snapshots import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
@@ -107,7 +107,9 @@ def links(ticket: TicketView) -> list[tuple[str, str]]:
     return [(name, value) for name, value in facts if value]
 
 
-def root_block(ticket: TicketView, *, details: bool = False, controls: Sequence[Control] | None = None) -> list[str]:
+def root_block(ticket: TicketView, *, details: bool = False, controls: Sequence[Control] | None = None,
+               moved: str | None = None) -> list[str]:
+    """The ticket's root; `moved`: the ticket went elsewhere, the root says where instead of its controls."""
     lines = [
         _fit(f"● #{ticket.number} ", ticket.subject, ""),
         "  from " + one_line(ticket.requester, WIDTH - 7),
@@ -122,9 +124,40 @@ def root_block(ticket: TicketView, *, details: bool = False, controls: Sequence[
     extra = [f"{name}: {value}" for name, value in links(ticket)]
     if extra:
         lines.extend(_joined(extra))
-    lines.extend(textwrap.wrap(actions(ticket, controls), WIDTH, initial_indent="  ", subsequent_indent="  "))
+    if moved is not None:
+        lines.append("  ➡ " + one_line(moved, WIDTH - 4))
+    else:
+        lines.extend(textwrap.wrap(actions(ticket, controls), WIDTH, initial_indent="  ", subsequent_indent="  "))
     lines.extend("  ⚠ " + one_line(failure, WIDTH - 4) for failure in ticket.failed_mail)
     return lines
+
+
+def root_text(ticket: TicketView, controls: Sequence[Control] | None = None, *, moved: str | None = None) -> str:
+    """A ticket's root in the channel; `moved`: where the ticket went, and the root offers no controls."""
+    return "\n".join(root_block(ticket, controls=controls, moved=moved))
+
+
+def _facts(ticket: TicketView) -> dict[str, str]:
+    """What a root shows that can change, by name (the root's first lines and its links)."""
+    return {"status": ticket.status_text, "priority": str(ticket.priority),
+            "assignee": one_line(ticket.assignee, 30) if ticket.assignee else "nobody", **dict(links(ticket))}
+
+
+def root_changed(before: TicketView | None, after: TicketView, *, moved: str | None = None) -> str:
+    """A root updated in place, as one line a terminal can show: what changed, 'status: new → open'.
+
+    `before` is the root as this console last showed it (None when it was posted before this
+    session: then the whole state). Mail that could not be delivered gets a line of its own."""
+    old, new = (_facts(before) if before else {}), _facts(after)
+    changes = [f"{name}: {old.get(name, '—')} → {value}" for name, value in new.items() if old.get(name) != value]
+    changes += [f"{name}: {value} → —" for name, value in old.items() if name not in new]
+    if before is None:
+        changes = [state(after)]
+    if moved:
+        changes.append(one_line(moved, 60))
+    line = _fit(f"~ #{after.number} ", after.subject, " — " + " · ".join(changes or [state(after)]))
+    failed = [f for f in after.failed_mail if before is None or f not in before.failed_mail]
+    return "\n".join([line, *("  ⚠ " + one_line(f, WIDTH - 4) for f in failed)])
 
 
 def message_header(message: MessageView, *, with_time: bool = False) -> str:
@@ -180,28 +213,6 @@ def others_lines(requester_email: str, others: Sequence[TicketView]) -> list[str
     items = ", ".join(f"#{t.number} {one_line(t.subject, 40)} ({t.status.label})" for t in others)
     head = f"other recent tickets from {one_line(requester_email, 50)}: "
     return textwrap.wrap(head + items, WIDTH, initial_indent="  ", subsequent_indent="    ")
-
-
-def ticket_opened(event: TicketOpened, controls: Sequence[Control] | None = None) -> str:
-    lines = root_block(event.ticket, controls=controls)
-    if event.follow_up_of is not None:
-        lines.insert(1, f"  follow-up of closed ticket #{event.follow_up_of}")
-    lines.extend(message_block(event.first_message))
-    lines.extend(others_lines(event.ticket.requester_email, event.other_tickets))
-    return "\n".join(lines)
-
-
-def ticket_changed(event: TicketChanged) -> str:
-    """The root 'updated in place': one line when it fits, else what happened first and the state below."""
-    t, summary = event.ticket, one_line(event.summary, 75)
-    line = f"~ #{t.number} {one_line(t.subject)} · {state(t)} — {summary}"
-    if len(line) <= WIDTH:
-        return line
-    return _fit(f"~ #{t.number} ", t.subject, f" — {summary}") + "\n  " + state(t)
-
-
-def message_added(event: MessageAdded) -> str:
-    return "\n".join(message_block(event.message))
 
 
 def mail_quarantined(event: MailQuarantined) -> str:
