@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.chat.notes import Once
 from bot.handlers import threads
 from bot.handlers.context import Actor, Context
 
@@ -30,7 +31,7 @@ class DiscordParts:
     client: discord.Client
     channel_id: int  # the default tickets channel: a forum, or a text channel whose threads are tickets
     guild_id: int
-    told: set[tuple[int, int]] = field(default_factory=set)  # (user, thread) told privately of a refused note
+    told: Once = field(default_factory=Once)  # who heard of what by DM (bot.chat.notes: once per thread)
 
     def ticket_channels(self) -> list[int]:
         """Every channel that holds tickets: the default one and each team's own (`discord_channel`)."""
