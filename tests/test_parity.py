@@ -52,7 +52,8 @@ WORKFLOW = '[[teams]]\nname = "support"\n\n[[teams]]\nname = "vault"\n'
 
 
 class RecordingBus(EventBus):
-    """The core's bus, remembering who subscribed to what (a subscriber's module names its platform)."""
+    """The core's bus, remembering who subscribed to what: a subscriber in a platform's folder, or one of
+    the chat layer's (`bot.chat`: ThreadSync, NoticeDelivery) serving that platform's surface."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,7 +64,8 @@ class RecordingBus(EventBus):
         super().subscribe(event_type, fn)
 
     def events_of(self, platform: str) -> set[type]:
-        return {t for t, fn in self.subscribed if fn.__module__.startswith(f"bot.adapters.{platform}.")}
+        return {t for t, fn in self.subscribed if fn.__module__.startswith(f"bot.adapters.{platform}.")
+                or (fn.__module__.startswith("bot.chat.") and getattr(fn.__self__, "platform", None) == platform)}
 
 
 @dataclasses.dataclass

@@ -104,12 +104,13 @@ class SlackBot:
         return (await deliver(self.core, raw)).ticket_number  # type: ignore[attr-defined]
 
     async def settled(self) -> None:
-        """Slack shows everything committed so far and the outbox has sent what is due."""
+        """Slack shows everything committed so far (threads and notices) and the outbox has sent what is due."""
         assert self.runtime.slack is not None
         for _ in range(3):  # showing a change can queue mail, and mail can change tickets
             await self.runtime.slack.parts.backlog.idle()
             await self.runtime.slack.publisher.sweep()
             await self.runtime.slack.publisher.drained()
+            await self.runtime.slack.notices.deliver_due()
             await self.runtime.drain_outbox()
 
     def roots(self) -> list[Posted]:

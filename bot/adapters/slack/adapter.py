@@ -1,4 +1,4 @@
-"""The Slack adapter assembled: a Bolt app for what Slack sends, the publisher for what we show.
+"""The Slack adapter assembled: a Bolt app for what Slack sends, the chat layer on a Slack surface for what we show.
 
 HTTP mode serves `POST /slack/events` on the bot's own aiohttp server (events,
 slash commands and interactivity alike), and only with a signing secret: every
@@ -8,6 +8,10 @@ forged request gets 401 and a signed one of an unexpected shape 400, never a
 500, and neither has an effect. With SLACK_APP_TOKEN set the same Bolt app is fed
 over Socket Mode instead and `/slack/events` is not served at all: nothing
 unsigned can come in by HTTP.
+
+What agents see is brought up to date by `bot.chat`: one `ThreadSync` (the tickets'
+roots and threads) and one `NoticeDelivery` (notices kept as rows), both posting
+through `SlackSurface`.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from bot.adapters.slack.kept import Job, KeptRequests
 from bot.adapters.slack.membership import Membership
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.people import People
-from bot.adapters.slack.publisher import ThreadPublisher
+from bot.adapters.slack.surface import SlackSurface
 from bot.adapters.slack.work import REPLAYING
+from bot.chat.notices import NoticeDelivery
+from bot.chat.thread_sync import ThreadSync
 from bot.handlers.context import Context
 from bot.settings import Settings
 
@@ -71,7 +77,9 @@ class SlackAdapter:
             ctx.config.workflow.roster_names)
         self.parts = SlackParts(ctx, self.api, People(self.api.api, self.membership), channel)
         self.parts.backlog.kept = KeptRequests(ctx, self._replay, self.parts.tell)
-        self.publisher = ThreadPublisher(ctx, self.api, channel, link=self.parts.link)
+        self.surface = SlackSurface(ctx, self.api, channel, link=self.parts.link)
+        self.publisher = ThreadSync(ctx, self.surface)  # the tickets' threads (named as tests and the bench know it)
+        self.notices = NoticeDelivery(ctx, self.surface)
         self.app = AsyncApp(
             client=self.api.api,
             signing_secret=secret or "",
@@ -89,6 +97,7 @@ class SlackAdapter:
         interactions.register(self.app, self.parts)
         messages.register(self.app, self.parts)
         self.publisher.subscribe()
+        self.notices.subscribe()
         # The managers' digest (bot.handlers.reports.publish_digest) goes to their own channel, when one is set.
         self.managers_channel: str | None = getattr(settings, "slack_managers_channel", None)
         self.digest = DigestPoster(self.api, self.managers_channel, self.parts.thread_link)
@@ -142,13 +151,15 @@ class SlackAdapter:
         return all_of
 
     async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
-        """Learn the workspace, start showing tickets, and (in Socket Mode) connect. Returns the publisher task."""
+        """Learn the workspace, start showing tickets and notices, and (in Socket Mode) connect.
+
+        Returns the task that shows them: it ends when `stop` is set (threads and notices both)."""
         auth = await self.api.api.auth_test()
         self.parts.workspace_url = str(auth.get("url") or self.parts.workspace_url)
         log.info("slack: connected as %s to %s; tickets go to channel %s", auth.get("user"), auth.get("team"),
                  self.parts.channel)
         self.parts.backlog.start()
-        task = asyncio.create_task(self.publisher.run(stop), name="slack-publisher")
+        task = asyncio.create_task(self._show(stop), name="slack-publisher")
         if self.socket_token:
             from bot.adapters.slack.socket import CheckedSocketModeHandler
 
@@ -157,6 +168,17 @@ class SlackAdapter:
             self._socket = handler
             log.info("slack: Socket Mode connected")
         return task
+
+    async def _show(self, stop: asyncio.Event) -> None:
+        """Threads and notices side by side; one failing ends the other too, so neither runs on unseen."""
+        parts = [asyncio.create_task(self.publisher.run(stop), name="slack-threads"),
+                 asyncio.create_task(self.notices.run(stop), name="slack-notices")]
+        try:
+            await asyncio.gather(*parts)
+        finally:
+            for part in parts:
+                part.cancel()
+            await asyncio.gather(*parts, return_exceptions=True)
 
     async def stop(self) -> None:
         if self._socket is not None:

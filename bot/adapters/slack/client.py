@@ -37,7 +37,15 @@ UNCERTAIN_TRIES = 5  # 5xx / connection failures of one post before the caller g
 
 
 class SlackPostFailed(Exception):
-    """A message could not be posted now; the caller keeps the work and tries later."""
+    """A message could not be posted now; the caller keeps the work and tries later.
+
+    `error` is Slack's error code when Slack answered with one ("channel_not_found"): the
+    caller tells the errors retrying cannot mend from those it can.
+    """
+
+    def __init__(self, message: str, error: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 class ChannelGate:
@@ -127,7 +135,8 @@ class SlackApi:
                     self.gate.close_for(channel, _retry_after(exc.response.headers))
                     continue
                 if status < 500:
-                    raise SlackPostFailed(f"chat.postMessage: {exc.response.get('error')}") from exc
+                    error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+                    raise SlackPostFailed(f"chat.postMessage: {error or f'HTTP {status}'}", error) from exc
                 reason = f"HTTP {status}"
             except (TimeoutError, aiohttp.ClientError) as exc:
                 reason = type(exc).__name__

@@ -1,8 +1,8 @@
 """Buttons and selects on a ticket's root, the Reply modal, and the "Send to customer" shortcut.
 
 Every click is acknowledged first (Slack allows 3 seconds) and worked after;
-the root message is then re-rendered by the publisher from committed state, so
-a refused action changes nothing and only the clicker is told why. A modal's
+the root message is then re-rendered by the thread sync (`bot.chat.thread_sync`)
+from committed state, so a refused action changes nothing and only the clicker is told why. A modal's
 submission is the exception: its answer must carry any error, so the reply is
 stored before the ack, which is one short transaction.
 """

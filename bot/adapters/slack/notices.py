@@ -1,12 +1,15 @@
 """Every notice kind Slack posts, by its renderer: held to the canonical list by `tests/test_parity.py`.
 
-The publisher (`publisher.py`) decides where a notice goes (the ticket's thread, the
-team's channel, the managers' channel); these say what it reads like. Each entry takes
-the notice's cause (the event, or a held reply for a collision) and the clock's now.
+Where a notice goes is decided once for every platform (`bot.chat.notices.place_of`);
+these say what it reads like on Slack, and `SlackSurface.post_notice` posts them. Each
+entry of `NOTICES` takes the notice's cause (the event, or a held reply for a collision)
+and the clock's now; `kept_notice` renders the notices kept as rows (`bot.handlers.notices`)
+with the person they are for mentioned and, outside the ticket's thread, a link to it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -15,13 +18,21 @@ from bot.adapters.capabilities import Notice
 from bot.adapters.collisions import ReplyHeld
 from bot.adapters.slack import answers, sla_views, views
 from bot.adapters.slack.digest import report_blocks, report_text
-from bot.handlers.events import DigestReady, TicketMoved
+from bot.handlers.events import (
+    DigestReady,
+    MailDeliveryFailed,
+    MailQuarantined,
+    SlaBreached,
+    SlaWarning,
+    TaskDue,
+    TicketMoved,
+)
 
 Payload = dict[str, Any]
 
 
 def moved(event: TicketMoved) -> Payload:
-    """Said in the new thread and the old one, with links (`ThreadPublisher._link_move`); the plain words here."""
+    """Said in the new thread and the old one, with links (`SlackSurface.post_move`); the plain words here."""
     before = f" from {event.from_team}" if event.from_team else ""
     return views.moved_notice(f"#{event.number} moved{before} to {event.to_team}")
 
@@ -40,12 +51,30 @@ def reply_opened_too(name: str, number: int) -> Payload:
     return answers.text(f":eyes: {name} just opened a reply on #{number} too")
 
 
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")  # a Slack user id; another platform's id pings nobody here
+
+
+def kept_notice(event: object, now: datetime, *, mention: str | None = None, link: str | None = None) -> Payload:
+    """A notice kept as a row, as Slack shows it: `mention` is the chat user id it is for (pinged when it is
+    a Slack user's), `link` the ticket's thread when the notice is posted outside it (SLA notices)."""
+    who = f"<@{mention}> " if mention and _SLACK_USER.fullmatch(mention) else ""
+    if isinstance(event, SlaWarning | SlaBreached):
+        return sla_views.sla_notice(event, who, now, link=link)
+    if isinstance(event, TaskDue):
+        return views.task_reminder(event, who)
+    if isinstance(event, MailQuarantined):
+        return views.quarantine_notice(event)
+    if isinstance(event, MailDeliveryFailed):
+        return views.delivery_failed_notice(event)
+    raise TypeError(f"no Slack words for a notice of type {type(event).__name__}")
+
+
 NOTICES: dict[Notice, Callable[[Any, datetime], Payload]] = {
-    Notice.SLA_WARNING: lambda e, now: sla_views.sla_notice(e, "", now),
-    Notice.SLA_BREACH: lambda e, now: sla_views.sla_notice(e, "", now),
-    Notice.TASK_DUE: lambda e, now: views.task_reminder(e, ""),
-    Notice.QUARANTINE: lambda e, now: views.quarantine_notice(e),
-    Notice.DELIVERY_FAILED: lambda e, now: views.delivery_failed_notice(e),
+    Notice.SLA_WARNING: lambda e, now: kept_notice(e, now),
+    Notice.SLA_BREACH: lambda e, now: kept_notice(e, now),
+    Notice.TASK_DUE: lambda e, now: kept_notice(e, now),
+    Notice.QUARANTINE: lambda e, now: kept_notice(e, now),
+    Notice.DELIVERY_FAILED: lambda e, now: kept_notice(e, now),
     Notice.MOVED: lambda e, now: moved(e),
     Notice.DIGEST: lambda e, now: digest(e),
     Notice.COLLISION: lambda held, now: collision(held),
