@@ -17,10 +17,10 @@ API of the tests (tests/support/fake_slack.py), in this process.
    sends one request at a time instead, each after the work of the one before.
 2. drain: a burst of new tickets under a per-channel chat.postMessage limit
    (the fake answers 429 + Retry-After beyond it). How close to the limit does
-   the publisher post, how many 429s does it provoke, and does every ticket get
+   the thread sync post, how many 429s does it provoke, and does every ticket get
    exactly one root? `--drain-start live` delivers the mail while the bot runs;
    `restart` delivers it first (as `tiketti ingest` or a restart would) and lets
-   the publisher's sweep find it.
+   the thread sync's sweep find it.
 
 It prints figures and never fails on timing: this is a benchmark, not a test.
 """
@@ -245,7 +245,7 @@ async def _note_count(bot: SlackBot, roots: list[Posted]) -> int:
 
 
 def _number(root: Posted) -> int:
-    """The ticket a root shows, from the key the publisher stamps in its metadata ("ticket-12")."""
+    """The ticket a root shows, from the key the thread sync stamps in its metadata ("ticket-12")."""
     return int(((root.metadata or {}).get("event_payload") or {})["key"].removeprefix("ticket-"))
 
 
