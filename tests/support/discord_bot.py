@@ -66,6 +66,7 @@ class DiscordBot:
             for queue in (adapter.publisher.queue, adapter.dms.queue):
                 await queue.sweep()
                 await queue.drained()
+            await adapter.notices.deliver_due()
             await self.runtime.drain_outbox()
 
     # ---- what people see -----------------------------------------------------------

@@ -17,10 +17,11 @@ import discord
 from bot.adapters.discord import catch_up
 from bot.adapters.discord.client import TikettiClient
 from bot.adapters.discord.digest import DigestPoster
-from bot.adapters.discord.dm import DmRelay
-from bot.adapters.discord.notices import NoticePoster
-from bot.adapters.discord.parts import DiscordParts
-from bot.adapters.discord.publisher import ThreadPublisher
+from bot.adapters.discord.parts import PLATFORM, DiscordParts
+from bot.adapters.discord.surface import DiscordDmSurface, DiscordSurface
+from bot.chat.dm_relay import DmRelay
+from bot.chat.notices import NoticeDelivery
+from bot.chat.thread_sync import ThreadSync
 from bot.handlers.context import Context
 from bot.settings import Settings
 
@@ -46,12 +47,12 @@ class DiscordAdapter:
         self.client = TikettiClient(guild)
         self.parts = DiscordParts(ctx, self.client, channel, guild)
         self.client.parts = self.parts
-        self.publisher = ThreadPublisher(self.parts)
-        self.dms = DmRelay(self.parts)
-        self.publisher.subscribe()
-        self.notices = NoticePoster(self.parts, self.publisher)
-        self.notices.subscribe()
-        self.dms.subscribe()
+        self.surface = DiscordSurface(self.parts)
+        self.publisher = ThreadSync(ctx, self.surface)  # tickets' threads
+        self.dms = DmRelay(ctx, DiscordDmSurface(self.parts), chat_platform=PLATFORM)  # customers' DMs
+        self.notices = NoticeDelivery(ctx, self.surface)
+        for part in (self.publisher, self.dms, self.notices):
+            part.subscribe()
         self.digest = DigestPoster(self.parts, _snowflake(settings.discord_managers_channel))
         self.digest.subscribe()
         self._tasks: list[asyncio.Task[None]] = []
@@ -68,15 +69,16 @@ class DiscordAdapter:
             gateway.result()  # the connection failed: say why
         ready.cancel()
         connected_at = discord.utils.utcnow()  # what is typed from now on comes live; before it, read back
-        await self.publisher.prepare()
+        await self.surface.prepare()
         self.read_back = asyncio.create_task(self._read_back(connected_at), name="discord-read-back")
         log.info("discord: tickets go to channels %s (the first unless a team names its own)",
                  ", ".join(map(str, self.parts.ticket_channels())))
         return asyncio.create_task(self._run(stop, gateway), name="discord")
 
     async def _run(self, stop: asyncio.Event, gateway: asyncio.Task[None]) -> None:
-        publishing = [asyncio.create_task(self.publisher.queue.run(stop), name="discord-publisher"),
-                      asyncio.create_task(self.dms.queue.run(stop), name="discord-dm")]
+        publishing = [asyncio.create_task(self.publisher.run(stop), name="discord-publisher"),
+                      asyncio.create_task(self.dms.run(stop), name="discord-dm"),
+                      asyncio.create_task(self.notices.run(stop), name="discord-notices")]
         try:
             await asyncio.gather(*publishing)
         finally:

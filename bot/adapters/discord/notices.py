@@ -1,37 +1,28 @@
-"""Notices on Discord: what the core tells agents besides the thread sync, and where each goes.
+"""Notices on Discord: the words of each kind, and the title of one that becomes a forum post of its own.
 
 Every kind the other platforms show is shown here too (`bot.adapters.capabilities.Notice`;
-`NOTICES` names the words of each and `tests/test_parity.py` holds it to the list). Where:
-in the ticket's thread when it has one, mentioning the assignee; an SLA notice with nobody
-assigned goes to the team's channel itself with a link to the thread (a message inside a
-thread reaches no one), as on Slack; mail that became no ticket goes to the default
-tickets channel. A forum channel takes posts, not messages: there a notice without a
-thread becomes a post of its own, and an unassigned SLA notice stays in the ticket's post.
+`NOTICES` names the words of each and `tests/test_parity.py` holds it to the list). Where a notice
+goes is decided for every platform at once (`bot.chat.notices.place_of`); the surface
+(`bot.adapters.discord.surface`) posts it there, keeping Discord's forum rule (a forum takes posts,
+not messages).
 """
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-import discord
+from typing import Any
 
 from bot.adapters.capabilities import Notice
 from bot.adapters.collisions import ReplyHeld
 from bot.adapters.discord import views
 from bot.adapters.discord.digest import report_text
-from bot.adapters.discord.parts import PLATFORM, DiscordParts
 from bot.adapters.discord.reply_form import held_text
-from bot.handlers import events, placement, threads
+from bot.handlers import events
 
-if TYPE_CHECKING:
-    from bot.adapters.discord.publisher import ThreadPublisher
-
-log = logging.getLogger(__name__)
-
-MENTION_USERS = discord.AllowedMentions(users=True, everyone=False, roles=False)
+# "due in 45 min", "overdue by 1 h 30 min": the words of a notice that change while it waits to be posted
+_TIME_LEFT = re.compile(r"(due in|overdue by) \d+ (?:h \d+ min|min|h|days)")
 
 
 def task_due(event: events.TaskDue, mention: str = "") -> str:
@@ -45,7 +36,7 @@ def delivery_failed(event: events.MailDeliveryFailed) -> str:
 
 
 def moved(event: events.TicketMoved) -> str:
-    """The words; the sync posts them with links in the old and new threads (`ThreadPublisher._link_move`)."""
+    """The words; the sync posts them with links in the old and new threads (`DiscordSurface.post_move`)."""
     before = f" from {event.from_team}" if event.from_team else ""
     return views.cut(f"➡️ #{event.number} moved{before} to {event.to_team}", views.MESSAGE_CHARS)
 
@@ -62,71 +53,40 @@ NOTICES: dict[Notice, Callable[[Any, datetime], str]] = {
 }
 
 
-def _mention(chat_id: str | None) -> str:
+def mention_of(chat_id: str | None) -> str:
+    """`<@id> ` for a Discord user (a numeric id); nothing for anyone else (a Slack id, an email)."""
     return f"<@{chat_id}> " if chat_id and chat_id.isdigit() else ""
 
 
-class NoticePoster:
-    """Posts the notices the bus announces (the digest has its own poster, for the managers' channel)."""
+def notice_text(event: object, mention: str, now: datetime, *, link: str | None = None) -> str:
+    """A notice kept as a row (`bot.handlers.notices.KINDS`) in words; `link` the ticket's thread as
+    Discord shows it (`<#id>`), when the notice is posted outside it."""
+    if isinstance(event, events.SlaWarning | events.SlaBreached):
+        return views.sla_notice(event, mention, now, link=link)
+    if isinstance(event, events.TaskDue):
+        return task_due(event, mention)
+    if isinstance(event, events.MailQuarantined):
+        return views.quarantine_notice(event)
+    if isinstance(event, events.MailDeliveryFailed):
+        return delivery_failed(event)
+    raise TypeError(f"no Discord words for a {type(event).__name__} notice")
 
-    def __init__(self, parts: DiscordParts, publisher: ThreadPublisher) -> None:
-        self.parts, self.publisher = parts, publisher
 
-    def subscribe(self) -> None:
-        bus = self.parts.ctx.bus
-        bus.subscribe(events.MailDeliveryFailed, self.on_delivery_failed)
-        bus.subscribe(events.MailQuarantined, self.on_quarantined)
-        bus.subscribe(events.TaskDue, self.on_task_due)
-        bus.subscribe(events.SlaWarning, self.on_sla)
-        bus.subscribe(events.SlaBreached, self.on_sla)
+def notice_title(event: object) -> str:
+    """The name of a forum post made for a notice that has no thread to go into."""
+    if isinstance(event, events.MailQuarantined):
+        title = f"Mail quarantined as #{event.quarantine_id}"
+    elif isinstance(event, events.MailDeliveryFailed) and event.ticket is None:
+        title = f"Mail to {event.to_addr} undeliverable"
+    else:
+        what = {events.SlaWarning: "SLA warning", events.SlaBreached: "SLA breached", events.TaskDue: "Task due",
+                events.MailDeliveryFailed: "Mail undeliverable"}.get(type(event), "Notice")
+        ticket = getattr(event, "ticket", None)
+        title = f"#{ticket.number} {what}" if ticket is not None else what
+    return views.cut(title, views.THREAD_NAME_CHARS)
 
-    async def on_delivery_failed(self, event: events.MailDeliveryFailed) -> None:
-        if event.ticket is None:  # no ticket to show it on: where mail that became no ticket is told
-            await self._announce(self.parts.channel_id, f"Mail to {event.to_addr} undeliverable", delivery_failed(event))
-            return
-        await self._in_thread_or_channel(event.ticket, delivery_failed(event), "Mail undeliverable")
-        self.publisher.queue.mark(event.ticket.number)  # the card lists undeliverable mail
 
-    async def on_quarantined(self, event: events.MailQuarantined) -> None:
-        """Agents learn of mail that did not become a ticket where they work: the default tickets channel."""
-        await self._announce(self.parts.channel_id, f"Mail quarantined as #{event.quarantine_id}",
-                             views.quarantine_notice(event))
-
-    async def on_task_due(self, event: events.TaskDue) -> None:
-        await self._in_thread_or_channel(event.ticket, task_due(event, _mention(event.assignee_chat_id)), "Task due")
-
-    async def on_sla(self, event: events.SlaWarning | events.SlaBreached) -> None:
-        ref = await threads.thread_of(self.parts.ctx, PLATFORM, event.ticket.number)
-        now, assignee = self.parts.ctx.clock(), _mention(event.assignee_chat_id)
-        channel = await self._home(event.ticket.team) if not (assignee and ref) else None
-        if isinstance(channel, discord.TextChannel):  # nobody to mention: where the whole team reads
-            link = f"<#{ref.root_ref}>" if ref else None
-            await channel.send(views.sla_notice(event, "", now, link=link), allowed_mentions=discord.AllowedMentions.none())
-        elif ref is not None:
-            await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(
-                views.sla_notice(event, assignee, now), allowed_mentions=MENTION_USERS)
-        self.publisher.queue.mark(event.ticket.number)  # the card shows the time left
-
-    async def _in_thread_or_channel(self, ticket: Any, text: str, title: str) -> None:
-        """In the ticket's thread; a ticket not posted yet: in its team's channel (none if the team works
-        on another platform only)."""
-        ref = await threads.thread_of(self.parts.ctx, PLATFORM, ticket.number)
-        if ref is not None:
-            await self.parts.client.get_partial_messageable(int(ref.root_ref)).send(text, allowed_mentions=MENTION_USERS)
-            return
-        home = placement.channel_for(self.parts.ctx.config, ticket.team, PLATFORM, str(self.parts.channel_id))
-        if home is not None:
-            await self._announce(int(home), f"#{ticket.number} {title}", text)
-
-    async def _home(self, team: str | None) -> discord.ForumChannel | discord.TextChannel | None:
-        home = placement.channel_for(self.parts.ctx.config, team, PLATFORM, str(self.parts.channel_id))
-        return await self.publisher.channel(int(home)) if home is not None else None
-
-    async def _announce(self, channel_id: int, title: str, text: str) -> None:
-        """A notice of its own in a tickets channel: a message, or in a forum a post."""
-        channel = await self.publisher.channel(channel_id)
-        if isinstance(channel, discord.ForumChannel):  # a forum takes posts, not messages
-            await channel.create_thread(name=views.cut(title, views.THREAD_NAME_CHARS), content=text,
-                                        allowed_mentions=MENTION_USERS)
-        else:
-            await channel.send(text, allowed_mentions=MENTION_USERS)
+def same_notice(shown: str, wanted: str) -> bool:
+    """Whether a message of ours is this notice, posted by an earlier attempt: the same words, but the
+    time left may have moved on while it waited."""
+    return _TIME_LEFT.sub(r"\1 …", shown.strip()) == _TIME_LEFT.sub(r"\1 …", wanted.strip())
