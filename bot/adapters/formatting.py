@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.domain.sla import FIRST_RESPONSE, time_left_words
+
 if TYPE_CHECKING:
     from bot.handlers.figures import Report
+    from bot.handlers.snapshots import TicketView
 
 
 def human_size(size: int) -> str:
@@ -40,3 +43,23 @@ def period_text(r: Report) -> str:
     last = (r.end - timedelta(microseconds=1)).astimezone(tz) if tz else r.end - timedelta(microseconds=1)
     days = first.date().isoformat() if first.date() == last.date() else f"{first.date()} – {last.date()}"
     return days + (f" · team {r.team}" if r.team else "")
+
+
+def clock_words(clock: str) -> str:
+    """What a service-level clock is called where agents read it: 'first reply' or 'resolution'."""
+    return "first reply" if clock == FIRST_RESPONSE else clock
+
+
+def sla_time_left(t: TicketView, now: datetime) -> str | None:
+    """'first reply due in 45 min · resolution due in 2 days' on a ticket's root, the same words on every
+    platform; None when no service-level clock runs (a solved ticket, a first reply already given, no SLA)."""
+    if not t.status.is_active:
+        return None
+    parts = []
+    if t.first_response_at is None and t.first_response_due_at is not None:
+        parts.append(time_left_words(clock_words(FIRST_RESPONSE), t.first_response_due_at, now))
+    if t.resolution_due_at is not None:
+        parts.append(time_left_words("resolution", t.resolution_due_at, now))
+    if not parts:
+        return None
+    return " · ".join(parts) + (" (paused: waiting on the customer)" if t.sla_paused else "")

@@ -14,11 +14,11 @@ from datetime import datetime
 
 import discord
 
-from bot.adapters.formatting import human_size
+from bot.adapters.formatting import clock_words, human_size, sla_time_left
 from bot.domain.chat_contacts import chat_user
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
-from bot.domain.sla import FIRST_RESPONSE, time_left_words
+from bot.domain.sla import time_left_words
 from bot.domain.status import Status
 from bot.handlers.events import MailQuarantined, SlaBreached, SlaWarning
 from bot.handlers.snapshots import MessageView, TicketView
@@ -79,22 +79,10 @@ def thread_name(t: TicketView) -> str:
     return cut(f"#{t.number} {t.subject}", THREAD_NAME_CHARS)
 
 
-def sla_text(t: TicketView, now: datetime) -> str | None:
-    """'first reply due in 45 min · resolution due in 2 days'; None when no service-level clock runs."""
-    if not t.status.is_active:
-        return None
-    parts = []
-    if t.first_response_at is None and t.first_response_due_at is not None:
-        parts.append(time_left_words("first reply", t.first_response_due_at, now))
-    if t.resolution_due_at is not None:
-        parts.append(time_left_words("resolution", t.resolution_due_at, now))
-    return " · ".join(parts) + (" (paused: waiting on the customer)" if t.sla_paused else "") if parts else None
-
-
 def sla_notice(event: SlaWarning | SlaBreached, mention: str, now: datetime, *, link: str | None = None) -> str:
     """A warning or breach; `mention` our own `<@id> ` (or empty). With nobody assigned it says so, and
     `link` (the ticket's thread, when the notice is posted outside it) shows where to look."""
-    what = "first reply" if event.clock == FIRST_RESPONSE else "resolution"
+    what = clock_words(event.clock)
     if isinstance(event, SlaBreached):
         text = (f"🚨 {mention}SLA breached on #{event.ticket.number}: {what} was due "
                 f"<t:{int(event.due_at.timestamp())}:f>")
@@ -117,7 +105,7 @@ def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | Non
     for name, value in (("Team", t.team), ("Category", t.category), ("Tags", ", ".join(t.tags))):
         if value:  # what the card's Category select, Tags… and Move… change, as on Slack's root
             embed.add_field(name=name, value=cut(value, 1024))
-    if now is not None and (left := sla_text(t, now)):
+    if now is not None and (left := sla_time_left(t, now)):
         embed.add_field(name="Service level", value=cut("⏱ " + left, 1024), inline=False)
     if t.failed_mail:
         embed.add_field(name="Undeliverable mail", value=cut("\n".join(t.failed_mail), 1024), inline=False)
