@@ -105,7 +105,10 @@ async def test_mentioning_a_colleague_pulls_them_in(desk: Desk) -> None:
     refused = await desk.type(LEE, f"/open {n}")
     assert "✗ a light agent can read only the tickets they were pulled into" in refused
     said = await desk.type(ANA, f"/open {n}", "@U0LEE can you check with the bank? mia@customer.example says twice")
-    assert f"✓ pulled @U0LEE into #{n}" in said and "@customer" not in said.split("✓")[-1]
+    assert "✗" not in said
+    [pulled] = shown(desk.surface.thread(n), "pulled into")
+    assert pulled.startswith(f"  ↳ #{n} 👋 @U0LEE pulled into #{n} Printer is broken\n"), "an address is no mention"
+    assert "asked: Hello, the printer on floor 2" in pulled and "everything typed here stays internal" in pulled
     said = await desk.type(LEE, f"/open {n}", "The bank confirms a double charge.")
     assert "✗" not in said
     [lee] = [p for p in desk.surface.posts(n) if "double charge" in p.text]

@@ -18,18 +18,20 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import TextIO
 
 from bot.adapters.capabilities import NOTICE_EVENTS
 from bot.adapters.collisions import ReplyHeld
 from bot.adapters.errors import something_went_wrong
+from bot.chat import notes
 from bot.chat.notices import NoticeDelivery
 from bot.chat.thread_sync import THREAD_EVENTS, ThreadSync
 from bot.domain.errors import UserFacingError
 from bot.handlers import notices as kept_notices
-from bot.handlers import queries, tickets
+from bot.handlers import queries
 from bot.handlers.context import Actor, Context
+from bot.handlers.snapshots import TicketDetails
 from bot.handlers.tickets import ActionResult
 
 from . import notices, render
@@ -43,7 +45,7 @@ from .commands import (
     perform,
     split_slash,
 )
-from .surface import ConsoleSurface
+from .surface import PLATFORM, ConsoleSurface
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class ConsoleAdapter:
         self._showing = False  # subscribed: the console shows the channel as it changes
         self._behind: set[int] = set()  # tickets whose sync found another worker holding the thread
         self._mark = 0  # where the surface was when the current command began
+        self._told = notes.Once()
 
     # ---- the channel: events in, posts out ------------------------------------------------
 
@@ -191,27 +194,25 @@ class ConsoleAdapter:
 
     async def _plain(self, text: str) -> None:
         """A line typed in a ticket's thread: whatever it looks like ("reply ...", capitals, a pasted
-        mail), it is an internal note, kept as the person's own post; '@someone' pulls them in."""
+        mail), it is an internal note (`bot.chat.notes`), kept as the person's own post; '@someone'
+        pulls them in."""
         number = self.thread
         if number is None:
             self._say("(plain text goes nowhere outside a thread: /open N, then type internal notes on ticket N;\n"
                       " /ticket help for everything else)")
             return
         if self.surface.root_of(number) is None:
-            await self._show(number)
+            await self._show(number)  # a thread this console has not shown yet: shown first, then typed in
         where = self.surface.root_of(number)
-        ref = self.surface.new_ref()
-        chat_ref = self.surface.chat_ref(where[0], ref) if where else None
-        await tickets.add_note(self.ctx, self.actor, number, text, chat_ref=chat_ref)
-        if where is not None:
-            self.surface.typed(number, self.actor.chat_user_id, self.actor.name, text, ref=ref)
-        pulled = []
-        for user in dict.fromkeys(_MENTION.findall(text)):
-            if user != self.actor.chat_user_id and \
-                    await tickets.add_collaborator(self.ctx, self.actor, number, await console_user(user, "")):
-                pulled.append(f"@{user}")
-        if pulled:
-            self._say(render.ok(f"pulled {', '.join(pulled)} into #{number}"))
+        if where is None:
+            raise UsageError(f"#{number}'s thread is being shown elsewhere just now; type the line again")
+        ref, user = self.surface.new_ref(), self.actor.chat_user_id
+        line = notes.Line(PLATFORM, where[0], where[1], user, text, self.surface.chat_ref(where[0], ref),
+                          mentions=_MENTION.findall(text))
+        port = _ThreadPort(self, number)
+        if await notes.note_typed(self.ctx, line, port, self._told) is not None:
+            self.surface.typed(number, user, self.actor.name, text, ref=ref)
+        await port.post_summary()
 
     def _switch_actor(self, args: str) -> None:
         user, _, name = args.partition(" ")
@@ -235,6 +236,34 @@ class ConsoleAdapter:
             return
         self._say(f"← left the thread of #{self.thread}")
         self.thread = None
+
+
+class _ThreadPort:
+    """What `bot.chat.notes` asks of the console for a line typed in ticket `number`'s thread.
+
+    The person at the terminal is answered there directly (in-thread privacy, like Slack's ephemeral
+    answers). The summary for colleagues pulled in is posted after the typed line, so the thread
+    reads in the order things happened."""
+
+    private_in_thread = True
+
+    def __init__(self, console: ConsoleAdapter, number: int) -> None:
+        self.console, self.number = console, number
+        self._summary: tuple[TicketDetails, Sequence[str]] | None = None
+
+    async def actor_of(self, user: str) -> Actor:
+        actor = self.console.actor
+        return actor if user == actor.chat_user_id else await console_user(user, "")
+
+    async def tell(self, user: str, text: str, tone: notes.Tone) -> None:
+        self.console._say(render.error(text))
+
+    async def post_pulled_in(self, details: TicketDetails, users: Sequence[str]) -> None:
+        self._summary = (details, users)
+
+    async def post_summary(self) -> None:
+        if self._summary is not None:
+            self.console.surface.said(self.number, "\n".join(render.pulled_in(*self._summary)))
 
 
 async def _aiter(lines: AsyncIterable[str] | Iterable[str]) -> AsyncIterator[str]:

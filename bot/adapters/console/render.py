@@ -207,6 +207,19 @@ def message_block(message: MessageView, *, full: bool = False) -> list[str]:
     return lines
 
 
+def pulled_in(d: TicketDetails, users: Sequence[str]) -> list[str]:
+    """Posted in the thread when colleagues are pulled in: what the ticket is about, at a glance."""
+    t = d.ticket
+    who = " ".join(f"@{one_line(u, 30)}" for u in users)
+    asked = next((m for m in d.messages if m.kind == MessageKind.INBOUND), None)
+    lines = [_fit(f"  ↳ #{t.number} 👋 {who} pulled into #{t.number} ", t.subject, ""),
+             cut(f"{BODY}from {one_line(t.requester, 50)} · {state(t)}")]
+    if asked is not None:
+        lines.append(BODY + "asked: " + one_line(asked.text, WIDTH - len(BODY) - 7))
+    lines.append(f"{BODY}{len(d.messages)} messages so far; everything typed here stays internal")
+    return lines
+
+
 def others_lines(requester_email: str, others: Sequence[TicketView]) -> list[str]:
     if not others:
         return []

@@ -129,6 +129,13 @@ class ConsoleSurface:
                            created_at=self.clock(), text=text, full_text=text)
         return self._store(Post(ref, where[0], where[1], "\n".join(render.message_block(note)), user, None, number))
 
+    def said(self, number: int, text: str) -> Post:
+        """The bot says something in ticket `number`'s thread outside the sync (who was pulled in)."""
+        where = self.root_of(number)
+        if where is None:
+            raise LookupError(f"#{number} has no thread on the console yet")
+        return self._store(Post(self.new_ref(), where[0], where[1], text, BOT, None, number))
+
     # ---- ChatSurface ---------------------------------------------------------------------------
 
     def link(self, channel: str, root: str) -> str:
