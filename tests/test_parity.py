@@ -12,8 +12,10 @@ dispatcher, subscribed to the core's events, and drawn on the root for the state
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import io
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +39,7 @@ from bot.adapters.slack import controls as slack_controls
 from bot.adapters.slack import notices as slack_notices
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.app import Core, build_core
+from bot.chat.surface import ChatSurface
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.handlers import events, reports
@@ -228,3 +231,58 @@ async def _samples(core: Core) -> dict[Notice, tuple[object, str]]:
         Notice.COLLISION: (ReplyHeld(7, ["Ben replied to the customer just now"], "Hello"), "Ben replied"),
     }
 
+
+
+# ---- surfaces ------------------------------------------------------------------------------------------
+
+PORT_METHODS = {name: fn for name, fn in vars(ChatSurface).items() if inspect.isfunction(fn) and not name.startswith("_")}
+PORT_ATTRIBUTES = tuple(inspect.get_annotations(ChatSurface))  # platform, default_channel
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_platform_has_a_surface_with_every_port_method(platform: str) -> None:
+    """Found by module path, so a platform without `surface.py` fails here (nothing is skipped)."""
+    module = importlib.import_module(f"bot.adapters.{platform}.surface")
+    classes = [c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == module.__name__
+               and any(hasattr(c, name) for name in PORT_METHODS)]  # not its helpers and errors
+    gaps = {c.__name__: surface_gaps(c) for c in classes if getattr(c, "platform", platform) == platform}
+    assert any(not found for found in gaps.values()), f"no surface for {platform} in {module.__name__}: {gaps}"
+
+
+def surface_gaps(cls: type) -> list[str]:
+    """What `cls` lacks of `ChatSurface`: a method, its async-ness, a parameter the chat layer passes, an attribute."""
+    gaps = []
+    for name, port in PORT_METHODS.items():
+        impl = getattr(cls, name, None)
+        if not callable(impl):
+            gaps.append(f"{name}: missing")
+            continue
+        if inspect.iscoroutinefunction(port) != inspect.iscoroutinefunction(impl):
+            gaps.append(f"{name}: {'async' if inspect.iscoroutinefunction(port) else 'plain'} def expected")
+        wanted, taken = inspect.signature(port).parameters, inspect.signature(impl).parameters
+        for p in wanted.values():
+            q = taken.get(p.name)
+            if q is None or q.kind != p.kind:
+                gaps.append(f"{name}: takes no {p.kind.description} parameter {p.name!r}")
+        gaps += [f"{name}: requires {q.name!r}, which the chat layer never passes" for q in taken.values()
+                 if q.name not in wanted and q.default is q.empty and q.kind not in (q.VAR_POSITIONAL, q.VAR_KEYWORD)]
+    sources = "".join(inspect.getsource(c) for c in cls.__mro__ if c.__module__.startswith(("bot.", "tests.")))
+    gaps += [f"{attr}: never set" for attr in PORT_ATTRIBUTES
+             if not hasattr(cls, attr) and not re.search(rf"self\.{attr}\s*=", sources)]
+    return gaps
+
+
+def test_a_surface_missing_a_method_or_a_parameter_is_found_out() -> None:
+    """The check above can fail: a class without `tell`, and one whose post_root drops `replaces`."""
+    from bot.adapters.console.surface import ConsoleSurface
+
+    class NoTell(ConsoleSurface):
+        tell = None  # type: ignore[assignment]
+
+    class NoReplaces(ConsoleSurface):
+        async def post_root(self, channel: str, ticket: TicketView, *, key: str, maybe_posted: bool) -> str:  # type: ignore[override]
+            return ""
+
+    assert surface_gaps(ConsoleSurface) == []
+    assert surface_gaps(NoTell) == ["tell: missing"]
+    assert surface_gaps(NoReplaces) == ["post_root: takes no keyword-only parameter 'replaces'"]
