@@ -89,9 +89,25 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
                 if not typed or str(t.number).startswith(typed) or typed in t.subject.lower()][:25]
 
     def simple(verb: str, description: str) -> None:
+        """A verb on one ticket (the thread's own when no number is given)."""
         async def callback(interaction: discord.Interaction, number: Number | None = None) -> None:
             await run(interaction, verb, number)
-        command = app_commands.Command(name=verb, description=description, callback=callback)
+        add(app_commands.Command(name=verb, description=description, callback=callback))
+
+    def bare(verb: str, description: str) -> None:
+        """A verb about no one ticket (help, the caller's lists, the next ticket)."""
+        async def callback(interaction: discord.Interaction) -> None:
+            await run(interaction, verb)
+        group.add_command(app_commands.Command(name=verb, description=description, callback=callback))
+
+    def worded(verb: str, description: str, option: str = "text") -> None:
+        """A verb whose words are the command's text, under the option name Discord shows (`/ticket move team:`)."""
+        async def callback(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
+            await run(interaction, verb, number, text=text)
+        add(app_commands.Command(name=verb, description=description,
+                                 callback=app_commands.rename(text=option)(callback) if option != "text" else callback))
+
+    def add(command: app_commands.Command[app_commands.Group, ..., None]) -> None:
         command.autocomplete("number")(numbers)
         group.add_command(command)
 
@@ -99,37 +115,18 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
                               ("reopen", "Open a solved ticket again"), ("show", "A ticket's details and messages"),
                               ("history", "Who changed what on a ticket, and when")):
         simple(verb, description)
-
-    @group.command(name="help", description="What /ticket can do")
-    async def help_(interaction: discord.Interaction) -> None:
-        await run(interaction, "help")
-
-    @group.command(name="mine", description="Your active tickets, most urgent first")
-    async def mine(interaction: discord.Interaction) -> None:
-        await run(interaction, "mine")
-
-    @group.command(name="queue", description="Active tickets nobody has taken, most urgent first")
-    async def queue(interaction: discord.Interaction) -> None:
-        await run(interaction, "queue")
-
-    @group.command(name="next", description="Take the most urgent unassigned ticket of your teams")
-    async def next_(interaction: discord.Interaction) -> None:
-        await run(interaction, "next")
+    for verb, description in (("help", "What /ticket can do"), ("mine", "Your active tickets, most urgent first"),
+                              ("queue", "Active tickets nobody has taken, most urgent first"),
+                              ("next", "Take the most urgent unassigned ticket of your teams")):
+        bare(verb, description)
 
     @group.command(name="assign", description="Give a ticket to a colleague")
     @app_commands.autocomplete(number=numbers)
     async def assign(interaction: discord.Interaction, member: discord.Member, number: Number | None = None) -> None:
         await run(interaction, "assign", number, assignee=member)
 
-    @group.command(name="reply", description="MAIL text to the ticket's customer")
-    @app_commands.autocomplete(number=numbers)
-    async def reply(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
-        await run(interaction, "reply", number, text=text)
-
-    @group.command(name="note", description="An internal note, never mailed")
-    @app_commands.autocomplete(number=numbers)
-    async def note(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
-        await run(interaction, "note", number, text=text)
+    worded("reply", "MAIL text to the ticket's customer")
+    worded("note", "An internal note, never mailed")
 
     @group.command(name="priority", description="Set a ticket's priority")
     @app_commands.autocomplete(number=numbers)
@@ -149,24 +146,10 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
     async def report(interaction: discord.Interaction, period: str | None = None, team: str | None = None) -> None:
         await run(interaction, "report", text=" ".join(p for p in (period, team) if p))
 
-    @group.command(name="tasks", description="Your open tasks")
-    async def tasks(interaction: discord.Interaction) -> None:
-        await run(interaction, "tasks")
-
-    @group.command(name="category", description="Set a ticket's category (billing, complaint, …)")
-    @app_commands.autocomplete(number=numbers)
-    async def category(interaction: discord.Interaction, name: str, number: Number | None = None) -> None:
-        await run(interaction, "category", number, text=name)
-
-    @group.command(name="tag", description="Add (+tag) or remove (-tag) free tags")
-    @app_commands.autocomplete(number=numbers)
-    async def tag(interaction: discord.Interaction, tags: str, number: Number | None = None) -> None:
-        await run(interaction, "tag", number, text=tags)
-
-    @group.command(name="move", description="Hand a ticket to another team")
-    @app_commands.autocomplete(number=numbers)
-    async def move(interaction: discord.Interaction, team: str, number: Number | None = None) -> None:
-        await run(interaction, "move", number, text=team)
+    bare("tasks", "Your open tasks")
+    worded("category", "Set a ticket's category (billing, complaint, …)", "name")
+    worded("tag", "Add (+tag) or remove (-tag) free tags", "tags")
+    worded("move", "Hand a ticket to another team", "team")
 
     @group.command(name="merge", description="This ticket's conversation continues in another; this one closes")
     @app_commands.autocomplete(number=numbers, into=numbers)
@@ -179,10 +162,7 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
                     number: Number | None = None) -> None:
         await run(interaction, "child", number, text=f"{team} {subject}" if team else subject)
 
-    @group.command(name="task", description="A to-do on a ticket; start with 'in 2h' for a reminder when due")
-    @app_commands.autocomplete(number=numbers)
-    async def task(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
-        await run(interaction, "task", number, text=text)
+    worded("task", "A to-do on a ticket; start with 'in 2h' for a reminder when due")
 
     add_new_command(group, parts)
 
