@@ -5,11 +5,16 @@ REST lives under /api/v10 (point `discord.http.Route.BASE` here), the gateway at
 takes IDENTIFY, sends READY and GUILD_CREATE, acks heartbeats, and then
 dispatches whatever a test injects (MESSAGE_CREATE, INTERACTION_CREATE...). REST
 keeps channels, threads and messages as Discord would show them, honours message
-nonces, and records every interaction response and follow-up. What the bot sends
+nonces as Discord does (`discord_nonces`: per author, for minutes; `nonces.forget()`
+is those minutes passing), and records every interaction response and follow-up. What the bot sends
 is held to Discord's limits (`discord_limits`: content, components, modals), with
 a 400 as Discord answers. `add_channel` gives the guild more tickets channels
 (before the bot connects); `storm` answers the bot's next REST calls with 429 and
-a retry_after, as Discord does under load.
+a retry_after, as Discord does under load; `fail_next` answers a route (its name or
+its path) once with an error before doing anything, `lose_answer` does the work and
+then answers with an error (a 5xx says nothing of whether the write happened:
+https://discord.com/developers/docs/topics/opcodes-and-status-codes#http: "The server had
+an error processing your request"). `delete_channel` is a person deleting a thread.
 
 The server (`server`, tests.support.discord_guild) has roles, members and channel
 overwrites as Discord sends them, so discord.py computes `permissions_for` as it
@@ -33,6 +38,7 @@ from aiohttp import WSMsgType, web
 from tests.support import discord_guild as g
 from tests.support import discord_limits
 from tests.support import discord_payloads as p
+from tests.support.discord_nonces import Nonces, fetched
 
 Json = dict[str, Any]
 
@@ -77,7 +83,9 @@ class FakeDiscord:
         self._where: dict[str, str] = {}  # interaction token -> the channel it came from (its answers show there)
         self.commands: list[Json] = []
         self.calls: list[tuple[str, str]] = []
-        self.fail_next: dict[str, int] = {}  # route name -> status to answer once
+        self.fail_next: dict[str, int] = {}  # route name or path -> status to answer once, instead of the work
+        self.lose_answer: dict[str, int] = {}  # route name or path -> status to answer once, after the work
+        self.nonces = Nonces()
         self._storms: list[list[Any]] = []  # [calls still to refuse, retry_after, route or None]
         self.rate_limited = 0  # 429s answered so far
         self._sockets: list[web.WebSocketResponse] = []
@@ -212,14 +220,18 @@ class FakeDiscord:
         public = name == "GET /gateway" or "/interactions/" in name or "/webhooks/" in name  # token in the URL
         if not public and request.headers.get("Authorization") != f"Bot {p.TOKEN}":
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
-        if (status := self.fail_next.pop(name, None)) is not None:
+        if (status := _take(self.fail_next, name, request.path)) is not None:
             return _json({"message": "injected failure", "code": 0}, status=status)
         storm = next((s for s in self._storms if s[0] > 0 and s[2] in (None, name)), None)
         if storm is not None and not public:
             storm[0] -= 1
             self.rate_limited += 1
             return self._rate_limited(storm[1], is_global=self.rate_limited % 5 == 0)
-        return await handler(request)
+        lost = _take(self.lose_answer, name, request.path)
+        answer = await handler(request)
+        if lost is not None and answer.status < 300:
+            return _json({"message": "injected failure after the work", "code": 0}, status=lost)
+        return answer
 
     def _rate_limited(self, retry_after: float, *, is_global: bool) -> web.Response:
         """Discord's 429: discord.py retries only when it carries a Via header (else it is Cloudflare's ban)."""
@@ -312,7 +324,8 @@ class FakeDiscord:
                  and ("before" not in q or int(m["id"]) < int(q["before"]))]
         newest_first = sorted(found, key=lambda m: int(m["id"]), reverse=True)
         # with `after`, the page is the oldest `limit` after it (still sent newest first)
-        return _json(newest_first[-limit:] if "after" in q else newest_first[:limit])
+        page = newest_first[-limit:] if "after" in q else newest_first[:limit]
+        return _json([fetched(m) for m in page])
 
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
@@ -321,11 +334,11 @@ class FakeDiscord:
         body, files = await p.read_body(request)
         _refuse(discord_limits.message_problems(body))
         nonce = body.get("nonce")
-        if nonce and body.get("enforce_nonce"):
-            for old in self.in_channel(channel_id):
-                if old.get("nonce") == nonce:
-                    return _json(old)
+        if nonce and body.get("enforce_nonce") and (old := self.nonces.earlier(self.bot["id"], nonce)) is not None:
+            return _json(old)
         message = self.post(channel_id, self.bot, body, files)
+        if nonce:
+            self.nonces.keep(self.bot["id"], nonce, message)
         return _json(message)
 
     def post(self, channel_id: int, author: Json, body: Json, files: dict[str, str] | None = None,
@@ -345,6 +358,15 @@ class FakeDiscord:
         if channel["type"] == 11 and channel.get("thread_metadata", {}).get("archived"):
             channel["thread_metadata"]["archived"] = False  # sending unarchives, as on Discord
         return message
+
+    async def delete_channel(self, channel_id: int | str) -> None:
+        """Someone deletes a thread (or a channel) in the client: gone with its messages, and the bot told."""
+        channel = self.channels.pop(int(channel_id))
+        self.messages.pop(int(channel_id), None)
+        if channel["type"] in (10, 11, 12):
+            await self.dispatch("THREAD_DELETE", {k: channel[k] for k in ("id", "guild_id", "parent_id", "type")})
+        else:
+            await self.dispatch("CHANNEL_DELETE", channel)
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         message = self.message(request.match_info["channel"], request.match_info["message"])
@@ -424,6 +446,14 @@ class FakeDiscord:
                          guild_id=self.guild_id if in_guild else None)
         self.responses[token].followups.append(sent)
         return sent
+
+
+def _take(rules: dict[str, int], name: str, path: str) -> int | None:
+    """The status a rule keyed by route name or by path holds for this request, used up."""
+    for key in (name, path):
+        if key in rules:
+            return rules.pop(key)
+    return None
 
 
 def _refuse(problems: list[str]) -> None:
