@@ -6,7 +6,8 @@ channel's messages (threads, chat.update versions, files), and judges blocks as
 Slack does: with slack_sdk's own block models plus the limits Slack enforces,
 answering `invalid_blocks` / `msg_too_long` instead of accepting a bad payload.
 It can be told to fail: `fail_next(method, status=429, retry_after=1)`, a 500, an
-error body, or a per-channel rate limit on chat.postMessage. Who is in which
+error body (for the calls `when` picks out, or the next ones), or a per-channel rate
+limit on chat.postMessage. Who is in which
 channel and user group: tests/support/slack_directory.py.
 """
 
@@ -77,6 +78,7 @@ class Failure:
     retry_after: int | None
     error: str
     after: bool = False  # the call takes effect, then fails: the client cannot know it worked
+    when: Callable[[dict[str, Any]], bool] | None = None  # fails only a call whose arguments this accepts
 
 
 class FakeSlack(SlackDirectory):
@@ -142,16 +144,29 @@ class FakeSlack(SlackDirectory):
             await self._runner.cleanup()
 
     # --- programming failures ---------------------------------------------------------
-    def fail_next(self, method: str, *, status: int = 429, retry_after: int | None = 1,
-                  error: str | None = None, times: int = 1, after: bool = False) -> None:
+    def fail_next(self, method: str, *, status: int = 429, retry_after: int | None = 1, error: str | None = None,
+                  times: int = 1, after: bool = False, when: Callable[[dict[str, Any]], bool] | None = None) -> None:
         """The next `times` calls of `method` fail: 429 + Retry-After, a 5xx, or `ok: false` with `error`.
 
-        With `after=True` each call first takes effect (the message is posted) and then fails,
-        as when Slack times out after doing the work.
+        With `after=True` each call first takes effect (the message is posted) and then fails, as when
+        Slack times out after doing the work; Slack says as much of `internal_error` and `fatal_error`
+        ("It's possible some aspect of the operation succeeded before the error was raised",
+        https://api.slack.com/methods/chat.postMessage). With `when`, only calls whose arguments it
+        accepts fail (one post among the others); the rest go through untouched.
         """
         default = {429: "ratelimited"}.get(status, "internal_error" if status >= 500 else "fatal_error")
         for _ in range(times):
-            self._failures[method].append(Failure(status, retry_after if status == 429 else None, error or default, after))
+            self._failures[method].append(
+                Failure(status, retry_after if status == 429 else None, error or default, after, when))
+
+    def _failure_for(self, method: str, args: dict[str, Any]) -> Failure | None:
+        """The first programmed failure that applies to this call, taken off the list."""
+        pending = self._failures.get(method)
+        for fail in pending or ():
+            if fail.when is None or fail.when(args):
+                pending.remove(fail)  # type: ignore[union-attr]
+                return fail
+        return None
 
     def limit_posts(self, per_second: int | None) -> None:
         """Allow at most this many chat.postMessage per channel in any one second; 429 beyond."""
@@ -197,8 +212,7 @@ class FakeSlack(SlackDirectory):
         call = Call(method, args)
         self.calls.append(call)
         headers: dict[str, str] = {}
-        if self._failures.get(method) and token == self.token:
-            fail = self._failures[method].popleft()
+        if token == self.token and (fail := self._failure_for(method, args)) is not None:
             if fail.after and (handler := self._methods().get(method)) is not None:
                 handler(args)
             call.status, call.error = fail.status, fail.error
