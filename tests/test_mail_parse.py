@@ -329,9 +329,9 @@ def test_sender_then_return_path_stand_in_for_from() -> None:
 
 
 def test_unexpected_errors_become_unparseable(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(text: str) -> str:
+    def boom(*args: object, **kwargs: object) -> tuple[str, str]:
         raise RuntimeError("regex exploded")
 
-    monkeypatch.setattr(parse_module, "strip_quotes", boom)
+    monkeypatch.setattr(parse_module, "readable_body", boom)
     with pytest.raises(UnparseableMail, match="regex exploded"):
         parse_mail(make_mail().as_bytes())

@@ -22,7 +22,7 @@ import nh3
 from bot.domain.inbound import InboundAttachment, InboundMail
 from bot.mail import large_parts
 from bot.mail.headers import CachedHeaders
-from bot.mail.text import clean_str, decode_bytes, html_to_text, strip_quotes
+from bot.mail.text import clean_str, decode_bytes, readable_body
 
 _MSG_ID = re.compile(r"<([^<>]+)>")
 _WS = re.compile(r"\s+")
@@ -76,7 +76,7 @@ def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | Non
     from_name, from_addr = _sender(msg)
     body = _Body(max_attachment_bytes, _Payloads(raw, large))
     body.collect(msg)
-    text = body.text if body.text is not None else html_to_text(body.html or "")
+    text, display_text = readable_body(body.text, body.html, subject=_header_str(msg, "Subject"))
     return InboundMail(
         message_id=_message_id(msg, raw),
         subject=_fold(_header_str(msg, "Subject")) or "(no subject)",
@@ -88,7 +88,7 @@ def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | Non
         in_reply_to=next(iter(_ids(_raw_header(msg, "In-Reply-To"))), None),
         references=_ids(_raw_header(msg, "References")),
         text=text,
-        display_text=strip_quotes(text),
+        display_text=display_text,
         html=_sanitise_html(body.html),
         attachments=tuple(body.attachments),
         auto_submitted=_raw_header(msg, "Auto-Submitted"),
@@ -250,7 +250,7 @@ class _Body:
             nested = content_type in _NESTED_MAIL_TYPES
             data = _nested_bytes(part) if nested else self.payloads.decoded(part)
             self.attachments.append(self._file(part, content_type, data, "forwarded-message.eml" if nested else None))
-        elif content_type == "text/plain" and self.text is None:
+        elif content_type == "text/plain" and not (self.text and self.text.strip()):  # a blank first one loses
             self.text = _part_text(part, self.payloads)
         elif content_type == "text/html" and self.html is None:
             self.html = _part_text(part, self.payloads)

@@ -1,4 +1,4 @@
-"""Mail bodies as text a person reads in chat: bytes decoded, HTML flattened, quoted history off.
+"""Mail bodies as text a person reads in chat: bytes decoded, HTML flattened, quoted history hidden.
 
 Everything here is forgiving on purpose: a body we cannot fully understand is still
 shown (slightly mangled) rather than making the whole mail unreadable.
@@ -9,68 +9,24 @@ from __future__ import annotations
 import codecs
 import html as html_lib
 import re
-from typing import ClassVar
 
 import html2text
-from mailparser_reply import EmailMessage
-from mailparser_reply.constants import MAIL_LANGUAGES, QUOTED_MATCH_INCLUDE
 
-# Reply-header languages we expect in a Nordic/German helpdesk; English is always added.
-LANGUAGES = ("fi", "sv", "de", "en")
+from bot.mail import html_quotes, quotes
+from bot.mail.quote_words import FORWARD_SUBJECT
 
-# mail-parser-reply ships no Finnish, so we add it (Outlook headers, Gmail/Thunderbird "kirjoitti:").
-_FINNISH: dict[str, str | list[str]] = {
-    "wrote_header": r"^(" + QUOTED_MATCH_INCLUDE + r"[^\n]{0,200}\skirjoitti(?:\s[^\n]{0,100})?:)$",
-    "from_header": r"((?:(?:^|\n|\n" + QUOTED_MATCH_INCLUDE
-    + r")[* ]*(?:Lähettäjä|Lähetetty|Vastaanottaja|Aihe|Päivämäärä|Kopio):[ *]*(?:\s{,2}).*){2,}(?:\n.*){,1})",
-    "signatures": ["Ystävällisin terveisin", "Parhain terveisin", "Terveisin", "Kiittäen"],
-    "sent_from": r"Lähetetty(?= (?:iPhone|iPad|Android|Samsung|Outlook|mobiili))",
-    "disclaimers": [],
-}
-# Swedish "/Anna" sign-off pattern also eats any line starting with a path ("/var/log/...").
-_RISKY_SIGNATURES = {r"/\w+"}
-# A sign-off is a short line; without this "Thanks, that fixed it. But now ..." loses the rest.
-_SIGNOFF_MAX_TAIL = r"[^\n]{0,40}$"
-
-_FORWARD_MARKER = re.compile(
-    r"^[ >]*(?:-+ ?)?(?:Forwarded message|Begin forwarded message|Välitetty viesti"
-    r"|Weitergeleitete Nachricht|Vidarebefordrat meddelande)",
-    re.MULTILINE | re.IGNORECASE,
-)
-_QUOTED_LINE = re.compile(r"^\s*>")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]*>")
-
-
-class _ReplyMessage(EmailMessage):
-    """The library's parser with Finnish added and its over-eager sign-off patterns tamed.
-
-    The library assembles and compiles its three big patterns for every message (re's own
-    cache is too small to keep them); they depend only on the languages, so we keep them.
-    """
-
-    _compiled: ClassVar[dict[tuple[str, tuple[str, ...], bool], re.Pattern[str]]] = {}
-
-    def _pattern(self, name: str) -> re.Pattern[str]:
-        key = (name, tuple(self.languages), self.keep_hyphen_lists)
-        pattern = self._compiled.get(key)
-        if pattern is None:
-            pattern = self._compiled[key] = getattr(EmailMessage, name).fget(self)
-        return pattern
-
-    HEADER_REGEX = property(lambda self: self._pattern("HEADER_REGEX"))  # type: ignore[assignment]
-    SIGNATURE_REGEX = property(lambda self: self._pattern("SIGNATURE_REGEX"))  # type: ignore[assignment]
-    DISCLAIMERS_REGEX = property(lambda self: self._pattern("DISCLAIMERS_REGEX"))  # type: ignore[assignment]
-
-    def _get_language_regex(self, language: str, regex_key: str) -> str:
-        if language == "fi":
-            value = _FINNISH.get(regex_key, "")
-        else:
-            value = MAIL_LANGUAGES.get(language, {}).get(regex_key, "")
-        if regex_key != "signatures":
-            return "|".join(value) if isinstance(value, list) else value
-        patterns = [value] if isinstance(value, str) else [p for p in value if p not in _RISKY_SIGNATURES]
-        return f"(?:{'|'.join(patterns)}){_SIGNOFF_MAX_TAIL}" if patterns else ""
+# html2text escapes what Markdown would read as a rule, a list or a heading ("\\-----", "\\+", "1\\."); in chat
+# those backslashes are noise in the customer's own text ("-----Original Message-----" must stay that).
+# A text part that only points at the HTML part ("This is an HTML message…", "View this email in your browser").
+_PLACEHOLDER_TOPIC = re.compile(r"html|web ?page|browser|online[- ]version|selaime|webbläsare|nettleser|browseren"
+                                r"|navigateur|navegador|navigatore|przeglądar|браузер|ブラウザ", re.IGNORECASE)
+_PLACEHOLDER_VERB = re.compile(r"\b(?:view|read|see|open|display|show|support\w*|capable|enable|näytä|lue|avaa|visa"
+                               r"|läs|vis|les|anzeigen|lesen|öffnen|bekijk|afficher|lire|ver|leer|abrir|visualizza"
+                               r"|leggere|aprire|zobacz|wyświetl|visualizar|просмотр|открыть)\b|表示|見る", re.IGNORECASE)
+_PLACEHOLDER_MAX = 400
+_MARKDOWN_ESCAPE = re.compile(r"^(\s*)\\(?=[-+#*])|^(\s*\d+)\\(?=\.)", re.MULTILINE)
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
@@ -123,50 +79,59 @@ def html_to_text(html: str) -> str:
         text = converter.handle(html)
     except Exception:  # html2text is tolerant, but a body must never sink the mail
         text = html_lib.unescape(_TAG.sub(" ", html))
-    return _tidy(text)
+    return _tidy(_MARKDOWN_ESCAPE.sub(lambda m: m.group(1) or m.group(2), text))
 
 
-def strip_quotes(text: str) -> str:
-    """The new part of a reply: what chat should show. Falls back to the whole text rather than nothing."""
+def readable_body(plain: str | None, html: str | None, *, subject: str = "") -> tuple[str, str]:
+    """(the whole text, what chat shows) from a mail's text and HTML parts.
+
+    The text part wins when it says something. An empty one (a lone CRLF) or a "view this mail in
+    HTML" stub would make a blank ticket while the HTML part holds the letter, so then the HTML is read.
+    """
+    forwarded = FORWARD_SUBJECT.match(subject) is not None
+    if html is not None and not _says_something(plain):
+        whole = html_to_text(html)
+        if _says_something(whole):
+            return whole, visible_html(html, forwarded=forwarded)
+    text = plain if plain is not None else html_to_text(html or "")
+    return text, strip_quotes(text, forwarded=forwarded)
+
+
+def _says_something(text: str | None) -> bool:
+    return bool(text and text.strip()) and not is_placeholder(text or "")
+
+
+def is_placeholder(text: str) -> bool:
+    """A text part that only says to read the HTML part; short, about HTML or a browser, and says view/read."""
+    text = text.strip()
+    return (len(text) <= _PLACEHOLDER_MAX and _PLACEHOLDER_TOPIC.search(text) is not None
+            and _PLACEHOLDER_VERB.search(text) is not None)
+
+
+def strip_quotes(text: str, *, forwarded: bool = False) -> str:
+    """The new part of a reply: what chat should show. Falls back to the whole text rather than nothing.
+
+    `forwarded` (the subject says Fwd/FW/WG…) shows the whole text: the forwarded mail is the request.
+    """
     original = _tidy(text)
-    latest = _latest_reply(original) if original else None
-    if not latest or _FORWARD_MARKER.search(latest):
-        return original  # all quote, or a forward whose quoted part is the actual request
-    return _drop_trailing_quote(latest) or original
-
-
-def _latest_reply(text: str) -> str | None:
-    """Text above the first reply header, minus the sign-off; None when the mail starts with a header."""
+    if not original:
+        return original
     try:
-        message = _ReplyMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
-    except Exception:  # a regex blow-up on odd input must not lose the body
-        return text
-    first = message.replies[0] if message.replies else None
-    if first is None or first.headers:
-        return None
-    body = first.content
-    if first.signatures:
-        body = body[: -len(first.signatures)] if body.endswith(first.signatures) else body.replace(first.signatures, "")
-    return _restore_indentation(text, body.strip())
+        return quotes.visible_text(original, forwarded=forwarded)
+    except Exception:  # a surprise in our own reading must not lose the body
+        return original
 
 
-def _restore_indentation(original: str, kept: str) -> str:
-    """The library strips every line; log excerpts and code read better with their indentation back."""
-    kept_lines = kept.split("\n")
-    lines = original.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    candidate = lines[start : start + len(kept_lines)]
-    if [line.strip() for line in candidate] == [line.strip() for line in kept_lines]:
-        return "\n".join(candidate)
-    return kept
-
-
-def _drop_trailing_quote(text: str) -> str:
-    """Bottom-quoting with bare "> " lines and no header line: the library keeps those."""
-    lines = text.split("\n")
-    while lines and (not lines[-1].strip() or _QUOTED_LINE.match(lines[-1])):
-        lines.pop()
-    return "\n".join(lines).strip("\n")
+def visible_html(html: str, *, forwarded: bool = False) -> str:
+    """What chat shows of an HTML body: history found by its structure first, then by its words."""
+    if not forwarded:
+        try:
+            shown = strip_quotes(html_to_text(html_quotes.without_history(html)))
+        except Exception:  # odd markup: the flattened whole, read by its words alone, is still right
+            shown = ""
+        if shown.strip():
+            return shown
+    return strip_quotes(html_to_text(html), forwarded=forwarded)
 
 
 def _tidy(text: str) -> str:

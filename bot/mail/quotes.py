@@ -1,0 +1,256 @@
+"""Which lines of a plain-text reply are the customer's new words, and which are history or footers.
+
+Works on whole lines and only ever hides them: what the customer wrote comes out exactly as
+written (trailing spaces and runs of blank lines aside), never edited. The words clients put
+around history are tables in `bot.mail.quote_words`; this module is the reading:
+
+- a line starting with ">" is quoted history; an attribution ("On … wrote:", wrapped over up to
+  three lines) above quoted lines is hidden with them, and what follows the quote is shown again,
+  so a reply written below or between quotes is kept;
+- an attribution with unquoted text below it, an Outlook-style header block (From/Sent/To/Subject
+  in any of the languages) or an "-----Original Message-----" line starts history that runs to the
+  end (those clients never write below it);
+- a forward is shown whole: the forwarded mail is usually the request;
+- in what is left, a signature after "-- ", device footers ("Sent from my iPhone") and mailing-list
+  footers are hidden.
+
+When nothing would be left, the whole text is shown: hiding everything helps nobody.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.mail import quote_words as words
+
+
+def _alternation(items: tuple[str, ...] | list[str], escape: bool = False) -> str:
+    ordered = sorted(items, key=len, reverse=True)  # longest first: "enviado el" before "enviado"
+    return "|".join(re.escape(i) for i in ordered) if escape else "|".join(ordered)
+
+
+_QUOTED = re.compile(r"^\s*>")
+_SHALLOW_QUOTE = re.compile(r"^\s*>(?!>>)")
+_NEVER = re.compile(r"(?!)")
+_RULE = re.compile(r"^\s*(?:[-_=*]\s*){5,}$")  # a line of dashes or underscores
+_SIG_DELIMITER = re.compile(r"^--\s*$")
+_EVIDENCE = re.compile(r"\d|@")
+_TIME = re.compile(r"\d{1,2}[:.]\d{2}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+_VERB_END = re.compile(
+    r"(?:(?<!\w)(?:" + _alternation([v for v in words.VERBS_AT_END if not _CJK.search(v)]) + r")"
+    r"|(?:" + _alternation([v for v in words.VERBS_AT_END if _CJK.search(v)]) + r"))$",
+    re.IGNORECASE,
+)
+_VERB_TAIL = re.compile(r"(?<!\w)(?:" + _alternation(words.VERBS_BEFORE_NAME) + r")\s+(?P<tail>.{1,100})$",
+                        re.IGNORECASE)
+_VERBLESS = re.compile(r"<\s*[^<>\s@]+@[^<>\s]+\s*>$")  # Gmail in ru, ja, zh…: "<date>, Name <address>:"
+
+_FIELD_KIND = {label: kind for kind, labels in words.FIELDS.items() for label in labels}
+_FIELD = re.compile(r"^\s*[*_]{0,2}\s*(" + _alternation(list(_FIELD_KIND), escape=True) + r")\s*[*_]{0,2}\s*[:：]",
+                    re.IGNORECASE)
+
+_FORWARD_PHRASES = {p.lower() for p in words.FORWARDED}
+_SEPARATOR = re.compile(
+    r"^[\s\-_=*]*(?P<phrase>" + _alternation(words.ORIGINAL_MESSAGE + words.FORWARDED, escape=True)
+    + r")[\s\-_=*:：]*$",
+    re.IGNORECASE,
+)
+_FOOTER = re.compile(r"^(?:" + _alternation(words.FOOTER_OPENINGS, escape=True) + r")\b", re.IGNORECASE)
+_FOOTER_DEVICE = re.compile(r"(?<!\w)(?:" + _alternation(words.FOOTER_DEVICES, escape=True) + r")", re.IGNORECASE)
+_FOOTER_WHOLE = re.compile(r"^(?:" + "|".join(words.FOOTER_WHOLE) + r")[.!]?$", re.IGNORECASE)
+
+_LONGEST_HEADER = 300  # an attribution longer than this is someone's paragraph
+_LONGEST_MARKER = 200  # the same for a separator or a footer line
+_LONGEST_SIGNATURE = 15  # non-blank lines after "-- "; more is a message that uses "--" as a divider
+
+
+def visible_text(text: str, *, forwarded: bool = False) -> str:
+    """The lines a person should see in chat; `text` itself when nothing would be left or it is a forward.
+
+    `text` should already be tidied (Unix newlines, no trailing spaces): the lines shown are its lines.
+    """
+    lines = text.split("\n")
+    # Only ">>>" lines and no shallower quote: a pasted Python session, not three levels of history.
+    quoted = _QUOTED if any(_SHALLOW_QUOTE.match(line) for line in lines) else _NEVER
+    hidden = None if forwarded else _history(lines, quoted)
+    if hidden is None:
+        return text
+    _hide_footers(lines, hidden)
+    return _join(lines, hidden) or text
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def _history(lines: list[str], quoted: re.Pattern[str]) -> list[bool] | None:
+    """Hidden flag per line for quoted history; None when the mail is a forward (shown whole)."""
+    hidden = [False] * len(lines)
+    attributions = _attributions(lines, quoted)
+    seen_history = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if quoted.match(line):
+            hidden[i] = seen_history = True
+        elif line.strip():
+            separator = _SEPARATOR.match(line) if len(line) <= _LONGEST_MARKER else None
+            if separator is not None and separator.group("phrase").lower() in _FORWARD_PHRASES:
+                if not seen_history:
+                    return None
+                _hide_rest(lines, hidden, i)
+                break
+            if separator is not None or _header_block_at(lines, i, quoted):
+                _hide_rest(lines, hidden, i)
+                break
+            end = attributions.get(i)
+            if end is not None:
+                following = _next_written(lines, end + 1)
+                if following is None or not quoted.match(lines[following]):
+                    _hide_rest(lines, hidden, i)  # unquoted history below: to the end
+                    break
+                _hide_rest(lines, hidden, i, end + 1)
+                seen_history = True
+                i = end
+        i += 1
+    return hidden
+
+
+def _hide_rest(lines: list[str], hidden: list[bool], start: int, stop: int | None = None) -> None:
+    """Hide start..stop (default: the end), and a rule line just above, which clients put before history."""
+    for k in range(start, len(lines) if stop is None else stop):
+        hidden[k] = True
+    if start > 0 and len(lines[start - 1]) <= _LONGEST_MARKER and _RULE.match(lines[start - 1]):
+        hidden[start - 1] = True
+
+
+def _next_written(lines: list[str], start: int) -> int | None:
+    return next((k for k in range(start, len(lines)) if lines[k].strip()), None)
+
+
+def _attributions(lines: list[str], quoted: re.Pattern[str]) -> dict[int, int]:
+    """First line -> last line of each attribution ("On … wrote:"), which clients wrap over up to three lines."""
+    found: dict[int, int] = {}
+    for end, line in enumerate(lines):
+        tail = line.rstrip().rstrip("-").rstrip()
+        if not tail or len(line) > _LONGEST_HEADER or quoted.match(line):
+            continue
+        if not tail.endswith((":", "：", ">")) and not _VERB_END.search(tail):
+            continue
+        following = _next_written(lines, end + 1)
+        quote_follows = following is not None and quoted.match(lines[following]) is not None
+        for start in (end - 2, end - 1, end):
+            block = lines[max(start, 0):end + 1]
+            if start < 0 or any(not b.strip() or quoted.match(b) for b in block):
+                continue
+            if is_attribution(" ".join(b.strip() for b in block), quote_follows=quote_follows,
+                              wrapped=start < end):
+                found[start] = end
+                break
+    return found
+
+
+def is_attribution(text: str, *, quote_follows: bool, wrapped: bool = False) -> bool:
+    """Whether `text` (one attribution, joined if wrapped) introduces quoted history.
+
+    Without a date or an address in it, it counts only right above quoted lines ("John wrote:" could
+    be anyone's sentence); a wrapped one must open like one, so a sentence above it is not taken in.
+    """
+    text = text.strip().strip("-*").strip()  # Zoho "---- On … wrote ----", Yahoo "--- On … wrote:"
+    if not 6 <= len(text) <= _LONGEST_HEADER:
+        return False
+    colon = text.endswith((":", "："))
+    body = text.rstrip(":：").rstrip()  # French typography: "a écrit :"
+    opens = words.OPENING.match(body) is not None
+    evidence = _EVIDENCE.search(body) is not None
+    if wrapped and not opens:
+        return False
+    if _VERB_END.search(body) is None:
+        tail = _VERB_TAIL.search(body)
+        if tail is None or not (opens or "@" in body or tail.group("tail")[0].isdigit()):
+            return colon and (words.QUOTING.match(body) is not None
+                              or (opens and _VERBLESS.search(body) is not None and _TIME.search(body) is not None))
+    if not colon and not (opens and evidence):  # "On … wrote" with its colon lost
+        return False
+    return evidence or quote_follows
+
+
+def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str]) -> bool:
+    """An Outlook-style block from `start`: a sender and at least two other fields, lines wrapped or not."""
+    if _FIELD.match(lines[start]) is None:
+        return False
+    kinds: set[str] = set()
+    loose = 0
+    for line in lines[start:start + 14]:
+        field = _FIELD.match(line)
+        if field is not None:
+            kinds.add(_FIELD_KIND[field.group(1).lower()])
+            loose = 0
+        elif not line.strip() or quoted.match(line):
+            break
+        else:
+            loose += 1  # a long To: or From: wrapped onto the next line
+            if loose > 2:
+                break
+    return "from" in kinds and len(kinds) >= 3
+
+
+# --- footers ----------------------------------------------------------------------------------
+
+
+def _hide_footers(lines: list[str], hidden: list[bool]) -> None:
+    """In each stretch of the customer's own lines: list footers, a "-- " signature, then device footers."""
+    for start, stop in list(_stretches(hidden)):
+        for k in range(start, stop):
+            if _is_list_footer(lines, k, stop) or (
+                _SIG_DELIMITER.match(lines[k]) and sum(1 for b in lines[k + 1:stop] if b.strip()) <= _LONGEST_SIGNATURE
+            ):
+                for j in range(k, stop):
+                    hidden[j] = True
+                break
+        for k in range(stop - 1, start - 1, -1):
+            if hidden[k] or not lines[k].strip():
+                continue
+            if not is_footer(lines[k]):
+                break
+            hidden[k] = True
+
+
+def _is_list_footer(lines: list[str], k: int, stop: int) -> bool:
+    line = lines[k].strip()
+    if words.LIST_FOOTER.match(line):
+        return True
+    return line.startswith("_____") and _RULE.match(line) is not None and any(
+        words.LIST_WORDS.search(b) for b in lines[k + 1:min(stop, k + 5)])
+
+
+def is_footer(line: str) -> bool:
+    """A device or app footer: "Sent from my iPhone", "Von meinem Samsung Galaxy gesendet", "Get Outlook for iOS"."""
+    text = line.strip()
+    if not text or len(text) > _LONGEST_MARKER or ": " in text:  # "Sent from my phone: the form fails" is news
+        return False
+    if _FOOTER_WHOLE.match(text):
+        return True
+    return _FOOTER.match(text) is not None and _FOOTER_DEVICE.search(text) is not None
+
+
+# --- putting it together ----------------------------------------------------------------------
+
+
+def _stretches(hidden: list[bool]) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each run of lines that are not hidden."""
+    start = None
+    for k, is_hidden in enumerate([*hidden, True]):
+        if not is_hidden and start is None:
+            start = k
+        elif is_hidden and start is not None:
+            yield start, k
+            start = None
+
+
+def _join(lines: list[str], hidden: list[bool]) -> str:
+    """The shown stretches, each without its edge blank lines, a blank line between them."""
+    parts = ["\n".join(lines[start:stop]).strip("\n") for start, stop in _stretches(hidden)]
+    return "\n\n".join(p for p in parts if p.strip())
