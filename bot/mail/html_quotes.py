@@ -89,8 +89,9 @@ class _TreeBuilder(HTMLParser):
         self.open.children.append(data)
 
 
-def without_history(html: str) -> str:
-    """Sanitised HTML with the quoted history, signatures and app footers the structure shows taken out."""
+def without_history(html: str) -> str | None:
+    """Sanitised HTML with the quoted history, signatures and app footers the structure shows taken out;
+    None when the structure shows none (the caller then reads the flattened whole, converted once)."""
     allowed = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
     allowed["*"] = set(_KEEP_ATTRIBUTES)
     builder = _TreeBuilder()
@@ -99,7 +100,8 @@ def without_history(html: str) -> str:
     divider = next((n for n in _walk(builder.root) if _is_divider(n)), None)
     if divider is not None:
         _cut_from(divider)
-    _remove(builder.root)
+    if not _remove(builder.root) and divider is None:
+        return None
     return _serialise(builder.root)
 
 
@@ -137,11 +139,17 @@ def _cut_from(node: _Node) -> None:
         siblings.remove(before[-1])
 
 
-def _remove(node: _Node) -> None:
-    node.children = [c for c in node.children if isinstance(c, str) or not _is_history(c)]
-    for child in node.children:
-        if isinstance(child, _Node):
-            _remove(child)
+def _remove(root: _Node) -> bool:
+    """Take out every history or signature subtree; whether there was any."""
+    removed = False
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kept = [c for c in node.children if isinstance(c, str) or not _is_history(c)]
+        removed = removed or len(kept) < len(node.children)
+        node.children = kept
+        stack.extend(c for c in kept if isinstance(c, _Node))
+    return removed
 
 
 def _is_history(node: _Node) -> bool:
@@ -153,20 +161,25 @@ def _is_history(node: _Node) -> bool:
     return bool(quote) and _FORWARD.search(node.text()) is None
 
 
-def _serialise(node: _Node) -> str:
+def _serialise(root: _Node) -> str:
+    """Back to HTML; iterative, so deeply nested markup cannot exhaust the stack."""
     out: list[str] = []
-    _write(node, out)
+    stack: list[_Node | str] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        if item.tag == "#root":
+            stack.extend(reversed([_text(c) if isinstance(c, str) else c for c in item.children]))
+            continue
+        attrs = "".join(f' {k}="{html_lib.escape(v, quote=True)}"' for k, v in item.attrs.items())
+        out.append(f"<{item.tag}{attrs}>")
+        if item.tag not in _VOID:
+            stack.append(f"</{item.tag}>")
+        stack.extend(reversed([_text(c) if isinstance(c, str) else c for c in item.children]))
     return "".join(out)
 
 
-def _write(node: _Node, out: list[str]) -> None:
-    if node.tag != "#root":
-        attrs = "".join(f' {k}="{html_lib.escape(v, quote=True)}"' for k, v in node.attrs.items())
-        out.append(f"<{node.tag}{attrs}>")
-    for child in node.children:
-        if isinstance(child, str):
-            out.append(html_lib.escape(child, quote=False))
-        else:
-            _write(child, out)
-    if node.tag != "#root" and node.tag not in _VOID:
-        out.append(f"</{node.tag}>")
+def _text(data: str) -> str:
+    return html_lib.escape(data, quote=False)

@@ -62,6 +62,8 @@ _FOOTER = re.compile(r"^(?:" + _alternation(words.FOOTER_OPENINGS, escape=True) 
 _FOOTER_DEVICE = re.compile(r"(?<!\w)(?:" + _alternation(words.FOOTER_DEVICES, escape=True) + r")", re.IGNORECASE)
 _FOOTER_WHOLE = re.compile(r"^(?:" + "|".join(words.FOOTER_WHOLE) + r")[.!]?$", re.IGNORECASE)
 
+_LONGEST_VERB = 2 + max(map(len, words.VERBS_AT_END))  # only a line's end is searched for the verb
+_LONGEST_LABEL = 40  # "**Enviado el:**" and its kin fit
 _LONGEST_HEADER = 300  # an attribution longer than this is someone's paragraph
 _LONGEST_MARKER = 200  # the same for a separator or a footer line
 _LONGEST_SIGNATURE = 15  # non-blank lines after "-- "; more is a message that uses "--" as a divider
@@ -88,7 +90,8 @@ def visible_text(text: str, *, forwarded: bool = False) -> str:
 def _history(lines: list[str], quoted: re.Pattern[str]) -> list[bool] | None:
     """Hidden flag per line for quoted history; None when the mail is a forward (shown whole)."""
     hidden = [False] * len(lines)
-    attributions = _attributions(lines, quoted)
+    ends: list[bool | None] = [None] * len(lines)
+    fields: dict[int, str | None] = {}
     seen_history = False
     i = 0
     while i < len(lines):
@@ -102,10 +105,10 @@ def _history(lines: list[str], quoted: re.Pattern[str]) -> list[bool] | None:
                     return None
                 _hide_rest(lines, hidden, i)
                 break
-            if separator is not None or _header_block_at(lines, i, quoted):
+            if separator is not None or _header_block_at(lines, i, quoted, fields):
                 _hide_rest(lines, hidden, i)
                 break
-            end = attributions.get(i)
+            end = _attribution_at(lines, i, quoted, ends)
             if end is not None:
                 following = _next_written(lines, end + 1)
                 if following is None or not quoted.match(lines[following]):
@@ -130,26 +133,26 @@ def _next_written(lines: list[str], start: int) -> int | None:
     return next((k for k in range(start, len(lines)) if lines[k].strip()), None)
 
 
-def _attributions(lines: list[str], quoted: re.Pattern[str]) -> dict[int, int]:
-    """First line -> last line of each attribution ("On … wrote:"), which clients wrap over up to three lines."""
-    found: dict[int, int] = {}
-    for end, line in enumerate(lines):
-        tail = line.rstrip().rstrip("-").rstrip()
-        if not tail or len(line) > _LONGEST_HEADER or quoted.match(line):
-            continue
-        if not tail.endswith((":", "：", ">")) and not _VERB_END.search(tail):
+def _attribution_at(lines: list[str], start: int, quoted: re.Pattern[str], ends: list[bool | None]) -> int | None:
+    """The last line of an attribution ("On … wrote:") starting at `start`; clients wrap them over up to three lines.
+
+    `ends` caches, per line, whether an attribution could end there (each line is asked up to three times).
+    """
+    for end in range(start, min(start + 3, len(lines))):
+        line = lines[end]
+        if not line.strip() or len(line) > _LONGEST_HEADER or quoted.match(line):
+            return None
+        if ends[end] is None:
+            tail = line.rstrip().rstrip("-").rstrip()
+            ends[end] = tail.endswith((":", "：", ">")) or _VERB_END.search(tail[-_LONGEST_VERB:]) is not None
+        if not ends[end]:
             continue
         following = _next_written(lines, end + 1)
         quote_follows = following is not None and quoted.match(lines[following]) is not None
-        for start in (end - 2, end - 1, end):
-            block = lines[max(start, 0):end + 1]
-            if start < 0 or any(not b.strip() or quoted.match(b) for b in block):
-                continue
-            if is_attribution(" ".join(b.strip() for b in block), quote_follows=quote_follows,
-                              wrapped=start < end):
-                found[start] = end
-                break
-    return found
+        if is_attribution(" ".join(b.strip() for b in lines[start:end + 1]), quote_follows=quote_follows,
+                          wrapped=start < end):
+            return end
+    return None
 
 
 def is_attribution(text: str, *, quote_follows: bool, wrapped: bool = False) -> bool:
@@ -177,16 +180,22 @@ def is_attribution(text: str, *, quote_follows: bool, wrapped: bool = False) -> 
     return evidence or quote_follows
 
 
-def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str]) -> bool:
-    """An Outlook-style block from `start`: a sender and at least two other fields, lines wrapped or not."""
-    if _FIELD.match(lines[start]) is None:
-        return False
+def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str], fields: dict[int, str | None]) -> bool:
+    """An Outlook-style block from `start`: a sender and at least two other fields, lines wrapped or not.
+
+    `fields` caches each line's field kind: a run of field lines is looked at from each of its lines.
+    """
     kinds: set[str] = set()
     loose = 0
-    for line in lines[start:start + 14]:
-        field = _FIELD.match(line)
-        if field is not None:
-            kinds.add(_FIELD_KIND[field.group(1).lower()])
+    for k in range(start, min(start + 14, len(lines))):
+        line = lines[k]
+        if k not in fields:
+            fields[k] = _field(line)
+        kind = fields[k]
+        if k == start and kind is None:
+            return False
+        if kind is not None:
+            kinds.add(kind)
             loose = 0
         elif not line.strip() or quoted.match(line):
             break
@@ -195,6 +204,15 @@ def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str]) -> b
             if loose > 2:
                 break
     return "from" in kinds and len(kinds) >= 3
+
+
+def _field(line: str) -> str | None:
+    """The kind of header field the line starts ("from", "sent", "to", "cc", "subject"), if any."""
+    head = line[:_LONGEST_LABEL]
+    if ":" not in head and "：" not in head:
+        return None
+    field = _FIELD.match(head)
+    return _FIELD_KIND[field.group(1).lower()] if field is not None else None
 
 
 # --- footers ----------------------------------------------------------------------------------

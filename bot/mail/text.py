@@ -92,7 +92,7 @@ def readable_body(plain: str | None, html: str | None, *, subject: str = "") -> 
     if html is not None and not _says_something(plain):
         whole = html_to_text(html)
         if _says_something(whole):
-            return whole, visible_html(html, forwarded=forwarded)
+            return whole, _visible_html(html, whole, forwarded=forwarded)
     text = plain if plain is not None else html_to_text(html or "")
     return text, strip_quotes(text, forwarded=forwarded)
 
@@ -124,14 +124,20 @@ def strip_quotes(text: str, *, forwarded: bool = False) -> str:
 
 def visible_html(html: str, *, forwarded: bool = False) -> str:
     """What chat shows of an HTML body: history found by its structure first, then by its words."""
+    return _visible_html(html, html_to_text(html), forwarded=forwarded)
+
+
+def _visible_html(html: str, whole: str, *, forwarded: bool) -> str:
+    """`whole` is `html` flattened; it is read by its words alone when the structure shows no history."""
     if not forwarded:
         try:
-            shown = strip_quotes(html_to_text(html_quotes.without_history(html)))
+            own = html_quotes.without_history(html)
+            shown = strip_quotes(html_to_text(own)) if own is not None else ""
         except Exception:  # odd markup: the flattened whole, read by its words alone, is still right
             shown = ""
         if shown.strip():
             return shown
-    return strip_quotes(html_to_text(html), forwarded=forwarded)
+    return strip_quotes(whole, forwarded=forwarded)
 
 
 def _tidy(text: str) -> str:
