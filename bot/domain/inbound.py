@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.delivery_report import DeliveryReport
+
 
 @dataclass(frozen=True)
 class InboundAttachment:
@@ -42,6 +44,7 @@ class InboundMail:
     is_delivery_report: bool = False  # multipart/report (DSN/MDN)
     tiketti_loop: str | None = None  # our own loop header, if the mail came from us
     thread_index: str | None = None  # Outlook's Thread-Index, if any
+    report: DeliveryReport | None = None  # a bounce, read receipt or abuse report: not a person writing
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

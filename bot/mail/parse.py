@@ -21,6 +21,7 @@ import nh3
 
 from bot.domain.inbound import InboundAttachment, InboundMail
 from bot.mail import large_parts
+from bot.mail.delivery_reports import read_report
 from bot.mail.headers import CachedHeaders
 from bot.mail.text import clean_str, decode_bytes, readable_body
 
@@ -100,6 +101,8 @@ def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | Non
         is_delivery_report=body.saw_report,
         tiketti_loop=_raw_header(msg, _LOOP_HEADER),
         thread_index=_raw_header(msg, "Thread-Index"),
+        report=read_report(msg, raw, from_addr=from_addr, return_path=_return_path(_raw_header(msg, "Return-Path")),
+                           subject=_header_str(msg, "Subject"), text=text, saw_report=body.saw_report),
     )
 
 
