@@ -41,6 +41,8 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         send_limit_per_hour=s.send_limit_per_hour,
         first_response_text=s.first_response_text,
         max_attachment_bytes=s.max_attachment_bytes,
+        max_mime_parts=s.max_mime_parts,
+        max_attachments=s.max_attachments,
         workflow=load_workflow(s.workflow_file),
         timezone=s.timezone,
         chat_platforms=chat_platforms(s),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -65,10 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("quarantine", help="mail that could not be processed")
     q_sub = q.add_subparsers(metavar="ACTION")
-    q_list = q_sub.add_parser("list", help="list quarantined mail")
-    q_list.add_argument("--system", action="store_true",
-                        help="list delivery reports (bounces, read receipts, abuse reports) about no mail we sent")
-    q_list.set_defaults(func=cmd_quarantine_list)
+    q_sub.add_parser("list", help="list quarantined mail").set_defaults(func=cmd_quarantine_list)
     show = q_sub.add_parser("show", help="show one quarantined mail")
     show.add_argument("id", type=int)
     show.add_argument("--raw", action="store_true", help="write the original bytes to standard output")
@@ -184,6 +182,17 @@ async def opened_core(settings: Settings) -> AsyncIterator[Core]:
         await core.close()
 
 
+# Control characters (C0, DEL, C1) and the bidirectional overrides that reorder what a terminal shows.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """Text from a mail, safe to print: a sender or subject cannot move the cursor, recolour or retitle
+    the operator's terminal, or hide what follows it; each such character is written as an escape."""
+    return _UNSHOWABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                           else f"\\u{ord(m.group()):04x}", text)
+
+
 async def _quarantined(core: Core, item_id: int) -> QuarantinedMail | None:
     async with core.ctx.uow() as uow:
         item = await uow.quarantine.get(item_id)
@@ -192,21 +201,15 @@ async def _quarantined(core: Core, item_id: int) -> QuarantinedMail | None:
     return item
 
 
-async def cmd_quarantine_list(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.handlers.bounces import is_system_quarantine
-
+async def cmd_quarantine_list(settings: Settings, _args: argparse.Namespace) -> int:
     async with opened_core(settings) as core:
         async with core.ctx.uow() as uow:
-            found = await uow.quarantine.unresolved(limit=1000)
-    system = bool(getattr(args, "system", False))
-    items = [it for it in found if is_system_quarantine(it.reason) == system]
+            items = await uow.quarantine.unresolved(limit=1000)
     if not items:
-        print("no unmatched delivery reports" if system else "no mail in quarantine")
-    if len(found) > len(items) and not system:
-        print(f"({len(found) - len(items)} unmatched delivery report(s) not shown: tiketti quarantine list --system)")
+        print("no mail in quarantine")
     for it in items:
-        print(f"#{it.id}  {it.received_at:%Y-%m-%d %H:%M}  {it.source:<12} from {it.sender or '?'}  "
-              f"subject {it.subject or '?'!r}  — {it.reason}")
+        print(f"#{it.id}  {it.received_at:%Y-%m-%d %H:%M}  {shown(it.source):<12} from {shown(it.sender) or '?'}  "
+              f"subject '{shown(it.subject) or '?'}'  — {shown(it.reason)}")
     return 0
 
 
@@ -218,10 +221,11 @@ async def cmd_quarantine_show(settings: Settings, args: argparse.Namespace) -> i
     if args.raw:
         sys.stdout.buffer.write(it.raw)
         return 0
-    print(f"quarantined mail #{it.id}\n  received: {it.received_at:%Y-%m-%d %H:%M:%S} UTC via {it.source}\n"
-          f"  from:     {it.sender}\n  subject:  {it.subject}\n  reason:   {it.reason}\n  size:     {len(it.raw)} bytes")
+    print(f"quarantined mail #{it.id}\n  received: {it.received_at:%Y-%m-%d %H:%M:%S} UTC via {shown(it.source)}\n"
+          f"  from:     {shown(it.sender)}\n  subject:  {shown(it.subject)}\n  reason:   {shown(it.reason)}\n"
+          f"  size:     {len(it.raw)} bytes")
     if it.resolved_at:
-        print(f"  resolved: {it.resolved_at:%Y-%m-%d %H:%M:%S} UTC: {it.resolution}")
+        print(f"  resolved: {it.resolved_at:%Y-%m-%d %H:%M:%S} UTC: {shown(it.resolution or '')}")
     print(f"(the original is kept whole: tiketti quarantine show {it.id} --raw > mail.eml)")
     return 0
 
@@ -238,7 +242,9 @@ async def cmd_quarantine_retry(settings: Settings, args: argparse.Namespace) -> 
             print(f"#{it.id} was already resolved: {it.resolution}")
             return 0
         try:
-            mail = parse_mail(it.raw, max_attachment_bytes=core.ctx.config.max_attachment_bytes)
+            cfg = core.ctx.config
+            mail = parse_mail(it.raw, max_attachment_bytes=cfg.max_attachment_bytes, max_parts=cfg.max_mime_parts,
+                              max_attachments=cfg.max_attachments)
         except UnparseableMail as exc:
             print(f"#{it.id} still cannot be parsed: {exc}; it stays in quarantine", file=sys.stderr)
             return 1

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Other addresses that are ours: mail from them is never acknowledged"
     )
     max_attachment_bytes: int = Field(10_000_000, description="Attachments up to this size are stored; larger ones are listed only")
+    max_mime_parts: int = Field(500, ge=1, description="MIME parts read per mail; the rest is left out and the ticket "
+                                "gets a note saying so")
+    max_attachments: int = Field(100, ge=0, description="Attachments stored per mail; further ones are left out and "
+                                 "the ticket gets a note saying so")
     ack_enabled: bool = Field(True, description="Send an auto-acknowledgement to new tickets' customers")
     ack_limit_per_hour: int = Field(3, description="At most this many automatic mails per sender per hour (RFC 3834)")
     send_limit_per_hour: int = Field(10, ge=0, description="At most this many tickets an agent opens by mailing an "

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain.delivery_report import DeliveryReport
-
 
 @dataclass(frozen=True)
 class InboundAttachment:
@@ -44,7 +42,9 @@ class InboundMail:
     is_delivery_report: bool = False  # multipart/report (DSN/MDN)
     tiketti_loop: str | None = None  # our own loop header, if the mail came from us
     thread_index: str | None = None  # Outlook's Thread-Index, if any
-    report: DeliveryReport | None = None  # a bounce, read receipt or abuse report: not a person writing
+    # What the MIME caps (TIKETTI_MAX_MIME_PARTS, TIKETTI_MAX_ATTACHMENTS) left out; intake notes it on the ticket.
+    skipped_parts: int = 0  # parts never read (beyond the part cap)
+    skipped_attachments: int = 0  # attachments read but not stored (beyond the attachment cap)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -22,6 +22,8 @@ class HelpdeskConfig:
     send_limit_per_hour: int = 10  # tickets an agent may open by mailing an outside address, per hour
     first_response_text: str = "within one business day"
     max_attachment_bytes: int = 10_000_000
+    max_mime_parts: int = 500  # per mail: a mail of 20,000 parts is read up to here (bot.mail.parse)
+    max_attachments: int = 100  # per mail: further attachments are not stored; the ticket notes it
     workflow: Workflow = field(default_factory=Workflow)
     timezone: str = "UTC"  # where "today" and "yesterday" of reports are
     # The chat platforms tickets are shown on ("slack", "discord"): a team naming a channel on one of

@@ -23,7 +23,7 @@ from bot.domain.chat_contacts import is_reserved, mail_contact_address
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import bounces, events, merged_mail, routing, sla
+from bot.handlers import events, mail_checks, merged_mail, routing, sla
 from bot.handlers.audit import SYSTEM, audit
 from bot.handlers.context import Context
 from bot.handlers.outgoing import queue_mail
@@ -87,11 +87,16 @@ async def receive_together(ctx: Context, mails: Sequence[InboundMail], *, source
 async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutcome:
     if is_our_loop(mail, _own_addresses(ctx)):
         return IntakeOutcome("ignored", None, "our own mail came back (loop header)")
-    if await uow.messages.has_mail_message_id(mail.message_id):
+    seen = await mail_checks.seen_before(uow, mail)
+    if seen.duplicate:
         return IntakeOutcome("duplicate", None, "Message-ID already stored")
-    if mail.report is not None:  # a bounce, read receipt or abuse report: about our mail, never a ticket
-        applied = await bounces.apply(ctx, uow, mail)
-        return IntakeOutcome(applied.action, applied.ticket_number, applied.detail)
+    outcome = await _place(ctx, uow, seen.mail)
+    if outcome.action in ("created", "appended"):  # a message of the mail's own is on that ticket
+        await mail_checks.after_stored(uow, seen.mail, seen, outcome.ticket_number, ctx.clock())
+    return outcome
+
+
+async def _place(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutcome:
     now = ctx.clock()
     contact, is_new = await _contact(uow, mail, now)
     found = await _find_ticket(ctx, uow, mail, contact)
@@ -251,7 +256,6 @@ async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: C
     reason = suppress_reason(mail, _own_addresses(ctx))
     if reason is None and is_reserved(contact.email):
         reason = "the sender's address is in the reserved .invalid domain: it cannot receive mail"
-    reason = reason or bounces.automatic_mail_stopped(contact)
     if reason is None:
         # Automatic mail goes to contacts; one created in this transaction has had none yet.
         sent = 0 if new_contact else await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))
@@ -285,12 +289,20 @@ async def quarantine(
 ) -> int:
     """Keep a mail we could not process, whole, and tell the team. Never raises for the mail's sake."""
     now = ctx.clock()
+    sender, subject = sender[:400], subject[:998]
     async with ctx.transaction() as uow:
+        await uow.quarantine.forget_failures(raw)
+        held = await uow.quarantine.holding(raw, sender, subject)
+        if held is not None and held.id is not None:  # delivered again: kept (and announced) once
+            if also is not None:
+                await also(uow)
+            log.info("mail already in quarantine as #%d (%s): not kept twice", held.id, source)
+            return held.id
         # Announced now if an adapter in this process listens; otherwise a running bot's sweep does it.
         announced = now if ctx.bus.has_subscribers(events.MailQuarantined) else None
         item = await uow.quarantine.add(
-            QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender[:400],
-                            subject=subject[:998], announced_at=announced)
+            QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender,
+                            subject=subject, announced_at=announced)
         )
         assert item.id is not None  # added rows are flushed: the id is known
         item_id = item.id
@@ -298,7 +310,8 @@ async def quarantine(
         if also is not None:
             await also(uow)
         uow.events.append(events.MailQuarantined(item_id, sender, subject, reason, source))
-    log.warning("mail quarantined as #%d (%s): %s", item_id, source, reason)
+    # The reason may quote the mail (a parser's or the database's message): only its kind is logged.
+    log.warning("mail quarantined as #%d (%s): %s", item_id, source, reason.split(":", 1)[0])
     return item_id
 
 

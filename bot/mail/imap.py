@@ -4,7 +4,10 @@ imaplib blocks, so every server round trip runs in a worker thread and the event
 loop only awaits. A message counts as read once its ticket (or quarantine entry)
 and the cursor committed together: a crash in between reads it again, and
 intake's Message-ID dedupe makes that harmless. Nothing here is fatal: errors are
-logged (never with the password) and the fetcher reconnects with backoff.
+logged (never with the password, never with a mail's text) and the fetcher reconnects with
+backoff. A mail that keeps failing does not hold the folder up: the pipeline counts its
+failed tries and quarantines it at the third (bot.mail.pipeline), and the cursor moves on
+with that quarantine entry.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from typing import Any, Self
 
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 from imap_tools.errors import MailboxFetchError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handlers.context import Context
-from bot.mail.imap_cursor import advance_to, mailbox_key, start_uid
+from bot.mail.imap_cursor import advance_to, mailbox_key, masked, start_uid
 from bot.mail.pipeline import MailPipeline
 from bot.settings import Settings
+from bot.store import failures
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ _MAX_IDLE_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 _FIRST_BACKOFF, _MAX_BACKOFF = 1.0, 300.0
 _UID = re.compile(rb"\bUID (\d+)", re.IGNORECASE)
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.IGNORECASE)
+_DESCRIBE_MAX = 300  # an IMAP error quotes the server's response: enough for the reason, never a mail
 
 
 class _Connection:
@@ -178,6 +184,7 @@ class ImapFetcher:
         self.host, self.port, self.user, self._password = host, port, user, password
         self.ssl, self.starttls, self.folder, self.poll_seconds = ssl, starttls, folder, poll_seconds
         self.mailbox = mailbox_key(user, host, folder)
+        self.label = masked(self.mailbox)  # the mailbox as logs show it: the login's address masked
         self.source = f"imap:{folder}"
         # Set while nothing is left to read and the fetcher listens (IDLE acknowledged) or sleeps.
         self.waiting = asyncio.Event()
@@ -212,7 +219,7 @@ class ImapFetcher:
                     count += await self._process(conn, await asyncio.to_thread(conn.fetch, group))
                 last = batch[-1]  # a UID expunged between SEARCH and FETCH is simply gone
         if count:
-            log.info("IMAP %s: %d new mail(s) read", self.mailbox, count)
+            log.info("IMAP %s: %d new mail(s) read", self.label, count)
         return count
 
     async def _process(self, conn: _Connection, fetched: list[tuple[int, bytes]]) -> int:
@@ -226,7 +233,7 @@ class ImapFetcher:
             # Courtesy for humans looking at the same mailbox; the cursor, not the flag, is what counts.
             await asyncio.to_thread(conn.mark_seen, uids)
         except Exception as exc:
-            log.warning("IMAP %s: could not flag %d mail(s) as seen: %s", self.mailbox, len(uids), self._describe(exc))
+            log.warning("IMAP %s: could not flag %d mail(s) as seen: %s", self.label, len(uids), self._describe(exc))
         return len(fetched)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -241,7 +248,7 @@ class ImapFetcher:
                     if not stop.is_set():
                         await self._wait_for_mail(stop)
                 except Exception as exc:
-                    log.warning("IMAP %s: %s; retrying in %.0f s", self.mailbox, self._describe(exc), delay)
+                    log.warning("IMAP %s: %s; retrying in %.0f s", self.label, self._describe(exc), delay)
                     await self._disconnect()
                     await _sleep_unless(stop, delay)
                     delay = min(delay * 2, _MAX_BACKOFF)
@@ -300,7 +307,7 @@ class ImapFetcher:
                 ssl=self.ssl, starttls=self.starttls, folder=self.folder,
             )
             how = "IDLE" if self._conn.idle else f"polling every {self.poll_seconds:g} s"
-            log.info("IMAP %s connected (%s)", self.mailbox, how)
+            log.info("IMAP %s connected (%s)", self.label, how)
         return self._conn
 
     async def _disconnect(self) -> None:
@@ -309,8 +316,13 @@ class ImapFetcher:
             await asyncio.to_thread(conn.close)
 
     def _describe(self, exc: BaseException) -> str:
+        """Safe for WARNING: a store failure by its kind only (its message may quote a mail), an IMAP
+        failure with the server's words (short, and never with the password)."""
+        if any(isinstance(e, SQLAlchemyError) for e in failures.chain(exc)):
+            return failures.describe(exc)
         text = f"{type(exc).__name__}: {exc}"
-        return text.replace(self._password, "***") if self._password else text
+        text = text.replace(self._password, "***") if self._password else text
+        return text if len(text) <= _DESCRIBE_MAX else text[:_DESCRIBE_MAX - 1] + "…"
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

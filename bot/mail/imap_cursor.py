@@ -21,6 +21,12 @@ def mailbox_key(user: str, host: str, folder: str) -> str:
     return f"{user}@{host}/{folder}"
 
 
+def masked(mailbox: str) -> str:
+    """The key as logs show it: a login that is an address keeps its first letter and domain only."""
+    user, at, rest = mailbox.partition("@")
+    return f"{user[:1]}***@{rest}" if at and "@" in rest else mailbox
+
+
 async def start_uid(ctx: Context, mailbox: str, uidvalidity: int) -> int:
     """The last processed UID, or 0 for a new folder or one the server renumbered (UIDVALIDITY changed).
 
@@ -34,7 +40,7 @@ async def start_uid(ctx: Context, mailbox: str, uidvalidity: int) -> int:
         if cursor.uidvalidity == uidvalidity:
             return cursor.last_uid
         log.warning("IMAP %s: UIDVALIDITY changed (%d -> %d); reading the folder again from the start",
-                    mailbox, cursor.uidvalidity, uidvalidity)
+                    masked(mailbox), cursor.uidvalidity, uidvalidity)
         cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
         await uow.commit()
         return 0

@@ -21,6 +21,7 @@ from bot.handlers.context import Context
 from bot.handlers.delivery import mask
 from bot.mail.pipeline import MailPipeline
 from bot.mail.together import Together
+from bot.store import failures
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ class _Handler:
         try:
             result = await self.together.store(raw)
         except Exception as exc:
-            log.warning("inbound mail from %s (%d bytes) not stored, sender will retry: %s: %s",
-                        mask(envelope.mail_from or "<>"), len(raw), type(exc).__name__, _first_line(exc))
+            log.warning("inbound mail from %s (%d bytes) not stored, sender will retry: %s",
+                        mask(envelope.mail_from or "<>"), len(raw), failures.describe(exc))
             status = TRY_LATER
         else:
             o = result.outcome
@@ -91,8 +92,3 @@ class InboundListener:
             log.warning("inbound listener: connections still open at shutdown")
         await self._together.close()
         self._server = None
-
-
-def _first_line(exc: BaseException) -> str:
-    """Driver errors append the SQL and its parameters (which may hold the mail) on later lines."""
-    return (str(exc).splitlines() or [""])[0][:300]

@@ -6,10 +6,10 @@ detail must cost that detail only, never the ticket.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
@@ -21,8 +21,9 @@ import nh3
 
 from bot.domain.inbound import InboundAttachment, InboundMail
 from bot.mail import large_parts
-from bot.mail.delivery_reports import read_report
 from bot.mail.headers import CachedHeaders
+from bot.mail.payloads import Payloads, count_parts, nested_bytes, undecoded_payload
+from bot.mail.storable import UnstorableMail, storable_mail
 from bot.mail.text import clean_str, decode_bytes, readable_body
 
 _MSG_ID = re.compile(r"<([^<>]+)>")
@@ -41,33 +42,48 @@ class UnparseableMail(ValueError):
     """Not a mail we can turn into a ticket; the message says why in a few words."""
 
 
-def parse_mail(raw: bytes, *, max_attachment_bytes: int = 10_000_000) -> InboundMail:
-    """Parse once, decode each part once; any surprise becomes UnparseableMail, never a crash."""
+@dataclass(frozen=True)
+class Limits:
+    """What one mail may cost: bytes per stored attachment, MIME parts read, attachments stored."""
+
+    attachment_bytes: int = 10_000_000
+    parts: int = 500
+    attachments: int = 100
+
+
+def parse_mail(raw: bytes, *, max_attachment_bytes: int = 10_000_000, max_parts: int = 500,
+               max_attachments: int = 100) -> InboundMail:
+    """Parse once, decode each part once; any surprise becomes UnparseableMail, never a crash.
+
+    The result is storable (bot.mail.storable): what a database would refuse is cleaned here.
+    """
     if not isinstance(raw, (bytes, bytearray)):
         raise UnparseableMail(f"expected bytes, got {type(raw).__name__}")
     if not raw or raw.isspace():
         raise UnparseableMail("empty mail")
     try:
-        return _parse(bytes(raw), max_attachment_bytes)
+        return storable_mail(_parse(bytes(raw), Limits(max_attachment_bytes, max_parts, max_attachments)))
+    except UnstorableMail as exc:
+        raise UnparseableMail(str(exc)) from exc
     except UnparseableMail:
         raise
     except Exception as exc:  # the stdlib parser and friends have many odd corners
         raise UnparseableMail(f"cannot parse mail: {type(exc).__name__}: {exc}") from exc
 
 
-def _parse(raw: bytes, max_attachment_bytes: int) -> InboundMail:
+def _parse(raw: bytes, limits: Limits) -> InboundMail:
     large = large_parts.extract(raw)
     if large is not None:
         try:
-            mail = _parse_source(raw, large.stripped, large, max_attachment_bytes)
+            mail = _parse_source(raw, large.stripped, large, limits)
             if large.all_used:
                 return mail
         except Exception:  # noqa: S110 - the ordinary parse below decides what this mail is
             pass
-    return _parse_source(raw, raw, None, max_attachment_bytes)
+    return _parse_source(raw, raw, None, limits)
 
 
-def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | None, max_attachment_bytes: int) -> InboundMail:
+def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | None, limits: Limits) -> InboundMail:
     """`source` is `raw`, or `raw` with big base64 bodies swapped for placeholders that `large` resolves."""
     # parse(BytesIO) feeds the parser in chunks; parsebytes() makes a 4-byte-per-char StringIO copy
     # (about 4x the mail size at peak, measured on a 25 MB attachment).
@@ -75,7 +91,7 @@ def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | Non
     if not msg.keys():
         raise UnparseableMail("not a MIME message: no headers found")
     from_name, from_addr = _sender(msg)
-    body = _Body(max_attachment_bytes, _Payloads(raw, large))
+    body = _Body(limits, Payloads(raw, large))
     body.collect(msg)
     text, display_text = readable_body(body.text, body.html, subject=_header_str(msg, "Subject"))
     return InboundMail(
@@ -101,8 +117,8 @@ def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | Non
         is_delivery_report=body.saw_report,
         tiketti_loop=_raw_header(msg, _LOOP_HEADER),
         thread_index=_raw_header(msg, "Thread-Index"),
-        report=read_report(msg, raw, from_addr=from_addr, return_path=_return_path(_raw_header(msg, "Return-Path")),
-                           subject=_header_str(msg, "Subject"), text=text, saw_report=body.saw_report),
+        skipped_parts=body.skipped_parts,
+        skipped_attachments=body.skipped_attachments,
     )
 
 
@@ -218,24 +234,45 @@ def _date(value: str | None) -> datetime | None:
 
 
 class _Body:
-    """One walk over the MIME tree: first text/plain, first text/html, attachments, report parts."""
+    """One walk over the MIME tree: first text/plain, first text/html, attachments, report parts.
 
-    def __init__(self, max_attachment_bytes: int, payloads: _Payloads) -> None:
-        self.max_attachment_bytes = max_attachment_bytes
+    Capped (Limits): past `parts` parts nothing more is read, past `attachments` files none is
+    decoded or kept. A mail of 20,000 tiny parts is still a ticket, with a note of what was left
+    (bot.handlers.intake), not 20,000 attachment rows and seconds of work.
+    """
+
+    def __init__(self, limits: Limits, payloads: Payloads) -> None:
+        self.limits = limits
+        self.max_attachment_bytes = limits.attachment_bytes
         self.payloads = payloads
         self.text: str | None = None
         self.html: str | None = None
         self.attachments: list[InboundAttachment] = []
         self.saw_report = False
+        self.parts = 0
+        self.skipped_parts = 0
+        self.skipped_attachments = 0
 
     def collect(self, part: Message) -> None:
+        if self.parts >= self.limits.parts:
+            self.skipped_parts += count_parts(part)
+            return
+        self.parts += 1
         try:
             children = self._visit(part)
         except Exception:  # e.g. stdlib header-parser bugs on one part: keep its bytes, not lose the mail
-            self.attachments.append(self._file(part, "application/octet-stream", _undecoded_payload(part)))
+            if self._room_for_attachment():
+                self.attachments.append(self._file(part, "application/octet-stream", undecoded_payload(part)))
             return
         for child in children:
             self.collect(child)
+
+    def _room_for_attachment(self) -> bool:
+        """False (and counted) once the attachment cap is reached: the part is then not even decoded."""
+        if len(self.attachments) < self.limits.attachments:
+            return True
+        self.skipped_attachments += 1
+        return False
 
     def _visit(self, part: Message) -> list[Message]:
         """Handle one part; returns the children still to walk."""
@@ -250,8 +287,10 @@ class _Body:
             if self.text is None:  # no usable boundary: the best we can do is show it as text
                 self.text = _part_text(part, self.payloads)
         elif _is_attachment(part):
+            if not self._room_for_attachment():
+                return []
             nested = content_type in _NESTED_MAIL_TYPES
-            data = _nested_bytes(part) if nested else self.payloads.decoded(part)
+            data = nested_bytes(part) if nested else self.payloads.decoded(part)
             self.attachments.append(self._file(part, content_type, data, "forwarded-message.eml" if nested else None))
         elif content_type == "text/plain" and not (self.text and self.text.strip()):  # a blank first one loses
             self.text = _part_text(part, self.payloads)
@@ -289,62 +328,8 @@ def _filename(part: Message) -> str:
     return name if name.strip(".") else ""
 
 
-class _Payloads:
-    """Decoded part bodies; a big base64 body cut out by `large_parts` is decoded from the raw mail."""
-
-    def __init__(self, raw: bytes, large: large_parts.LargeParts | None) -> None:
-        self.raw, self.large = raw, large
-
-    def decoded(self, part: Message) -> bytes:
-        payload = part.get_payload()
-        if self.large is not None and isinstance(payload, str) and len(payload) < 100 and _is_base64(part):
-            token = payload.strip()
-            span = self.large.spans.get(token)
-            if span is not None:
-                # Bad padding raises here; `token` then stays unused and the mail is parsed the ordinary way.
-                data = binascii.a2b_base64(memoryview(self.raw)[span[0]:span[1]])
-                self.large.used.add(token)
-                return data
-        return _decoded_payload(part)
-
-
-def _is_base64(part: Message) -> bool:
-    return str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "base64"
-
-
-def _decoded_payload(part: Message) -> bytes:
-    """Base64 decoded straight from the parsed string: get_payload(decode=True) splits it into lines
-    and joins them again first, several transient copies of a large attachment."""
-    payload = part.get_payload()
-    if isinstance(payload, str) and _is_base64(part):
-        try:
-            return binascii.a2b_base64(payload)
-        except (binascii.Error, ValueError):
-            pass  # bad padding or raw 8-bit junk: the stdlib decoder is more forgiving
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else b""
-
-
-def _undecoded_payload(part: Message) -> bytes:
-    """Last resort for a part whose headers cannot be read: its body exactly as sent."""
-    payload = part._payload  # noqa: SLF001 - the public accessors parse the broken headers again
-    return payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
-
-
-def _part_text(part: Message, payloads: _Payloads) -> str:
+def _part_text(part: Message, payloads: Payloads) -> str:
     return decode_bytes(payloads.decoded(part), part.get_content_charset()).replace("\r\n", "\n")
-
-
-def _nested_bytes(part: Message) -> bytes:
-    """Bytes of a forwarded mail, rebuilt from its own subtree only (not the whole message)."""
-    payload = part.get_payload()
-    inner = payload[0] if isinstance(payload, list) and payload else payload
-    if not isinstance(inner, Message):
-        return _decoded_payload(part)
-    try:
-        return inner.as_bytes(policy=policy.default.clone(linesep="\r\n"))
-    except Exception:  # regenerating can trip over the defects the parser tolerated
-        return inner.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape")
 
 
 def _sanitise_html(html: str | None) -> str | None:

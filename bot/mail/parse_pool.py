@@ -21,28 +21,29 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.domain.inbound import InboundMail
-from bot.mail.parse import UnparseableMail, parse_mail
+from bot.mail.parse import Limits, UnparseableMail, parse_mail
 
 log = logging.getLogger(__name__)
 
 Parsed = InboundMail | UnparseableMail
 
 
-def parse_all(raws: Sequence[bytes], max_attachment_bytes: int) -> list[Parsed]:
+def parse_all(raws: Sequence[bytes], limits: Limits) -> list[Parsed]:
     """In the worker: each mail parsed, or the reason it cannot be (returned, not raised)."""
     out: list[Parsed] = []
     for raw in raws:
         try:
-            out.append(parse_mail(raw, max_attachment_bytes=max_attachment_bytes))
+            out.append(parse_mail(raw, max_attachment_bytes=limits.attachment_bytes, max_parts=limits.parts,
+                                  max_attachments=limits.attachments))
         except UnparseableMail as exc:
             out.append(exc)
     return out
 
 
 class ParsePool:
-    def __init__(self, max_attachment_bytes: int, *, inline_limit: int,
+    def __init__(self, limits: Limits, *, inline_limit: int,
                  parse_here: Callable[[bytes], Awaitable[Parsed]]) -> None:
-        self.max_attachment_bytes = max_attachment_bytes
+        self.limits = limits
         self.inline_limit = inline_limit
         self._parse_here = parse_here
         self._executor: ProcessPoolExecutor | None = None
@@ -64,7 +65,7 @@ class ParsePool:
         if executor is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    executor, parse_all, raws, self.max_attachment_bytes)
+                    executor, parse_all, raws, self.limits)
             except (BrokenProcessPool, OSError) as exc:
                 log.warning("mail parser process failed (%s); parsing in the main process from now on", exc)
                 self._failed = True

@@ -1,12 +1,22 @@
 """One pipeline for every way mail arrives (IMAP, pipe, SMTP listener): parse, thread, store.
 
-A mail that cannot be parsed, or whose processing fails for a reason other than
-the store being unreachable, is quarantined whole: never dropped, never fatal.
+No mail can stall intake. A mail that cannot be parsed, or whose processing fails for a reason
+of its own (a value the database refuses, a bug it trips), is quarantined whole at once: never
+dropped, never fatal. Only a failure that says nothing about the mail (the store away, a lock
+or deadlock: bot.store.failures) makes the caller try the mail again later, and each such try
+is counted (in the store, so restarts and `tiketti ingest` processes share the count): at
+MAX_FAILURES the mail is quarantined whatever the error, and the mails behind it move on.
+A try is counted only if the store answers, so an outage quarantines nothing.
+
+Logs name mails by Message-ID and failures by kind (bot.store.failures.describe), never with
+the mail's text, subject or addresses; the full error is logged at DEBUG and kept with the
+quarantined mail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
 from collections.abc import Sequence
@@ -18,8 +28,10 @@ from bot import metrics
 from bot.domain.inbound import InboundMail
 from bot.handlers import intake
 from bot.handlers.context import Context
-from bot.mail.parse import UnparseableMail, parse_mail
+from bot.mail import storable
+from bot.mail.parse import Limits, UnparseableMail, parse_mail
 from bot.mail.parse_pool import Parsed, ParsePool
+from bot.store import failures
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +41,8 @@ _INLINE_PARSE_LIMIT = 256 * 1024
 GROUP = 10
 # Mails handed to the parser process at a time: storing starts as soon as the first few are ready.
 PARSE_CHUNK = 3
+# Failed tries (of the kind worth retrying) after which a mail is quarantined whatever the error.
+MAX_FAILURES = 3
 
 
 @dataclass(frozen=True)
@@ -44,12 +58,15 @@ class Processed:
 class MailPipeline:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.parsers = ParsePool(ctx.config.max_attachment_bytes, inline_limit=_INLINE_PARSE_LIMIT, parse_here=self._parse)
+        cfg = ctx.config
+        self.limits = Limits(cfg.max_attachment_bytes, cfg.max_mime_parts, cfg.max_attachments)
+        self.parsers = ParsePool(self.limits, inline_limit=_INLINE_PARSE_LIMIT, parse_here=self._parse)
 
     async def process(self, raw: bytes, *, source: str, also: intake.InTransaction | None = None) -> Processed:
         """Store one raw mail. `also` runs inside the same transaction (IMAP moves its cursor there).
 
-        Raises only when the store itself fails, so the caller retries the mail later.
+        Raises only when the store itself fails (or a lock got in the way), so the caller retries
+        the mail later; the MAX_FAILURES-th such try quarantines it instead.
         """
         return await self._store_one(raw, await self._parse(raw), source=source, also=also)
 
@@ -59,12 +76,39 @@ class MailPipeline:
         try:
             outcome = await intake.receive_mail(self.ctx, mail, source=source, also=also)
         except Exception as exc:
-            if _store_unreachable(exc):
-                raise
-            log.exception("processing %s failed; quarantining it", mail.message_id)
-            return await self._quarantine(raw, f"processing failed: {type(exc).__name__}: {exc}", source, also)
+            return await self._failed(raw, mail, exc, source, also)
         metrics.MAILS_PROCESSED.labels(outcome.action).inc()
         return Processed(outcome)
+
+    async def _failed(self, raw: bytes, mail: InboundMail, exc: Exception, source: str,
+                      also: intake.InTransaction | None) -> Processed:
+        """Quarantine the mail, or re-raise `exc` so the caller tries it again later (see the module docstring)."""
+        what = failures.describe(exc)
+        log.debug("storing %s failed", mail.message_id, exc_info=exc)
+        if failures.retry_later(exc):
+            tries = await self._count_failure(raw)
+            if tries is None:  # the store does not answer: an outage, not this mail
+                raise exc
+            if tries < MAX_FAILURES:
+                log.warning("storing %s failed (%s), try %d of %d; it will be tried again",
+                            mail.message_id, what, tries, MAX_FAILURES)
+                raise exc
+            reason = f"failed {tries} times: {failures.detail(exc)}"
+        else:
+            reason = f"processing failed: {failures.detail(exc)}"
+        log.warning("storing %s failed (%s); quarantining it", mail.message_id, what)
+        return await self._quarantine(raw, reason, source, also)
+
+    async def _count_failure(self, raw: bytes) -> int | None:
+        """Count one failed try of this mail; None when the store cannot even take the count."""
+        try:
+            async with self.ctx.uow() as uow:
+                tries = await uow.quarantine.count_failure(raw)
+                await uow.commit()
+        except Exception as exc:
+            log.debug("could not count a failed try", exc_info=exc)
+            return None
+        return tries
 
     async def process_many(self, items: Sequence[tuple[bytes, intake.InTransaction | None]], *, source: str) -> list[Processed]:
         """Store mails that arrived together (an IMAP fetch) in as few transactions as possible.
@@ -101,54 +145,60 @@ class MailPipeline:
             try:
                 outcomes = await intake.receive_together(self.ctx, mails, source=source, also=group[-1][1])  # type: ignore[arg-type]
             except Exception as exc:
-                if _store_unreachable(exc):
-                    raise
+                if failures.retry_later(exc) and not await self._store_answers():
+                    raise  # nothing to learn from storing them one at a time: the store is away
                 log.info("%d mails could not be stored together (%s); storing them one at a time",
-                         len(group), type(exc).__name__)
+                         len(group), failures.describe(exc))
             else:
                 for outcome in outcomes:
                     metrics.MAILS_PROCESSED.labels(outcome.action).inc()
                 return [Processed(outcome) for outcome in outcomes]
         return [await self._store_one(raw, mail, source=source, also=also) for (raw, also), mail in zip(group, mails, strict=True)]
 
+    async def _store_answers(self) -> bool:
+        try:
+            async with self.ctx.uow() as uow:
+                await uow.kv.get("tiketti:store-answers")
+        except Exception:
+            return False
+        return True
+
     def close(self, *, wait: bool = False) -> None:
         """Stop the parser process (`wait`: until it has exited)."""
         self.parsers.close(wait=wait)
 
     async def _parse(self, raw: bytes) -> Parsed:
-        max_bytes = self.ctx.config.max_attachment_bytes
+        limits = {"max_attachment_bytes": self.limits.attachment_bytes, "max_parts": self.limits.parts,
+                  "max_attachments": self.limits.attachments}
         try:
             if len(raw) > _INLINE_PARSE_LIMIT:
-                return await asyncio.to_thread(parse_mail, raw, max_attachment_bytes=max_bytes)
-            return parse_mail(raw, max_attachment_bytes=max_bytes)
+                return await asyncio.to_thread(functools.partial(parse_mail, raw, **limits))
+            return parse_mail(raw, **limits)
         except UnparseableMail as exc:
             return exc
 
     async def _quarantine(self, raw: bytes, reason: str, source: str, also: intake.InTransaction | None) -> Processed:
         sender, subject = sniff_headers(raw)
-        qid = await intake.quarantine(self.ctx, raw, reason, source=source, sender=sender, subject=subject, also=also)
+        reason = storable.body(reason)
+        try:
+            qid = await intake.quarantine(self.ctx, raw, reason, source=source, sender=sender, subject=subject, also=also)
+        except Exception as exc:
+            if failures.retry_later(exc):
+                raise
+            # Whatever in the listing's copy of the headers tripped the store, the raw mail is kept without it.
+            log.warning("quarantining with sender and subject failed (%s); keeping the raw mail alone",
+                        failures.describe(exc))
+            qid = await intake.quarantine(self.ctx, raw, f"{reason} (sender and subject not listed)", source=source,
+                                          also=also)
         metrics.MAILS_PROCESSED.labels("quarantined").inc()
         return Processed(None, qid)
 
 
 def sniff_headers(raw: bytes) -> tuple[str, str]:
-    """Best-effort From and Subject of a mail that would not parse, for the quarantine listing."""
+    """Best-effort From and Subject of a mail that would not parse, for the quarantine listing (made storable)."""
     try:
         headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[:64 * 1024])
-        return str(headers.get("From", "") or ""), str(headers.get("Subject", "") or "")
+        sender, subject = str(headers.get("From", "") or ""), str(headers.get("Subject", "") or "")
     except Exception:
         return "", ""
-
-
-def _store_unreachable(exc: BaseException) -> bool:
-    """Connection-level failures mean 'try again later', not 'this mail is bad'."""
-    names = {type(e).__name__ for e in _chain(exc)}
-    return bool(names & {"OperationalError", "InterfaceError", "ConnectionRefusedError", "ConnectionError",
-                         "CannotConnectNowError", "ConnectionDoesNotExistError", "TimeoutError", "OSError"})
-
-
-def _chain(exc: BaseException):  # type: ignore[no-untyped-def]
-    seen: BaseException | None = exc
-    while seen is not None:
-        yield seen
-        seen = seen.__cause__ or seen.__context__
+    return storable.header(sender, 400), storable.header(subject, 998)

@@ -22,6 +22,9 @@ POOL_TIMEOUT_SECONDS = 300
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+    # A failed statement's message would otherwise quote its parameters (a mail's text, subject and
+    # addresses) into every log line and traceback that shows the error. The statement stays visible.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         # WAL lets readers run beside the single writer; busy_timeout makes a second
         # writer wait instead of failing at once (two processes on one file: CLI + bot).

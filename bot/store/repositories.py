@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import LargeBinary, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,7 +22,6 @@ from bot.domain.model import (
     MailState,
     Message,
     OutboundMail,
-    QuarantinedMail,
     Ticket,
 )
 from bot.domain.priority import Priority
@@ -29,7 +29,15 @@ from bot.domain.status import Status
 from bot.handlers.ports import Conflict
 from bot.store import orm, prepared
 
+T = TypeVar("T")
 ACTIVE = [s for s in Status if s.is_active]
+# Values per IN list: asyncpg takes at most 32,767 parameters per statement, SQLite 32,766 (older builds
+# 999). A mail's References header can name 40,000 ids; one statement per chunk keeps every list legal.
+IN_CHUNK = 900
+
+
+def chunks(values: Sequence[T]) -> list[list[T]]:
+    return [list(values[start:start + IN_CHUNK]) for start in range(0, len(values), IN_CHUNK)]
 
 
 class _Repo:
@@ -182,11 +190,16 @@ class SqlMessages(_Repo):
 
     async def ticket_of_mail_message_ids(self, mail_message_ids: Sequence[str]) -> int | None:
         """The ticket holding the latest of these mails (the best evidence of which ticket is meant)."""
-        if not mail_message_ids:
-            return None
-        rows = await self.session.execute(prepared.TICKETS_OF_MAIL_IDS(), {"mids": list(mail_message_ids)})
-        found = {mid: ticket for mid, ticket in rows.all()}
+        found: dict[str, int] = {}
+        for some in chunks(list(dict.fromkeys(mail_message_ids))):
+            rows = await self.session.execute(prepared.TICKETS_OF_MAIL_IDS(), {"mids": some})
+            found.update((mid, ticket) for mid, ticket in rows.all())
         return next((int(found[mid]) for mid in reversed(mail_message_ids) if mid in found), None)
+
+    async def by_mail_message_id(self, mail_message_id: str) -> Message | None:
+        """The stored mail with this Message-ID (intake compares a second mail claiming it)."""
+        res = await self.session.scalars(select(Message).where(orm.messages.c.mail_message_id == mail_message_id))
+        return res.first()
 
     async def for_ticket(self, ticket_id: int) -> Sequence[Message]:
         m = orm.messages.c
@@ -197,8 +210,8 @@ class SqlMessages(_Repo):
         """Move a ticket's messages to another ticket (a merge); their chat refs go, as they now live elsewhere."""
         m = orm.messages.c
         ids = list((await self.session.scalars(select(m.id).where(m.ticket_id == from_ticket))).all())
-        if ids:
-            stmt = update(Message).where(m.id.in_(ids)).values(ticket_id=to_ticket, chat_ref=None)
+        for some in chunks(ids):
+            stmt = update(Message).where(m.id.in_(some)).values(ticket_id=to_ticket, chat_ref=None)
             await self.session.execute(stmt.execution_options(synchronize_session="fetch"))
         return ids
 
@@ -241,7 +254,9 @@ class SqlAttachments(_Repo):
         a = orm.attachments.c
         # Metadata only: content stays in the database until someone downloads it.
         q = select(a.id, a.message_id, a.filename, a.content_type, a.size, (a.content.is_not(None)).label("stored"))
-        rows = (await self.session.execute(q.where(a.message_id.in_(list(message_ids))).order_by(a.id))).all()
+        rows = [row for some in chunks(message_ids)
+                for row in (await self.session.execute(q.where(a.message_id.in_(some)))).all()]
+        rows.sort(key=lambda r: r.id)
         return [
             Attachment(message_id=r.message_id, filename=r.filename, content_type=r.content_type, size=r.size,
                        content=b"" if r.stored else None, id=r.id)
@@ -332,28 +347,6 @@ class SqlOutbox(_Repo):
             return []
         rows = await self.session.execute(prepared.FAILURES(), {"tickets": list(ticket_ids)})
         return [(r.ticket_id, r.to_addr, r.last_error) for r in rows]
-
-
-class SqlQuarantine(_Repo):
-    async def add(self, item: QuarantinedMail) -> QuarantinedMail:
-        self.session.add(item)
-        await self._flush()
-        return item
-
-    async def get(self, item_id: int) -> QuarantinedMail | None:
-        return await self.session.get(QuarantinedMail, item_id)
-
-    async def unannounced(self, limit: int = 100) -> Sequence[QuarantinedMail]:
-        q = orm.quarantine.c
-        stmt = select(QuarantinedMail).where(q.announced_at.is_(None)).order_by(q.id).limit(limit)
-        if self._pg:
-            stmt = stmt.with_for_update(skip_locked=True)
-        return (await self.session.scalars(stmt)).all()
-
-    async def unresolved(self, limit: int = 100) -> Sequence[QuarantinedMail]:
-        q = orm.quarantine.c
-        stmt = select(QuarantinedMail).where(q.resolved_at.is_(None)).order_by(q.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
 
 
 class SqlCursors(_Repo):

@@ -15,6 +15,7 @@ from bot.store.db import session_factory
 from bot.store.inbox import SqlInbox
 from bot.store.notices import SqlNotices
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
+from bot.store.quarantine import SqlQuarantine
 from bot.store.reports import SqlReports
 from bot.store.repositories import (
     SqlAgents,
@@ -25,7 +26,6 @@ from bot.store.repositories import (
     SqlKeyValue,
     SqlMessages,
     SqlOutbox,
-    SqlQuarantine,
     SqlTickets,
 )
 from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
