@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("quarantine", help="mail that could not be processed")
     q_sub = q.add_subparsers(metavar="ACTION")
-    q_sub.add_parser("list", help="list quarantined mail").set_defaults(func=cmd_quarantine_list)
+    q_list = q_sub.add_parser("list", help="list quarantined mail")
+    q_list.add_argument("--system", action="store_true",
+                        help="list delivery reports (bounces, read receipts, abuse reports) about no mail we sent")
+    q_list.set_defaults(func=cmd_quarantine_list)
     show = q_sub.add_parser("show", help="show one quarantined mail")
     show.add_argument("id", type=int)
     show.add_argument("--raw", action="store_true", help="write the original bytes to standard output")
@@ -201,12 +204,18 @@ async def _quarantined(core: Core, item_id: int) -> QuarantinedMail | None:
     return item
 
 
-async def cmd_quarantine_list(settings: Settings, _args: argparse.Namespace) -> int:
+async def cmd_quarantine_list(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.handlers.bounces import is_system_quarantine
+
     async with opened_core(settings) as core:
         async with core.ctx.uow() as uow:
-            items = await uow.quarantine.unresolved(limit=1000)
+            found = await uow.quarantine.unresolved(limit=1000)
+    system = bool(getattr(args, "system", False))
+    items = [it for it in found if is_system_quarantine(it.reason) == system]
     if not items:
-        print("no mail in quarantine")
+        print("no unmatched delivery reports" if system else "no mail in quarantine")
+    if len(found) > len(items) and not system:
+        print(f"({len(found) - len(items)} unmatched delivery report(s) not shown: tiketti quarantine list --system)")
     for it in items:
         print(f"#{it.id}  {it.received_at:%Y-%m-%d %H:%M}  {shown(it.source):<12} from {shown(it.sender) or '?'}  "
               f"subject '{shown(it.subject) or '?'}'  — {shown(it.reason)}")

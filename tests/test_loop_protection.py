@@ -9,27 +9,7 @@ from bot.handlers import queries
 from tests.support.mails import SUPPORT, deliver, outbox, parse_sent, raw_mail, text_body, ticket_count
 from tests.support.people import OPERATOR
 
-DSN_BOUNDARY = "dsn-boundary"
-
-
-def delivery_report() -> bytes:
-    """A bounce as MTAs send it (RFC 3464), but from an ordinary-looking sender so only its shape tells."""
-    body = (
-        f"--{DSN_BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-        f"--{DSN_BOUNDARY}\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.customer.example\r\n\r\nFinal-Recipient: rfc822; gone@customer.example\r\n"
-        "Action: failed\r\nStatus: 5.1.1\r\n"
-        f"--{DSN_BOUNDARY}--\r\n"
-    )
-    return raw_mail(
-        frm="Mail System <notices@customer.example>",
-        subject="Undelivered Mail Returned to Sender",
-        headers={"Content-Type": f'multipart/report; report-type=delivery-status; boundary="{DSN_BOUNDARY}"',
-                 "Content-Transfer-Encoding": None},
-        body=body,
-    )
-
-
+# Delivery reports (DSN, MDN, ARF) are no tickets at all: tests/test_delivery_reports.py.
 SUPPRESSED: dict[str, tuple[bytes, str]] = {
     "auto-replied": (raw_mail(headers={"Auto-Submitted": "auto-replied"}), "Auto-Submitted"),
     "auto-generated": (raw_mail(headers={"Auto-Submitted": "auto-generated"}), "Auto-Submitted"),
@@ -41,7 +21,6 @@ SUPPRESSED: dict[str, tuple[bytes, str]] = {
     "list-id": (raw_mail(headers={"List-Id": "Users <users.lists.example>"}), "mailing-list"),
     "list-unsubscribe": (raw_mail(headers={"List-Unsubscribe": "<mailto:leave@lists.example>"}), "mailing-list"),
     "bounce-return-path": (raw_mail(headers={"Return-Path": "<>"}), "bounce"),
-    "dsn": (delivery_report(), "delivery status report"),
     "mailer-daemon": (raw_mail(frm="MAILER-DAEMON@mx.customer.example"), "automatic sender"),
     "postmaster": (raw_mail(frm="Postmaster <postmaster@customer.example>"), "automatic sender"),
     "own-address": (raw_mail(frm=f"Helpdesk <{SUPPORT}>"), "our own addresses"),

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.delivery_report import DeliveryReport
+
 
 @dataclass(frozen=True)
 class InboundAttachment:
@@ -45,6 +47,7 @@ class InboundMail:
     # What the MIME caps (TIKETTI_MAX_MIME_PARTS, TIKETTI_MAX_ATTACHMENTS) left out; intake notes it on the ticket.
     skipped_parts: int = 0  # parts never read (beyond the part cap)
     skipped_attachments: int = 0  # attachments read but not stored (beyond the attachment cap)
+    report: DeliveryReport | None = None  # a bounce, read receipt or abuse report: not a person writing
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -28,6 +28,7 @@ class MailState(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    BOUNCED = "bounced"  # sent, then returned by a delivery report (bot.handlers.bounces)
 
 
 @dataclass(eq=False)
@@ -35,6 +36,9 @@ class Contact:
     email: str
     name: str = ""
     created_at: datetime | None = None
+    # Set when they reported our mail as spam or abuse (an ARF report): no more automatic mail to them.
+    automatic_mail_stopped_at: datetime | None = None
+    automatic_mail_stopped_reason: str | None = None
     id: int | None = None
 
     @property

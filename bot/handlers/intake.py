@@ -23,7 +23,7 @@ from bot.domain.chat_contacts import is_reserved, mail_contact_address
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import events, mail_checks, merged_mail, routing, sla
+from bot.handlers import bounces, events, mail_checks, merged_mail, routing, sla
 from bot.handlers.audit import SYSTEM, audit
 from bot.handlers.context import Context
 from bot.handlers.outgoing import queue_mail
@@ -97,6 +97,9 @@ async def _route(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
 
 
 async def _place(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutcome:
+    if mail.report is not None:  # a bounce, read receipt or abuse report: about our mail, never a ticket
+        applied = await bounces.apply(ctx, uow, mail)
+        return IntakeOutcome(applied.action, applied.ticket_number, applied.detail)
     now = ctx.clock()
     contact, is_new = await _contact(uow, mail, now)
     found = await _find_ticket(ctx, uow, mail, contact)
@@ -256,6 +259,7 @@ async def _acknowledge(ctx: Context, uow: UnitOfWork, ticket: Ticket, contact: C
     reason = suppress_reason(mail, _own_addresses(ctx))
     if reason is None and is_reserved(contact.email):
         reason = "the sender's address is in the reserved .invalid domain: it cannot receive mail"
+    reason = reason or bounces.automatic_mail_stopped(contact)
     if reason is None:
         # Automatic mail goes to contacts; one created in this transaction has had none yet.
         sent = 0 if new_contact else await uow.outbox.count_automatic_to(contact.email, now - timedelta(hours=1))

@@ -21,6 +21,7 @@ import nh3
 
 from bot.domain.inbound import InboundAttachment, InboundMail
 from bot.mail import large_parts
+from bot.mail.delivery_reports import read_report
 from bot.mail.headers import CachedHeaders
 from bot.mail.payloads import Payloads, count_parts, nested_bytes, undecoded_payload
 from bot.mail.storable import UnstorableMail, storable_mail
@@ -119,6 +120,8 @@ def _parse_source(raw: bytes, source: bytes, large: large_parts.LargeParts | Non
         thread_index=_raw_header(msg, "Thread-Index"),
         skipped_parts=body.skipped_parts,
         skipped_attachments=body.skipped_attachments,
+        report=read_report(msg, raw, from_addr=from_addr, return_path=_return_path(_raw_header(msg, "Return-Path")),
+                           subject=_header_str(msg, "Subject"), text=text, saw_report=body.saw_report),
     )
 
 

@@ -53,6 +53,8 @@ contacts = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("name", String(200), nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=True),
+    Column("automatic_mail_stopped_at", UTCDateTime(), nullable=True),
+    Column("automatic_mail_stopped_reason", Text, nullable=True),
 )
 
 agents = Table(

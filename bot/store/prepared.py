@@ -33,5 +33,6 @@ RECENT_FOR_REQUESTER = _prepared(lambda: select(Ticket).where(
 AUTOMATIC_TO = _prepared(lambda: select(func.count()).select_from(orm.outbox).where(
     orm.outbox.c.to_addr == bindparam("to"), orm.outbox.c.kind != "reply", orm.outbox.c.created_at >= bindparam("since")))
 FAILURES = _prepared(lambda: select(orm.outbox.c.ticket_id, orm.outbox.c.to_addr, orm.outbox.c.last_error).where(
-    orm.outbox.c.ticket_id.in_(bindparam("tickets", expanding=True)), orm.outbox.c.state == MailState.FAILED,
+    orm.outbox.c.ticket_id.in_(bindparam("tickets", expanding=True)),
+    orm.outbox.c.state.in_([MailState.FAILED, MailState.BOUNCED]),
 ).order_by(orm.outbox.c.id))
