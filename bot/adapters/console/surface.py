@@ -9,7 +9,7 @@ Texts are the console's own renderings (`render`, `notices`). Every post is kept
 a call with a key already posted returns the first post, as the real platforms' surfaces do when
 they look before posting again. A caller that repeats a key without saying an earlier attempt may
 have landed (`maybe_posted`) is recorded in `repeated`, so a test can hold the chat layer to its
-word. `fail_next` makes the next calls fail (before or after they land), so retries can be tested.
+word. `fail_next` makes the next posts fail (before or after they land), so retries can be tested.
 """
 
 from __future__ import annotations
