@@ -106,7 +106,7 @@ async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render
         case "help":
             return render.help_answer()
         case "show":
-            return render.details(await queries.show(ctx, actor, n), await link(n))
+            return render.details(await queries.show(ctx, actor, n, original=cmd.confirmed), await link(n))
         case "mine":
             mine = await queries.mine(ctx, actor)
             return render.ticket_list("Your tickets", mine, "none active", await _links(mine, link))

@@ -39,7 +39,8 @@ SPECS: dict[str, Spec] = {
     "reopen": Spec("/ticket reopen N", "open a solved ticket again"),
     "priority": Spec("/ticket priority N low|normal|high|urgent", "set the priority", rest="priority"),
     "status": Spec("/ticket status N <status>", "e.g. waiting on customer, on hold, solved", rest="status"),
-    "show": Spec("/ticket show N", "the whole thread and details"),
+    "show": Spec("/ticket show N [--original]", "the whole thread and details (--original: mails as received, "
+                 "quoted history and signatures included)"),
     "mine": Spec("/ticket mine", "your active tickets", number=False),
     "queue": Spec("/ticket queue", "active tickets nobody has taken", number=False),
     "history": Spec("/ticket history N", "who changed what, and when"),
@@ -71,7 +72,8 @@ class TicketCommand:
     assignee: str | None = None  # chat user id, without the @
     assignee_name: str = ""
     other: int | None = None  # the second ticket (merge target)
-    confirmed: bool = False  # merge: two customers' tickets (--different-customer); reply: send anyway (--anyway)
+    confirmed: bool = False  # merge: two customers' tickets (--different-customer); reply: send anyway (--anyway);
+    # show: the mails as received (--original)
 
 
 def split_slash(line: str) -> tuple[str, str]:
@@ -111,6 +113,8 @@ def parse_ticket(args: str) -> TicketCommand:
         token, _, rest = rest.partition(" ")
         number = parse_number(token, spec.usage)
         rest = rest.strip()
+    if verb == "show" and _ORIGINAL.fullmatch(rest):
+        return TicketCommand(verb, number, confirmed=True)
     if spec.rest == "none":
         if rest:
             raise UsageError(f"unexpected {rest!r}; usage: {spec.usage}")
@@ -148,6 +152,7 @@ def parse_ticket(args: str) -> TicketCommand:
 
 # Chat clients turn "--" into a dash as you type (macOS, Slack): each spelling means the same.
 _CONFIRM = re.compile(r"(?:--|[–—])different-customers?", re.IGNORECASE)
+_ORIGINAL = re.compile(r"(?:--|[–—])?(?:original|full)", re.IGNORECASE)  # show: mails as received
 _ANYWAY = re.compile(r"(?:--|[–—])anyway(?:\s+|$)", re.IGNORECASE)  # reply: send though a colleague answers too
 _OUTBOUND = re.compile(r"^(?P<text>.*?)\s*\|\s*to\s+(?P<to>\S+)\s*$", re.IGNORECASE | re.DOTALL)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.domain.access import Action
 from bot.handlers import contact_link
 from bot.handlers.context import Actor, Context, load_ticket, others_of_requester, requester_of
@@ -10,12 +12,16 @@ from bot.handlers.permissions import hidden_teams, permit
 from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView, message_views, ticket_view
 
 
-async def show(ctx: Context, actor: Actor, number: int) -> TicketDetails:
+async def show(ctx: Context, actor: Actor, number: int, *, original: bool = False) -> TicketDetails:
+    """The ticket with its messages; `original` shows each message whole, as received (quoted history,
+    signatures), where chat shows only the new words."""
     await permit(ctx, actor, Action.SHOW, number)
     async with ctx.uow() as uow:
         ticket = await load_ticket(uow, number, for_update=False)
         view = await ticket_view(uow, ticket)
         messages = await message_views(uow, number, await uow.messages.for_ticket(number))
+        if original:
+            messages = tuple(replace(m, text=m.full_text or m.text) for m in messages)
         others = await others_of_requester(uow, ticket)
         requester = await requester_of(uow, ticket)
         dm = await contact_link.reply_dm(uow, number, requester) if requester else None

@@ -62,7 +62,7 @@ async def _help(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
 
 
 async def _show(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
-    d = await queries.show(ctx, actor, cmd.number or 0)
+    d = await queries.show(ctx, actor, cmd.number or 0, original=cmd.confirmed)
     return render.details(d, controls_in(ctx.config.workflow, d.ticket))
 
 

@@ -202,7 +202,7 @@ def message_block(message: MessageView, *, full: bool = False) -> list[str]:
     if hidden:
         lines.append(f"{BODY}(… {hidden} more lines, /ticket show {message.ticket_number})")
     if full and message.full_text.strip() != message.text.strip():
-        lines.append(BODY + "(quoted history and signature hidden)")
+        lines.append(f"{BODY}(quoted history and signature hidden: /ticket show {message.ticket_number} --original)")
     lines.extend(attachment_line(a) for a in message.attachments)
     return lines
 

@@ -112,13 +112,19 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
         group.add_command(command)
 
     for verb, description in (("claim", "Take a ticket yourself"), ("close", "Mark a ticket solved"),
-                              ("reopen", "Open a solved ticket again"), ("show", "A ticket's details and messages"),
+                              ("reopen", "Open a solved ticket again"),
                               ("history", "Who changed what on a ticket, and when")):
         simple(verb, description)
     for verb, description in (("help", "What /ticket can do"), ("mine", "Your active tickets, most urgent first"),
                               ("queue", "Active tickets nobody has taken, most urgent first"),
                               ("next", "Take the most urgent unassigned ticket of your teams")):
         bare(verb, description)
+
+    @group.command(name="show", description="A ticket's details and messages")
+    @app_commands.describe(original="The mails as received, quoted history and signatures included")
+    @app_commands.autocomplete(number=numbers)
+    async def show(interaction: discord.Interaction, number: Number | None = None, original: bool = False) -> None:
+        await run(interaction, "show", number, confirmed=original)
 
     @group.command(name="assign", description="Give a ticket to a colleague")
     @app_commands.autocomplete(number=numbers)

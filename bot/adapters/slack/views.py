@@ -207,7 +207,7 @@ def thread_message(msg: MessageView) -> dict[str, Any]:
     if truncated:
         notes.append(":page_facing_up: Too long for Slack: the whole text is attached as a file.")
     elif msg.full_text.strip() and msg.full_text.strip() != msg.text.strip():
-        notes.append(f"Quoted history and signature hidden: `/ticket show {msg.ticket_number}`")
+        notes.append(f"Quoted history and signature hidden: `/ticket show {msg.ticket_number} --original`")
     if notes:
         blocks.append(context(*notes))
     preview = one_line(msg.text, NOTIFICATION_CHARS) or "(no text)"
