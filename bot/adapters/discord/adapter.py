@@ -1,4 +1,6 @@
-"""The Discord adapter assembled: the client for what Discord sends, the publishers for what we show.
+"""The Discord adapter assembled: the client for what Discord sends; for what we show, the chat layer's
+`ThreadSync` (tickets' threads), `DmRelay` (customers' DMs) and `NoticeDelivery` over Discord's surfaces
+(`bot.adapters.discord.surface`), and the managers' digest.
 
 The bot connects out to Discord's gateway (no public URL). It runs beside the
 Slack adapter or instead of it; both read the same store, and each ticket is
