@@ -27,9 +27,12 @@ _HISTORY_CLASSES = {"gmail_quote", "gmail_quote_container", "moz-cite-prefix", "
 _SIGNATURE_CLASSES = {"gmail_signature", "gmail_signature_prefix", "moz-signature", "protonmail_signature_block"}
 _SIGNATURE_IDS = {"applemailsignature", "ms-outlook-mobile-signature", "signature"}
 # Where Outlook's history begins: this node and everything after it in the document.
-_DIVIDER_IDS = ("divrplyfwdmsg", "appendonsend", "stopspelling", "mail-editor-reference-message-container")
+_DIVIDER_IDS = ("divrplyfwdmsg", "appendonsend", "stopspelling", "mail-editor-reference-message-container",
+                "olk_src_body_section")
 _DIVIDER_CLASSES = {"outlookmessageheader"}
-_OUTLOOK_HEADER_BOX = re.compile(r"border-top:\s*solid\s+#(?:e1e1e1|b5c4df)")
+# Outlook's header box: a top border in one of its two greys/blues, however the style spells it.
+_OUTLOOK_HEADER_BOX = re.compile(r"border-top:[^;]*(?:#e1e1e1|#b5c4df|rgb\(\s*225,\s*225,\s*225\s*\)"
+                                 r"|rgb\(\s*181,\s*196,\s*223\s*\))")
 _FORWARD = re.compile("|".join(re.escape(p) for p in words.FORWARDED), re.IGNORECASE)
 
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -32,6 +32,11 @@ VERBS_AT_END = (
     r"írta",  # hu
     r"έγραψε",  # el
     r"a scris",  # ro
+    r"написав\(ла\)", r"написав", r"написала",  # uk
+    r"napísal\(a\)", r"napísal",  # sk
+    r"je napisao", r"je napisala", r"napisao", r"je napisal\(a\)", r"je napisal",  # hr, sr, sl
+    r"rašė", r"rakstīja", r"kirjutas",  # lt, lv, et
+    r"va escriure", r"skrifaði", r"menulis", r"כתב", r"كتب",  # ca, is, id, he, ar
 )
 # Verbs followed by the writer or the date before the colon: "Den 3 mars 2025 skrev Name <a>:",
 # "Am 03.03.25 um 10:15 schrieb Support:", "Tuki kirjoitti 3.3.2025 klo 10.15:".
@@ -55,16 +60,19 @@ QUOTING = re.compile(r"^(?:quoting|zitat von|citando|cytuję|lainaus)\s.{1,200}$
 # Field label -> what it is; a block needs a sender and two more kinds of field.
 FIELDS: dict[str, tuple[str, ...]] = {
     "from": ("from", "von", "lähettäjä", "från", "fra", "van", "de", "da", "od", "от", "差出人", "送信者",
-             "kimden", "từ", "发件人", "寄件者", "feladó", "afzender", "reply to", "reply-to"),
+             "kimden", "từ", "发件人", "寄件者", "feladó", "afzender", "reply to", "reply-to", "από", "від", "de la",
+             "šalje", "מאת", "من", "보낸 사람", "dari"),
     "sent": ("sent", "date", "gesendet", "datum", "lähetetty", "päivämäärä", "päiväys", "skickat", "sendt", "dato",
              "verzonden", "verstuurd", "envoyé", "envoyé le", "enviado", "enviado el", "enviada em", "enviado em",
              "fecha", "inviato", "data", "wysłano", "wysłane", "отправлено", "дата", "送信日時", "日付", "gönderildi",
-             "tarih", "đã gửi", "发送时间", "日期", "elküldve", "odesláno"),
+             "tarih", "đã gửi", "发送时间", "日期", "elküldve", "odesláno", "odoslané", "απεστάλη", "надіслано",
+             "trimis", "poslano", "נשלח", "تم الإرسال", "보낸 날짜", "dikirim", "tanggal"),
     "to": ("to", "an", "vastaanottaja", "till", "til", "aan", "à", "a", "para", "do", "кому", "宛先", "kime",
-           "komu", "đến", "收件人", "címzett"),
+           "komu", "đến", "收件人", "címzett", "προς", "către", "prima", "אל", "إلى", "받는 사람", "kepada"),
     "cc": ("cc", "kopio", "kopia", "kopi", "копия", "dw", "kopie"),
     "subject": ("subject", "betreff", "aihe", "ämne", "emne", "onderwerp", "objet", "asunto", "oggetto", "temat",
-                "assunto", "тема", "件名", "konu", "předmět", "chủ đề", "主题", "tárgy"),
+                "assunto", "тема", "件名", "konu", "předmět", "chủ đề", "主题", "tárgy", "θέμα", "subiect", "predmet",
+                "נושא", "الموضوع", "제목", "perihal", "subjek"),
 }
 
 # --- separator lines ------------------------------------------------------------------------
@@ -111,7 +119,7 @@ FOOTER_DEVICES = (
     "iphone", "ipad", "android", "blackberry", "samsung", "galaxy", "huawei", "xiaomi", "pixel", "mobile",
     "mobil", "mobiili", "smartphone", "phone", "device", "tablet", "outlook", "mail", "yahoo", "mailbox",
     "proton", "aol", "zoho", "gmail", "windows", "spark", "bluemail", "k-9", "nine", "edison", "nokia",
-    "motorola",
+    "motorola", "htc", "xperia", "sony", "oneplus", "oppo", "lenovo", "asus", "lumia", "ipod", "kindle", "verizon",
 )
 # Footers written the other way round (Japanese, Chinese) or with no device at all.
 FOOTER_WHOLE = (r"\S{0,20}から送信", r"从我的\S{0,20}发送", r"please excuse (?:my )?(?:brevity|typos|any typos)")

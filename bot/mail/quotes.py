@@ -173,11 +173,19 @@ def is_attribution(text: str, *, quote_follows: bool, wrapped: bool = False) -> 
     if _VERB_END.search(body) is None:
         tail = _VERB_TAIL.search(body)
         if tail is None or not (opens or "@" in body or tail.group("tail")[0].isdigit()):
-            return colon and (words.QUOTING.match(body) is not None
-                              or (opens and _VERBLESS.search(body) is not None and _TIME.search(body) is not None))
+            return colon and _without_verb(body, opens=opens, quote_follows=quote_follows)
     if not colon and not (opens and evidence):  # "On … wrote" with its colon lost
         return False
     return evidence or quote_follows
+
+
+def _without_verb(body: str, *, opens: bool, quote_follows: bool) -> bool:
+    """Attributions with no verb we know: "Quoting Name <a>:", Gmail's "<date> <time>, Name <a>:" (ru, ja,
+    zh…), and in any language a time and an address right above quoted lines."""
+    if words.QUOTING.match(body) is not None:
+        return True
+    timed = _TIME.search(body) is not None
+    return timed and ((opens and _VERBLESS.search(body) is not None) or (quote_follows and "@" in body))
 
 
 def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str], fields: dict[int, str | None]) -> bool:
