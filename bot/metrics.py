@@ -8,7 +8,8 @@ computed at scrape time, so every instance reports the same truth about the shar
 
 Names (all prefixed `tiketti_`; counters get `_total` in the exposition):
 
-- `MAILS_PROCESSED` `tiketti_mails_processed_total{outcome}`: created, appended, duplicate, ignored, quarantined
+- `MAILS_PROCESSED` `tiketti_mails_processed_total{outcome}`: created, appended, duplicate, ignored, quarantined,
+  report (a delivery report applied to its ticket), report_unmatched (kept for `quarantine list --system`)
 - `OUTBOX_MAILS` `tiketti_outbox_mails_total{result}`: sent, failed, retried
 - `SLACK_API_ERRORS` `tiketti_slack_api_errors_total{method,error}`: error responses from Slack's Web API
 - `SLA_BREACHES` `tiketti_sla_breaches_total{kind}`: SLA breaches recorded by this instance
@@ -50,7 +51,7 @@ JOB_RUNS = Counter(
 
 
 # Known label values start at 0, so rate() and alerts see a series from the first scrape.
-for _outcome in ("created", "appended", "duplicate", "ignored", "quarantined"):
+for _outcome in ("created", "appended", "duplicate", "ignored", "quarantined", "report", "report_unmatched"):
     MAILS_PROCESSED.labels(_outcome)
 for _result in ("sent", "failed", "retried"):
     OUTBOX_MAILS.labels(_result)

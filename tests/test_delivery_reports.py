@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,9 +21,12 @@ from bot.handlers.bounces import UNMATCHED
 from bot.handlers.context import Actor
 from bot.handlers.events import MailDeliveryFailed
 from bot.mail.outbox import OutboxWorker
+from bot.mail.parse import parse_mail
 from bot.mail.pipeline import MailPipeline
 from bot.mail.transport import SmtpTransport
 from tests.support import reports
+from tests.support.cli import run_tiketti
+from tests.support.db import temporary_pg_database
 from tests.support.mails import deliver, messages, outbox, raw_mail, ticket, ticket_count
 from tests.support.people import OPERATOR
 from tests.support.smtp_sink import SmtpSink
@@ -171,6 +175,13 @@ async def test_not_spam_feedback_stops_nothing(core: Core, sink: SmtpSink) -> No
     assert [r.kind for r in await outbox(core, later.ticket_number)] == ["ack"]
 
 
+def test_a_daemon_writing_without_a_bounce_in_it_is_no_report() -> None:
+    """A server's notice with an IP address and a version in it: neither is an SMTP status code."""
+    notice = raw_mail(frm="MAILER-DAEMON@mx.customer.test", subject="Weekly queue summary",
+                      body="Relay 10.5.1.2 runs Postfix 3.4.5.1; nothing is queued for you.")
+    assert parse_mail(notice).report is None
+
+
 def foreign_mail(message_id: str) -> bytes:
     """A mail we never sent (spam forging our address, or an id that only looks like ours)."""
     return raw_mail(frm="Helpdesk <support@helpdesk.test>", to=f"<{CUSTOMER}>", subject="You have won",
@@ -211,3 +222,34 @@ async def test_a_customer_forwarding_a_bounce_is_a_person_asking(core: Core, sin
     for raw in (forwarded, typed):
         outcome = await deliver(core, raw)
         assert outcome.action == "created" and outcome.ticket_number is not None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    base = {"TIKETTI_SUPPORT_ADDRESS": "support@helpdesk.test", "TIKETTI_OUTBOUND_DIR": str(tmp_path / "out")}
+    if request.param == "sqlite":
+        yield {**base, "TIKETTI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    else:
+        async for url in temporary_pg_database():
+            yield {**base, "TIKETTI_DATABASE_URL": url}
+
+
+def test_agents_read_unmatched_reports_apart_from_broken_mail(env: dict[str, str], tmp_path: Path) -> None:
+    """The operator's view: `quarantine list` is what needs a person; `--system` the reports nobody sent us about."""
+    def tiketti(*args: str, stdin: bytes | None = None) -> str:
+        done = run_tiketti(list(args), env=env, cwd=tmp_path, stdin=stdin)
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout.decode()
+
+    tiketti("ingest", stdin=b"\x00\x01 not a mail at all")  # quarantine #1: broken
+    bounce = reports.postfix(foreign_mail("<spam.9@bulk.example>"))
+    assert tiketti("ingest", stdin=bounce).strip() == "report_unmatched: delivery failure kept as quarantine #2"
+
+    plain = tiketti("quarantine", "list")
+    assert "#1 " in plain and "#2 " not in plain
+    assert "1 unmatched delivery report(s) not shown: tiketti quarantine list --system" in plain
+    system = tiketti("quarantine", "list", "--system")
+    assert "#1 " not in system
+    (line,) = [line for line in system.splitlines() if line.startswith("#2 ")]
+    assert "mailer-daemon@mx1.customer.test" in line.lower()
+    assert f"{UNMATCHED}: delivery failure: 550 5.1.1 <{CUSTOMER}>: Recipient address rejected" in line
