@@ -119,6 +119,7 @@ FOOTER_DEVICES = (
     "iphone", "ipad", "android", "blackberry", "samsung", "galaxy", "huawei", "xiaomi", "pixel", "mobile",
     "mobil", "mobiili", "smartphone", "phone", "device", "tablet", "outlook", "mail", "yahoo", "mailbox",
     "proton", "aol", "zoho", "gmail", "windows", "spark", "bluemail", "k-9", "nine", "edison", "nokia",
+    "sparrow", "airmail", "newton", "canary", "superhuman", "tutanota", "fastmail", "icloud", "yandex",
     "motorola", "htc", "xperia", "sony", "oneplus", "oppo", "lenovo", "asus", "lumia", "ipod", "kindle", "verizon",
 )
 # Footers written the other way round (Japanese, Chinese) or with no device at all.
@@ -126,7 +127,8 @@ FOOTER_WHOLE = (r"\S{0,20}から送信", r"从我的\S{0,20}发送", r"please ex
 # Mailing list and group footers: everything from here to the end of that part is the list's.
 LIST_FOOTER = re.compile(
     r"^(?:you received this message because you are subscribed to|to unsubscribe from this (?:group|list)"
-    r"|this message was sent to|you are receiving this because)",
+    r"|this message was sent to|you are receiving this because|reply to this email directly"
+    r"|you received this (?:message|email) because)",
     re.IGNORECASE,
 )
 LIST_WORDS = re.compile(r"mailing list|listinfo|unsubscribe|list-?id|lists?\.", re.IGNORECASE)

@@ -35,6 +35,7 @@ _SHALLOW_QUOTE = re.compile(r"^\s*>(?!>>)")
 _NEVER = re.compile(r"(?!)")
 _RULE = re.compile(r"^\s*(?:[-_=*]\s*){5,}$")  # a line of dashes or underscores
 _SIG_DELIMITER = re.compile(r"^--\s*$")
+_DELIMITER_LINE = re.compile(r"^\s*(?:[-_=*—–]\s*){1,80}$")  # a rule of any length just above a footer
 _EVIDENCE = re.compile(r"\d|@")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -235,6 +236,8 @@ def _hide_footers(lines: list[str], hidden: list[bool]) -> None:
             ):
                 for j in range(k, stop):
                     hidden[j] = True
+                if k > start and _DELIMITER_LINE.match(lines[k - 1]):  # Google Groups' "---", GitHub's "—"
+                    hidden[k - 1] = True
                 break
         for k in range(stop - 1, start - 1, -1):
             if hidden[k] or not lines[k].strip():
