@@ -16,7 +16,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "replies"
 
 @dataclass(frozen=True)
 class Case:
-    name: str  # the file stem, "<client>-<language or what>-…"
+    name: str  # the file stem, "<client>-<language or what>-…"; "any-…" and "list-…" are no one client's
     body: str
     is_html: bool
     expected: str
