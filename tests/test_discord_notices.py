@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.adapters.discord.notices import same_notice
 from bot.app import Core, build_core
 from bot.chat import notices as delivery
 from bot.handlers import intake, sla, tasks
@@ -199,3 +200,12 @@ async def test_in_a_forum_quarantined_mail_is_a_post_of_its_own_found_again_afte
         assert "tiketti quarantine show" in fake.message(post["id"], post["id"])["content"]
         [row] = await deliveries(bot.core)
         assert row.delivered_at is not None and row.ref == post["id"]
+
+
+def test_a_warning_found_again_is_known_though_its_time_left_moved_on() -> None:
+    """A warning posted before a crash said "due in 25 min"; the retry would say less: the same notice."""
+    posted = f"⏳ <@{ANA['id']}> #5: first reply due in 25 min"
+    assert same_notice(posted, f"⏳ <@{ANA['id']}> #5: first reply due in 1 h 5 min")
+    assert same_notice(posted, f"⏳ <@{ANA['id']}> #5: first reply overdue by 3 min")
+    assert not same_notice(posted, f"⏳ <@{ANA['id']}> #6: first reply due in 25 min")
+    assert not same_notice(posted, f"⏳ <@{ANA['id']}> #5: resolution due in 25 min")
