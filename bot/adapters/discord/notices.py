@@ -88,5 +88,5 @@ def notice_title(event: object) -> str:
 
 def same_notice(shown: str, wanted: str) -> bool:
     """Whether a message of ours is this notice, posted by an earlier attempt: the same words, but the
-    time left may have moved on while it waited."""
-    return _TIME_LEFT.sub(r"\1 …", shown.strip()) == _TIME_LEFT.sub(r"\1 …", wanted.strip())
+    time left may have moved on while it waited (even past the deadline: "due in" became "overdue by")."""
+    return _TIME_LEFT.sub("⏱", shown.strip()) == _TIME_LEFT.sub("⏱", wanted.strip())
