@@ -95,14 +95,13 @@ async def after_stored(uow: UnitOfWork, mail: InboundMail, seen: Seen, ticket_nu
 
 def skipped_note(mail: InboundMail) -> str:
     """What an agent needs to know about a mail the MIME caps cut short; "" when nothing was left out."""
-    lines = []
+    left = []
     if mail.skipped_parts:
-        lines.append(f"{mail.skipped_parts} MIME part(s) after the first ones were not read "
-                     "(limit: TIKETTI_MAX_MIME_PARTS).")
+        left.append(f"{mail.skipped_parts:,} MIME part(s) were not read (more parts than TIKETTI_MAX_MIME_PARTS)")
     if mail.skipped_attachments:
-        lines.append(f"{mail.skipped_attachments} attachment(s) were not stored (limit: TIKETTI_MAX_ATTACHMENTS).")
-    if not lines:
+        left.append(f"{mail.skipped_attachments:,} attachment(s) were not stored "
+                    "(more attachments than TIKETTI_MAX_ATTACHMENTS)")
+    if not left:
         return ""
-    return ("The customer's mail was larger than Tiketti keeps: " + " ".join(lines)
-            + f" {len(mail.attachments)} attachment(s) were stored. Ask the customer to send what is missing "
-            "again, in fewer files, if it matters.")
+    return (f"Part of this mail was left out: {'; '.join(left)}. {len(mail.attachments):,} attachment(s) were stored. "
+            "If the rest matters, ask the customer to send it again in fewer files.")

@@ -22,6 +22,9 @@ from email.parser import BytesHeaderParser
 # Bodies above this are cut out; smaller ones go through the stdlib, where they are cheap enough.
 THRESHOLD = 1 << 20
 _MAX_DEPTH = 20
+# A mail of thousands of small parts is no case for this shortcut (each part's headers parsed twice
+# would double the work): past this many parts the stdlib parses it alone (bot.mail.parse caps what is read).
+_MAX_PARTS = 1000
 _MAX_HEADER_BLOCK = 256 * 1024
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:|[ \t]")  # the feedparser's own test, minus "From "
@@ -50,7 +53,7 @@ def extract(raw: bytes) -> LargeParts | None:
         return None
     spans: list[tuple[int, int]] = []
     try:
-        _walk(raw, 0, len(raw), spans, 0)
+        _walk(raw, 0, len(raw), spans, 0, [0])
     except _Unsure:
         return None
     if not spans:
@@ -69,9 +72,12 @@ def extract(raw: bytes) -> LargeParts | None:
     return LargeParts(b"".join(pieces), found)
 
 
-def _walk(raw: bytes, start: int, end: int, spans: list[tuple[int, int]], depth: int) -> None:
+def _walk(raw: bytes, start: int, end: int, spans: list[tuple[int, int]], depth: int, seen: list[int]) -> None:
     if depth > _MAX_DEPTH:
         raise _Unsure("nested too deep")
+    seen[0] += 1
+    if seen[0] > _MAX_PARTS:
+        raise _Unsure("too many parts")
     headers, body_start = _header_block(raw, start, end)
     msg = BytesHeaderParser(policy=policy.compat32).parsebytes(headers)
     content_type = msg.get_content_type()
@@ -80,7 +86,7 @@ def _walk(raw: bytes, start: int, end: int, spans: list[tuple[int, int]], depth:
     boundary = msg.get_boundary() if msg.get_content_maintype() == "multipart" else None
     if boundary:
         for child_start, child_end in _children(raw, body_start, end, boundary):
-            _walk(raw, child_start, child_end, spans, depth + 1)
+            _walk(raw, child_start, child_end, spans, depth + 1, seen)
         return
     cte = str(msg.get("Content-Transfer-Encoding", "")).strip().lower()
     if cte == "base64" and end - body_start > THRESHOLD and not _NOT_BASE64.search(raw, body_start, end):

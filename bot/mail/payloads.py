@@ -73,6 +73,6 @@ def count_parts(part: Message) -> int:
     while stack:
         node = stack.pop()
         count += 1
-        if node.get_content_maintype() == "multipart" and node.is_multipart():
+        if node.is_multipart():  # a forwarded mail's parts count too: none of them was read
             stack.extend(node.get_payload())  # type: ignore[arg-type]
     return count

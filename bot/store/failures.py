@@ -28,13 +28,17 @@ _UNREACHABLE_NAMES = {"PostgresConnectionError", "ConnectionDoesNotExistError", 
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, then whatever caused it, each once."""
+    """The exception, then whatever caused it (a DBAPIError's driver error too), each once."""
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        orig = getattr(current, "orig", None) if isinstance(current, sa_exc.DBAPIError) else None
+        todo += [e for e in (orig, current.__cause__ or current.__context__) if isinstance(e, BaseException)]
 
 
 def store_unreachable(exc: BaseException) -> bool:
