@@ -190,13 +190,13 @@ def _without_verb(body: str, *, opens: bool, quote_follows: bool) -> bool:
 
 
 def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str], fields: dict[int, str | None]) -> bool:
-    """An Outlook-style block from `start`: a sender and at least two other fields, lines wrapped or not.
+    """An Outlook-style block from `start`: sender, subject and another field, lines wrapped or not.
 
     `fields` caches each line's field kind: a run of field lines is looked at from each of its lines.
     """
     kinds: set[str] = set()
     loose = 0
-    for k in range(start, min(start + 14, len(lines))):
+    for k in range(start, min(start + 24, len(lines))):
         line = lines[k]
         if k not in fields:
             fields[k] = _field(line)
@@ -209,10 +209,10 @@ def _header_block_at(lines: list[str], start: int, quoted: re.Pattern[str], fiel
         elif not line.strip() or quoted.match(line):
             break
         else:
-            loose += 1  # a long To: or From: wrapped onto the next line
-            if loose > 2:
+            loose += 1  # a long To: or Cc: wrapped onto the next lines
+            if loose > 5:
                 break
-    return "from" in kinds and len(kinds) >= 3
+    return {"from", "subject"} <= kinds and len(kinds) >= 3  # "From: Helsinki / To: Oslo / Date: …" is a trip
 
 
 def _field(line: str) -> str | None:
