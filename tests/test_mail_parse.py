@@ -84,6 +84,23 @@ def test_multipart_alternative_prefers_the_text_part() -> None:
     assert mail.html is not None and mail.html.strip() == "<p>HTML <i>version</i></p>"
 
 
+def test_blank_first_text_part_gives_way_to_the_next_one() -> None:
+    """multipart/mixed with an empty text part first (some mobile clients) and the words in a second one."""
+    body = ("--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\r\n"
+            "--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe scanner is offline.\r\n--m--\r\n")
+    raw = raw_mail("From: a@example.fi\nSubject: Scanner\nMIME-Version: 1.0\n"
+                   'Content-Type: multipart/mixed; boundary="m"', body.encode())
+    mail = parse_mail(raw)
+    assert mail.text.strip() == mail.display_text == "The scanner is offline."
+
+
+def test_html_part_read_when_the_text_part_is_a_stub() -> None:
+    msg = make_mail("This message is in HTML format. Please view it in an HTML-capable mail client.")
+    msg.add_alternative("<p>My <b>password reset</b> link has expired.</p>", subtype="html")
+    mail = parse_mail(msg.as_bytes())
+    assert mail.display_text == mail.text == "My password reset link has expired."
+
+
 def test_script_is_removed_from_html() -> None:
     msg = make_mail()
     msg.set_content('<p onclick="steal()">Hi</p><script>alert("x")</script><img src=x onerror=alert(1)>', subtype="html")
