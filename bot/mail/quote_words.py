@@ -78,14 +78,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
 # --- separator lines ------------------------------------------------------------------------
 # "-----Original Message-----" and its kin: everything below is history.
 ORIGINAL_MESSAGE = (
-    "original message", "original e-mail", "original mail", "reply message", "ursprüngliche nachricht",
+    "original message", "original e-mail", "original mail", "original", "reply message", "ursprüngliche nachricht",
     "originalnachricht", "ursprüngliche e-mail", "oprindelig meddelelse", "original meddelelse",
     "opprinnelig melding", "ursprungligt meddelande", "originalmeddelande", "alkuperäinen viesti",
     "oorspronkelijk bericht", "origineel bericht", "message d'origine", "message original", "mensaje original",
     "messaggio originale", "messaggio originario", "oryginalna wiadomość", "wiadomość oryginalna",
     "mensagem original", "исходное сообщение", "оригинальное сообщение", "元のメッセージ", "オリジナルメッセージ",
     "původní zpráva", "původní e-mail", "orijinal mesaj", "tin nhắn gốc", "原始邮件", "原始郵件", "eredeti üzenet",
+    "please type your reply above this line", "reply above this line", "type your reply above this line",
 )
+NEEDS_RULES = {"original"}  # a separator only with dashes around it: "---------- Original ----------"
 # A forward: the forwarded mail is usually the request itself, so a forward is shown whole.
 FORWARDED = (
     "forwarded message", "forwarded e-mail", "forwarded email", "begin forwarded message",

@@ -55,8 +55,8 @@ _FIELD = re.compile(r"^\s*[*_]{0,2}\s*(" + _alternation(list(_FIELD_KIND), escap
 
 _FORWARD_PHRASES = {p.lower() for p in words.FORWARDED}
 _SEPARATOR = re.compile(
-    r"^[\s\-_=*]*(?P<phrase>" + _alternation(words.ORIGINAL_MESSAGE + words.FORWARDED, escape=True)
-    + r")[\s\-_=*:：]*$",
+    r"^[\s\-_=*#]*(?P<phrase>" + _alternation(words.ORIGINAL_MESSAGE + words.FORWARDED, escape=True)
+    + r")[\s\-_=*#:：]*$",
     re.IGNORECASE,
 )
 _FOOTER = re.compile(r"^(?:" + _alternation(words.FOOTER_OPENINGS, escape=True) + r")\b", re.IGNORECASE)
@@ -100,7 +100,7 @@ def _history(lines: list[str], quoted: re.Pattern[str]) -> list[bool] | None:
         if quoted.match(line):
             hidden[i] = seen_history = True
         elif line.strip():
-            separator = _SEPARATOR.match(line) if len(line) <= _LONGEST_MARKER else None
+            separator = _separator(line)
             if separator is not None and separator.group("phrase").lower() in _FORWARD_PHRASES:
                 if not seen_history:
                     return None
@@ -120,6 +120,14 @@ def _history(lines: list[str], quoted: re.Pattern[str]) -> list[bool] | None:
                 i = end
         i += 1
     return hidden
+
+
+def _separator(line: str) -> re.Match[str] | None:
+    """"-----Original Message-----" and kin; a bare word ("Original") only between rules, as QQ Mail writes it."""
+    found = _SEPARATOR.match(line) if len(line) <= _LONGEST_MARKER else None
+    if found is not None and found.group("phrase").lower() in words.NEEDS_RULES and "--" not in line:
+        return None
+    return found
 
 
 def _hide_rest(lines: list[str], hidden: list[bool], start: int, stop: int | None = None) -> None:
