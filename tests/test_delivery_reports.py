@@ -197,6 +197,7 @@ async def test_a_report_about_mail_we_never_sent_is_listed_not_a_ticket(core: Co
             reports.abuse_report(foreign_mail(message_id), rcpt="")
         outcome = await deliver(core, raw)
         assert (outcome.action, outcome.ticket_number) == ("report_unmatched", None), build.__name__
+        assert (await deliver(core, raw)).action == "duplicate", "delivered again, kept once"
     assert await ticket_count(core) == 1
     assert [r.kind for r in await outbox(core, 1)] == ["ack"], "nothing mailed because of the reports"
     assert [m.kind for m in await messages(core, 1)] == [MessageKind.INBOUND]

@@ -66,11 +66,11 @@ async def apply(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> Applied:
     report = mail.report
     assert report is not None, "intake hands over reports only"
     now = ctx.clock()
-    if not await _first_time(uow, mail, now):
-        return Applied("duplicate", None, f"{report.label} already recorded")
     ticket, row = await _match(ctx, uow, report)
     if ticket is None:  # even an abuse report naming a contact: spam forging our address is not our mail
         return await _unmatched(uow, mail, report, now)
+    if not await _first_time(uow, mail, now):
+        return Applied("duplicate", None, f"{report.label} already recorded")
     if report.kind == ReportKind.COMPLAINT:
         await _complaint(uow, mail, report, ticket, row, now)
     elif report.kind == ReportKind.FAILED:
@@ -152,10 +152,18 @@ async def _complaint(uow: UnitOfWork, mail: InboundMail, report: DeliveryReport,
 
 
 async def _unmatched(uow: UnitOfWork, mail: InboundMail, report: DeliveryReport, now: datetime) -> Applied:
-    """Keep the report whole where agents can read it; no ticket, no acknowledgement, no chat notice."""
+    """Keep the report whole where agents can read it; no ticket, no acknowledgement, no chat notice.
+
+    Kept once however often it is delivered; it is not remembered as applied, so `tiketti quarantine
+    retry` places it if the mail it names turns up later.
+    """
+    sender, subject = mail.from_addr[:400], mail.subject[:998]
+    held = await uow.quarantine.holding(report.raw, sender, subject)
+    if held is not None:
+        return Applied("duplicate", None, f"{report.label} already kept as quarantine #{held.id}")
     item = await uow.quarantine.add(QuarantinedMail(
         raw=report.raw, reason=_short(f"{UNMATCHED}: {report.label}: {report.reason}"), source="mail",
-        received_at=now, sender=mail.from_addr[:400], subject=mail.subject[:998], announced_at=now,
+        received_at=now, sender=sender, subject=subject, announced_at=now,
     ))
     audit(uow, None, SYSTEM, "report_unmatched", now, detail=f"quarantine #{item.id}: {report.label} {mail.message_id}")
     return Applied("report_unmatched", None, f"{report.label} kept as quarantine #{item.id}")
