@@ -111,6 +111,8 @@ async def _fail(uow: UnitOfWork, row: OutboundMail, error: str, now: datetime) -
     row.state, row.lease_until, row.last_error = MailState.FAILED, None, _short(error)
     ticket = await uow.tickets.get(row.ticket_id) if row.ticket_id is not None else None
     audit(uow, ticket, SYSTEM, "mail_failed", now, detail=f"{row.kind} to {row.to_addr} ({row.mail_message_id}): {row.last_error}")
+    if ticket is not None:
+        ticket.updated_at = now  # its root lists undeliverable mail: shown again
     await uow.flush()
     view = await ticket_view(uow, ticket) if ticket is not None else None
     return events.MailDeliveryFailed(ticket=view, to_addr=row.to_addr, subject=row.subject, error=row.last_error or "",
