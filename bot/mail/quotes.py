@@ -33,7 +33,7 @@ def _alternation(items: tuple[str, ...] | list[str], escape: bool = False) -> st
 _QUOTED = re.compile(r"^\s*>")
 _SHALLOW_QUOTE = re.compile(r"^\s*>(?!>>)")
 _NEVER = re.compile(r"(?!)")
-_RULE = re.compile(r"^\s*(?:[-_=*]\s*){5,}$")  # a line of dashes or underscores
+_RULE = re.compile(r"^\s*(?:[-_=*]\s*){3,}$")  # a line of dashes or underscores; "* * *" is a flattened <hr>
 _SIG_DELIMITER = re.compile(r"^--\s*$")
 _DELIMITER_LINE = re.compile(r"^\s*(?:[-_=*—–]\s*){1,80}$")  # a rule of any length just above a footer
 _EVIDENCE = re.compile(r"\d|@")
@@ -131,11 +131,13 @@ def _separator(line: str) -> re.Match[str] | None:
 
 
 def _hide_rest(lines: list[str], hidden: list[bool], start: int, stop: int | None = None) -> None:
-    """Hide start..stop (default: the end), and a rule line just above, which clients put before history."""
+    """Hide start..stop (default: the end), and a rule just above (a blank line between or not), which
+    clients draw before history."""
     for k in range(start, len(lines) if stop is None else stop):
         hidden[k] = True
-    if start > 0 and len(lines[start - 1]) <= _LONGEST_MARKER and _RULE.match(lines[start - 1]):
-        hidden[start - 1] = True
+    above = start - 1 if start > 0 and lines[start - 1].strip() else start - 2
+    if above >= 0 and len(lines[above]) <= _LONGEST_MARKER and _RULE.match(lines[above]):
+        hidden[above] = True
 
 
 def _next_written(lines: list[str], start: int) -> int | None:
