@@ -55,12 +55,15 @@ class _Node:
         return self.attrs.get("id", "").lower()
 
     def text(self, limit: int = 600) -> str:
+        """The first `limit` or so characters of text inside: enough to tell a forward or a header box."""
         out: list[str] = []
+        size = 0
         stack: list[_Node | str] = [self]
-        while stack and sum(map(len, out)) < limit:
+        while stack and size < limit:
             item = stack.pop()
             if isinstance(item, str):
                 out.append(item)
+                size += len(item)
             else:
                 stack.extend(reversed(item.children))
         return " ".join(out)
