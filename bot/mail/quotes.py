@@ -67,6 +67,7 @@ _LONGEST_VERB = 2 + max(map(len, words.VERBS_AT_END))  # only a line's end is se
 _LONGEST_LABEL = 40  # "**Enviado el:**" and its kin fit
 _LONGEST_HEADER = 300  # an attribution longer than this is someone's paragraph
 _LONGEST_MARKER = 200  # the same for a separator or a footer line
+_MOST_LINES = 20_000  # history is looked for this far; a longer body is shown from there on as it is
 _LONGEST_SIGNATURE = 15  # non-blank lines after "-- "; more is a message that uses "--" as a divider
 
 
@@ -95,7 +96,7 @@ def _history(lines: list[str], quoted: re.Pattern[str]) -> list[bool] | None:
     fields: dict[int, str | None] = {}
     seen_history = False
     i = 0
-    while i < len(lines):
+    while i < min(len(lines), _MOST_LINES):
         line = lines[i]
         if quoted.match(line):
             hidden[i] = seen_history = True
