@@ -129,3 +129,26 @@ async def test_the_team_workflow_commands_work_in_discord_too(bot: DiscordBot) -
     assert f"#{first} merged into #{second}" in said.followups[0]["content"]
     t = await ticket(bot.core, first)
     assert t is not None and t.merged_into == second and t.category == "technical" and t.tags == ["vip"]
+
+
+async def test_reactions_on_a_ticket_s_card_claim_and_solve_it(bot: DiscordBot) -> None:
+    number = await bot.mail(raw_mail(subject="Reacted to"))
+    await bot.settled()
+    thread = await bot.thread_of(number)
+    starter = bot.starter(thread)
+    assert await bot.react(starter["channel_id"], starter["id"], ANA, "👀"), "the bot asked for reactions"
+
+    async def state() -> tuple[str | None, str]:
+        t = await ticket(bot.core, number)
+        assert t is not None
+        async with bot.core.ctx.uow() as uow:
+            agent = await uow.agents.get(t.assignee_id) if t.assignee_id else None
+        return (agent.chat_user_id if agent else None, str(t.status))
+
+    await eventually(lambda: _equals(state, (ANA["id"], "open")))
+    await bot.react(starter["channel_id"], starter["id"], ANA, "✅")
+    await eventually(lambda: _equals(state, (ANA["id"], "solved")))
+
+
+async def _equals(fn: object, value: object) -> bool:
+    return await fn() == value  # type: ignore[operator]

@@ -96,6 +96,19 @@ class DiscordBot:
         await self.discord.dispatch("MESSAGE_CREATE", message)
         return message
 
+    async def react(self, channel_id: int | str, message_id: int | str, user: Json, emoji: str) -> bool:
+        """A member reacts with a unicode emoji. Discord sends MESSAGE_REACTION_ADD only to a session that
+        identified with GUILD_MESSAGE_REACTIONS (1 << 10), with the reacting member
+        (https://discord.com/developers/docs/topics/gateway#list-of-intents,
+        https://discord.com/developers/docs/topics/gateway-events#message-reaction-add). False: not sent."""
+        if not getattr(self.discord, "intents", 0) & (1 << 10):
+            return False
+        await self.discord.dispatch("MESSAGE_REACTION_ADD", {
+            "user_id": user["id"], "channel_id": str(channel_id), "message_id": str(message_id),
+            "guild_id": str(self.discord.guild_id), "member": p.member(user, self.discord.server.members[user["id"]]),
+            "emoji": {"id": None, "name": emoji}, "burst": False, "type": 0})
+        return True
+
     async def interact(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None, *,
                        forged: bool = False) -> str:
         """Dispatch an interaction as Discord would (NotOffered if it would not let `user` do this here)."""

@@ -258,6 +258,7 @@ class FakeDiscord:
                 if frame["op"] == 1:
                     await ws.send_str(json.dumps({"op": 11, "d": None}))
                 elif frame["op"] == 2:
+                    self.intents = int(frame["d"].get("intents") or 0)  # what Discord will send this session
                     await self._send(ws, "READY", p.ready(self))
                     await self._send(ws, "GUILD_CREATE", p.guild(self))
                     self.identified.set()

@@ -1,7 +1,7 @@
 """The discord.py client: the intents Tiketti needs, the persistent buttons, `/ticket`, and message events.
 
 Intents: guilds (channels and threads), guild messages and direct messages (notes
-and DM intake), and message content, a privileged intent switched on in the
+and DM intake), guild message reactions (👀 on a card claims, ✅ solves), and message content, a privileged intent switched on in the
 Developer Portal, without which thread messages arrive empty.
 """
 
@@ -27,6 +27,7 @@ def intents() -> discord.Intents:
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
+    wanted.guild_reactions = True
     wanted.message_content = True
     return wanted
 
@@ -77,3 +78,10 @@ class TikettiClient(discord.Client):
             await messages.on_edit(self.parts, payload)
         except Exception:
             log.exception("discord: handling an edit of message %s failed", payload.message_id)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        assert self.parts is not None
+        try:
+            await messages.on_reaction(self.parts, payload)
+        except Exception:
+            log.exception("discord: handling a reaction on message %s failed", payload.message_id)

@@ -20,7 +20,7 @@ import discord
 from bot.adapters.discord import answers, dm_commands
 from bot.adapters.discord.parts import PLATFORM, DiscordParts, mentioned
 from bot.chat import notes
-from bot.chat.notes import Edit, Line, Tone
+from bot.chat.notes import Edit, Line, Reaction, Tone
 from bot.handlers import chat_intake
 from bot.handlers.chat_intake import ChatMessageIn
 from bot.handlers.context import Actor
@@ -81,6 +81,16 @@ async def on_edit(parts: DiscordParts, payload: discord.RawMessageUpdateEvent) -
     edit = Edit(str(author.id), parts.chat_ref(payload.channel_id, payload.message_id), payload.data["content"],
                 root=str(payload.channel_id))
     await notes.note_edited(parts.ctx, edit, DiscordThread(parts, [author]), parts.told)
+
+
+async def on_reaction(parts: DiscordParts, payload: discord.RawReactionActionEvent) -> None:
+    """A reaction on a ticket's card means what it means on Slack (`notes.REACTIONS`). A card is its
+    thread's starter, whose id is the thread's: in a text channel or a forum, the ticket's root."""
+    member = payload.member
+    if payload.guild_id is None or member is None or member.bot:
+        return
+    reaction = Reaction(PLATFORM, None, str(payload.message_id), str(member.id), str(payload.emoji))
+    await notes.reacted(parts.ctx, reaction, DiscordThread(parts, [member]), parts.told)
 
 
 async def _in_thread(parts: DiscordParts, message: discord.Message) -> None:
