@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot` and `tests
 
 import aiohttp  # noqa: E402
 
-from bot.adapters.slack import views  # noqa: E402
+from bot.adapters.slack import ticket_blocks  # noqa: E402
 from bot.app import build_core  # noqa: E402
 from bot.domain.model import MessageKind  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
@@ -172,7 +172,7 @@ async def _open_tickets(bot: SlackBot, n: int) -> list[Posted]:
 async def _warm_up(bot: SlackBot, roots: list[Posted]) -> None:
     """Imports, users.info for every agent, pooled connections: not part of the figure."""
     for agent in AGENTS:
-        await bot.send(bot.requests.click(roots[0].payload(), views.CLAIM, user=agent))
+        await bot.send(bot.requests.click(roots[0].payload(), ticket_blocks.CLAIM, user=agent))
         await bot.event(bot.requests.message("warm-up note", user=agent, thread_ts=roots[0].ts))
     await bot.settled()
 
@@ -189,10 +189,10 @@ def _request(bot: SlackBot, kind: str, root: Posted, agent: str, i: int) -> Slac
         return req.event(req.message(f"note {i}: checked the courier, no scan yet", user=agent, thread_ts=root.ts))
     if kind == "reopen":  # the root shows Reopen only once solved; Slack would echo this button
         number = str(_number(root))
-        action = {"type": "button", "action_id": views.REOPEN, "block_id": f"ticket.{number}", "value": number,
+        action = {"type": "button", "action_id": ticket_blocks.REOPEN, "block_id": f"ticket.{number}", "value": number,
                   "text": {"type": "plain_text", "text": "Reopen"}}
         return req.block_action(root.payload(), action, user=agent)
-    return req.click(root.payload(), views.CLAIM if kind == "claim" else views.CLOSE, user=agent)
+    return req.click(root.payload(), ticket_blocks.CLAIM if kind == "claim" else ticket_blocks.CLOSE, user=agent)
 
 
 async def _spawn_load(path: Path, url: str, clients: int) -> dict[str, Any]:
@@ -257,7 +257,7 @@ async def idle_ack(args: argparse.Namespace, rounds: int = 60) -> None:
         for i in range(rounds):
             for kind in times:
                 request = (bot.requests.event(bot.requests.message(f"note {i}", user=AGENTS[0], thread_ts=root.ts))
-                           if kind == "note" else bot.requests.click(root.payload(), views.CLAIM, user=AGENTS[1]))
+                           if kind == "note" else bot.requests.click(root.payload(), ticket_blocks.CLAIM, user=AGENTS[1]))
                 start = time.perf_counter()
                 assert (await bot.send(request)).status == 200
                 times[kind].append((time.perf_counter() - start) * 1000)

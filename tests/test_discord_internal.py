@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.discord import controls, reply_form, views
+from bot.adapters.discord import controls, embeds, reply_form
 from tests.support.db import Database
 from tests.support.discord_bot import BEN, EVA, DiscordBot, roster_discord_bot
 from tests.support.discord_doors import store_state
@@ -29,7 +29,7 @@ async def test_an_internal_ticket_shows_internal_and_offers_no_reply(bot: Discor
     card = bot.starter(child)
     [embed] = card["embeds"]
     requester = next(f["value"] for f in embed["fields"] if f["name"] == "Requester")
-    assert requester == views.INTERNAL and "nothing is mailed" in embed["footer"]["text"]
+    assert requester == embeds.INTERNAL and "nothing is mailed" in embed["footer"]["text"]
     buttons = [c["custom_id"] for row in card["components"] for c in row["components"]]
     assert buttons[:2] == [controls.CLAIM, controls.CLOSE] and controls.REPLY not in buttons
     customer = bot.starter(await bot.thread_of(parent))  # the parent still has its Reply
@@ -45,4 +45,4 @@ async def test_an_internal_ticket_shows_internal_and_offers_no_reply(bot: Discor
     assert await store_state(bot.core) == before  # no reply, no draft, no mail queued
 
     shown = await bot.slash("show", BEN, number=parent + 1)
-    assert f"from {views.INTERNAL}" in shown.followups[0]["content"]
+    assert f"from {embeds.INTERNAL}" in shown.followups[0]["content"]

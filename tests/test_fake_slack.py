@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackRequests
 from tests.test_slack_views import MAIL, TICKET
@@ -50,12 +50,12 @@ def client(slack: FakeSlack, *, token: str | None = TOKEN, retries: bool = False
 
 async def test_posts_threads_and_updates_are_kept_like_slack_keeps_them(slack: FakeSlack) -> None:
     web_client = client(slack)
-    root = await web_client.chat_postMessage(channel=CHANNEL, **views.root_message(TICKET))
-    reply = await web_client.chat_postMessage(channel=CHANNEL, thread_ts=root["ts"], **views.thread_message(MAIL))
-    claimed = views.root_message(replace(TICKET, assignee="Ana", assignee_chat_id="U0ANA"))
+    root = await web_client.chat_postMessage(channel=CHANNEL, **ticket_blocks.root_message(TICKET))
+    reply = await web_client.chat_postMessage(channel=CHANNEL, thread_ts=root["ts"], **ticket_blocks.thread_message(MAIL))
+    claimed = ticket_blocks.root_message(replace(TICKET, assignee="Ana", assignee_chat_id="U0ANA"))
     await web_client.chat_update(channel=CHANNEL, ts=root["ts"], **claimed)
 
-    assert root["ts"] < reply["ts"] and root["message"]["text"] == views.root_message(TICKET)["text"]
+    assert root["ts"] < reply["ts"] and root["message"]["text"] == ticket_blocks.root_message(TICKET)["text"]
     assert [m.ts for m in slack.roots(CHANNEL)] == [root["ts"]]
     assert [m.ts for m in slack.thread(CHANNEL, root["ts"])] == [reply["ts"]]
     latest = slack.message(CHANNEL, root["ts"])
@@ -122,7 +122,7 @@ async def test_what_slack_would_refuse_is_refused(slack: FakeSlack, payload: dic
 
 
 async def test_form_encoded_calls_with_the_token_in_the_body_work_too(slack: FakeSlack) -> None:
-    form = {"token": TOKEN, "channel": CHANNEL, "text": "form", "blocks": json.dumps(views.root_message(TICKET)["blocks"])}
+    form = {"token": TOKEN, "channel": CHANNEL, "text": "form", "blocks": json.dumps(ticket_blocks.root_message(TICKET)["blocks"])}
     async with aiohttp.ClientSession() as http, http.post(slack.base_url + "chat.postMessage", data=form) as resp:
         answer = await resp.json()
     assert answer["ok"] and slack.message(CHANNEL, answer["ts"]).blocks[0]["type"] == "header"
@@ -180,8 +180,8 @@ async def test_the_other_methods_the_bot_uses(slack: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as twice:
         await web_client.reactions_add(channel=CHANNEL, timestamp=root["ts"], name="eyes")
     assert twice.value.response["error"] == "already_reacted"
-    opened = await web_client.views_open(trigger_id="1.2.abc", view=views.reply_modal(TICKET, private_metadata="42"))
-    again = views.reply_modal(TICKET, private_metadata="43")
+    opened = await web_client.views_open(trigger_id="1.2.abc", view=ticket_blocks.reply_modal(TICKET, private_metadata="42"))
+    again = ticket_blocks.reply_modal(TICKET, private_metadata="43")
     updated = await web_client.views_update(view_id=opened["view"]["id"], view=again)
     assert slack.views[updated["view"]["id"]]["private_metadata"] == "43"
     with pytest.raises(SlackApiError) as bad_view:
@@ -214,23 +214,23 @@ async def bolt(slack: FakeSlack) -> AsyncIterator[tuple[str, list[tuple[str, Any
         await ack()
         seen.append(("command", body["text"]))
 
-    @app.action(views.REPLY)
+    @app.action(ticket_blocks.REPLY)
     async def reply(ack: Any, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        number = views.ticket_number(body["actions"][0])
-        await client.views_open(trigger_id=body["trigger_id"], view=views.reply_modal(TICKET, private_metadata=str(number)))
+        number = ticket_blocks.ticket_number(body["actions"][0])
+        await client.views_open(trigger_id=body["trigger_id"], view=ticket_blocks.reply_modal(TICKET, private_metadata=str(number)))
         seen.append(("reply", number))
 
-    @app.action(views.PRIORITY)
+    @app.action(ticket_blocks.PRIORITY)
     async def priority(ack: Any, body: dict[str, Any]) -> None:
         await ack()
         action = body["actions"][0]
-        seen.append(("priority", (views.ticket_number(action), action["selected_option"]["value"])))
+        seen.append(("priority", (ticket_blocks.ticket_number(action), action["selected_option"]["value"])))
 
-    @app.view(views.REPLY_MODAL)
+    @app.view(ticket_blocks.REPLY_MODAL)
     async def submitted(ack: Any, view: dict[str, Any]) -> None:
         await ack()
-        text = view["state"]["values"][views.REPLY_BLOCK][views.REPLY_INPUT]["value"]
+        text = view["state"]["values"][ticket_blocks.REPLY_BLOCK][ticket_blocks.REPLY_INPUT]["value"]
         seen.append(("submitted", (view["private_metadata"], text)))
 
     @app.shortcut("ticket.send_to_customer")
@@ -265,14 +265,14 @@ async def bolt(slack: FakeSlack) -> AsyncIterator[tuple[str, list[tuple[str, Any
 async def test_bolt_accepts_every_kind_of_signed_request(slack: FakeSlack, bolt: tuple[str, list[tuple[str, Any]]]) -> None:
     url, seen = bolt
     req = SlackRequests(SECRET, channel_id=CHANNEL, bot_user_id=slack.bot_user_id, response_url_base=slack.hooks_url)
-    root = await client(slack).chat_postMessage(channel=CHANNEL, **views.root_message(TICKET))
+    root = await client(slack).chat_postMessage(channel=CHANNEL, **ticket_blocks.root_message(TICKET))
     posted = slack.message(CHANNEL, root["ts"]).payload()
     note = req.message("checking with <@U0BOB>", user="U0ANA", thread_ts=root["ts"])
     async with aiohttp.ClientSession() as http:
         replies = [await r.post(http, url) for r in (
             req.command("claim 42", user="U0ANA"),
-            req.click(posted, views.REPLY, user="U0ANA"),
-            req.select_option(posted, views.PRIORITY, "urgent", user="U0ANA"),
+            req.click(posted, ticket_blocks.REPLY, user="U0ANA"),
+            req.select_option(posted, ticket_blocks.PRIORITY, "urgent", user="U0ANA"),
             req.event(note),
             req.event(req.message_changed(note, "checked with <@U0BOB>")),
             req.event(req.reaction_added("eyes", user="U0ANA", item_ts=root["ts"])),
@@ -280,7 +280,7 @@ async def test_bolt_accepts_every_kind_of_signed_request(slack: FakeSlack, bolt:
             req.message_action(note, callback_id="ticket.send_to_customer", user="U0ANA"),
         )]
         [opened] = slack.views.values()
-        replies.append(await req.view_submission(opened, {views.REPLY_BLOCK: {views.REPLY_INPUT: "Fixed!"}},
+        replies.append(await req.view_submission(opened, {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: "Fixed!"}},
                                                  user="U0ANA").post(http, url))
         challenge = await req.url_verification("abc123").post(http, url)
     assert [r.status for r in replies] == [200] * 9
@@ -305,4 +305,4 @@ async def test_forged_and_stale_requests_are_what_slack_would_call_invalid(
         assert [(await r.post(http, url)).status for r in (good.forged(), good.stale(), good)] == [401, 401, 200]
     assert seen == [("command", "queue")]
     with pytest.raises(LookupError):
-        req.click({"ts": "1.0", "blocks": views.root_message(TICKET)["blocks"]}, "ticket.nonexistent", user="U0ANA")
+        req.click({"ts": "1.0", "blocks": ticket_blocks.root_message(TICKET)["blocks"]}, "ticket.nonexistent", user="U0ANA")

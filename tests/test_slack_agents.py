@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.interactions import SEND_MODAL, SEND_TO_CUSTOMER
 from bot.domain.model import MessageKind
 from bot.handlers import queries
@@ -86,19 +86,19 @@ async def test_malformed_commands_get_a_short_private_usage_message(bot: SlackBo
 
 async def test_refused_click_is_explained_to_the_clicker_only(bot: SlackBot) -> None:
     number, root = await ticket_with_root(bot)
-    await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA"))
     await eventually(lambda: "<@U0ANA>" in bot.root_text(root))
-    await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA"))
     [said] = await ephemeral_to(bot, "U0ANA")
     assert f"#{number} is already yours" in said
 
 
 async def test_assign_and_priority_selects_on_the_root(bot: SlackBot) -> None:
     number, root = await ticket_with_root(bot)
-    await bot.send(bot.requests.select_user(root.payload(), views.ASSIGN, "U0BEN", user="U0ANA"))
+    await bot.send(bot.requests.select_user(root.payload(), ticket_blocks.ASSIGN, "U0BEN", user="U0ANA"))
     await eventually(lambda: "<@U0BEN>" in bot.root_text(root))
     now = bot.slack.message(CHANNEL, root.ts).payload()
-    await bot.send(bot.requests.select_option(now, views.PRIORITY, "high", user="U0ANA"))
+    await bot.send(bot.requests.select_option(now, ticket_blocks.PRIORITY, "high", user="U0ANA"))
     await eventually(lambda: ":large_orange_circle: high" in bot.root_text(root))
     t = await ticket(bot.core, number)
     assert t is not None and t.priority.value == "high"
@@ -187,7 +187,7 @@ async def test_send_to_customer_shortcut_previews_then_mails_the_message(bot: Sl
     [field] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
     assert field["initial_value"] == "Reset it at the reset page (https://example.com/reset) & log in."
     mails_before = len(bot.sink.received)
-    values = {views.REPLY_BLOCK: {views.REPLY_INPUT: {"type": "plain_text_input", "value": field["initial_value"]}}}
+    values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": field["initial_value"]}}}
     await bot.send(bot.requests.view_submission(view, values, user="U0ANA"))
     await bot.settled()
     [sent] = bot.sink.received[mails_before:]
@@ -205,12 +205,12 @@ async def test_shortcut_outside_a_ticket_thread_says_where_it_works(bot: SlackBo
 
 async def test_empty_reply_in_the_modal_is_refused_inline(bot: SlackBot) -> None:
     _, root = await ticket_with_root(bot)
-    await bot.send(bot.requests.click(root.payload(), views.REPLY, user="U0ANA"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.REPLY, user="U0ANA"))
     view = await eventually(lambda: next(iter(bot.slack.views.values()), None))
-    values = {views.REPLY_BLOCK: {views.REPLY_INPUT: {"type": "plain_text_input", "value": "   "}}}
+    values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": "   "}}}
     reply = await bot.send(bot.requests.view_submission(view, values, user="U0ANA"))
     assert reply.json()["response_action"] == "errors"
-    assert "empty reply" in reply.json()["errors"][views.REPLY_BLOCK]
+    assert "empty reply" in reply.json()["errors"][ticket_blocks.REPLY_BLOCK]
 
 
 async def test_an_agent_set_up_by_email_is_the_same_agent_when_they_first_click_in_slack(bot: SlackBot) -> None:
@@ -220,7 +220,7 @@ async def test_an_agent_set_up_by_email_is_the_same_agent_when_they_first_click_
     first, _ = await ticket_with_root(bot, subject="Before Slack")
     await tickets.claim(bot.core.ctx, Actor("console-ana", "Ana", "ANA@helpdesk.test", in_tickets_channel=True), first)
     number, root = await ticket_with_root(bot, subject="In Slack")
-    await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))  # users.info: ana@helpdesk.test
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA"))  # users.info: ana@helpdesk.test
     await eventually(lambda: "<@U0ANA>" in bot.root_text(root))
     a, b = await ticket(bot.core, first), await ticket(bot.core, number)
     assert a is not None and b is not None and a.assignee_id == b.assignee_id

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from aiohttp import web
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.inbound import ResponseUrls
 from tests.support.db import Database
 from tests.support.mails import messages, raw_mail, ticket
@@ -76,7 +76,7 @@ async def test_unsigned_forged_stale_and_garbled_signatures_are_refused_with_no_
     number, root = await ticket_with_root(bot)
     before = await everything(bot, number)
     reply = bot.requests.command(f"reply {number} mailed by nobody", user="U0ANA")
-    claim = bot.requests.click(root.payload(), views.CLAIM, user="U0ANA")
+    claim = bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA")
     for request in (reply, claim):
         body = request.body.encode()
         assert await post(bot, body, {"Content-Type": request.content_type}) == 401  # unsigned
@@ -112,27 +112,27 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
     "payload a string": _payload(json.dumps("block_actions")),
     "unknown type": _payload({"type": "block_suggestion_v9", "user": USER}),
     "no type": ("{}", "application/json"),
-    "block_actions without user": _payload({"type": "block_actions", "actions": [{"action_id": views.CLAIM}]}),
+    "block_actions without user": _payload({"type": "block_actions", "actions": [{"action_id": ticket_blocks.CLAIM}]}),
     "block_actions user a string": _payload({"type": "block_actions", "user": "U0ANA",
-                                             "actions": [{"action_id": views.CLAIM, "value": "1"}]}),
-    "actions not a list": _payload({"type": "block_actions", "user": USER, "actions": {"action_id": views.CLAIM}}),
+                                             "actions": [{"action_id": ticket_blocks.CLAIM, "value": "1"}]}),
+    "actions not a list": _payload({"type": "block_actions", "user": USER, "actions": {"action_id": ticket_blocks.CLAIM}}),
     "action without id": _payload({"type": "block_actions", "user": USER, "actions": [{"value": "1"}]}),
     "selected_option a string": _payload({"type": "block_actions", "user": USER, "actions": [
-        {"action_id": views.PRIORITY, "block_id": "ticket.1.actions.1", "selected_option": "urgent"}]}),
+        {"action_id": ticket_blocks.PRIORITY, "block_id": "ticket.1.actions.1", "selected_option": "urgent"}]}),
     "view without callback": _payload({"type": "view_submission", "user": USER, "view": {"state": {}}}),
     "view without type": _payload({"type": "view_submission", "user": USER, "view": {"callback_id": "x"}}),
     "view state garbage": _payload({"type": "view_submission", "user": USER,
-                                    "view": {"type": "modal", "callback_id": views.REPLY_MODAL,
+                                    "view": {"type": "modal", "callback_id": ticket_blocks.REPLY_MODAL,
                                              "state": {"values": [1]}}}),
     "reply metadata not JSON": _payload({"type": "view_submission", "user": USER, "view": {
-        "type": "modal", "callback_id": views.REPLY_MODAL, "private_metadata": "ticket=1", "state": {"values": {}}}}),
+        "type": "modal", "callback_id": ticket_blocks.REPLY_MODAL, "private_metadata": "ticket=1", "state": {"values": {}}}}),
     "reply metadata odd number": _payload({"type": "view_submission", "user": USER, "view": {
-        "type": "modal", "callback_id": views.REPLY_MODAL, "private_metadata": json.dumps({"ticket": "\u00b2"}), "state": {"values": {}}}}),
+        "type": "modal", "callback_id": ticket_blocks.REPLY_MODAL, "private_metadata": json.dumps({"ticket": "\u00b2"}), "state": {"values": {}}}}),
     "reply metadata naive time": _payload({"type": "view_submission", "user": USER, "view": {
-        "type": "modal", "callback_id": views.REPLY_MODAL, "private_metadata": json.dumps({"ticket": 1, "opened": "2024-01-01T10:00"}),
+        "type": "modal", "callback_id": ticket_blocks.REPLY_MODAL, "private_metadata": json.dumps({"ticket": 1, "opened": "2024-01-01T10:00"}),
         "state": {"values": {}}}}),
     "tags metadata not a number": _payload({"type": "view_submission", "user": USER, "view": {
-        "type": "modal", "callback_id": views.TAGS_MODAL, "private_metadata": "all", "state": {"values": {}}}}),
+        "type": "modal", "callback_id": ticket_blocks.TAGS_MODAL, "private_metadata": "all", "state": {"values": {}}}}),
     "shortcut without message": _payload({"type": "message_action", "user": USER, "callback_id": "x",
                                           "trigger_id": "1.2.3", "channel": {"id": "C0TICKETS"}}),
     "event a string": _event("message"),
@@ -216,7 +216,7 @@ async def test_a_response_url_that_is_not_slacks_is_never_called(bot: SlackBot, 
     command = bot.requests.command(f"show {number}", user="U0ANA")
     form = dict(parse_qsl(command.body))
     form["response_url"] = f"{base}commands/T0TEST/1/SECRET-HOOK-PATH"
-    click = json.loads(dict(parse_qsl(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA").body))["payload"])
+    click = json.loads(dict(parse_qsl(bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA").body))["payload"])
     click["response_url"] = f"{base}actions/T0TEST/2/SECRET-HOOK-PATH"
     with caplog.at_level(logging.WARNING):
         assert await post(bot, *signed(urlencode(form), FORM)) == 400

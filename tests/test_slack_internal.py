@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.interactions import SEND_TO_CUSTOMER
 from tests.support.db import Database
 from tests.support.slack_bot import SlackBot, fake_slack, running_bot, user
@@ -51,17 +51,17 @@ async def test_an_internal_root_says_internal_and_offers_no_reply(bot: SlackBot)
     assert bot.slack.message("C0TICKETS", root.ts).text.endswith("normal priority, internal")
     actions = [e.get("action_id") for b in bot.slack.message("C0TICKETS", root.ts).blocks
                for e in b.get("elements") or []]
-    assert views.CLAIM in actions and views.REPLY not in actions
+    assert ticket_blocks.CLAIM in actions and ticket_blocks.REPLY not in actions
 
     await said(bot, bot.requests.command(f"close {child}", user="U0ANA"))
     solved = [e.get("action_id") for b in bot.slack.message("C0TICKETS", root.ts).blocks for e in b.get("elements") or []]
-    assert views.REOPEN in solved and views.REPLY not in solved
+    assert ticket_blocks.REOPEN in solved and ticket_blocks.REPLY not in solved
 
 
 async def test_reply_and_send_to_customer_on_an_internal_ticket_answer_privately(bot: SlackBot) -> None:
     child, root = await child_of(bot)
-    old_reply = {"type": "button", "action_id": views.REPLY, "block_id": f"ticket.{child}.actions.1",
-                 "value": str(child), "text": views.plain("Reply", 75)}  # a root rendered before, or a copy
+    old_reply = {"type": "button", "action_id": ticket_blocks.REPLY, "block_id": f"ticket.{child}.actions.1",
+                 "value": str(child), "text": ticket_blocks.plain("Reply", 75)}  # a root rendered before, or a copy
     answer = await said(bot, bot.requests.block_action(root.payload(), old_reply, user="U0ANA"))
     assert f"#{child} is an internal ticket: nothing to mail; write a note in the thread" in answer
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.domain.model import MessageKind
 from bot.handlers.context import Actor, utcnow
 from bot.store import orm
@@ -145,7 +145,7 @@ async def test_a_click_and_a_command_acknowledged_before_a_crash_are_done_after_
             number, root = await ticket_in_slack(bot)
             other, _ = await ticket_in_slack(bot)
             held = hold_work(bot)
-            assert (await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))).status == 200
+            assert (await bot.send(bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA"))).status == 200
             assert (await bot.send(bot.requests.command(f"priority {other} urgent", user="U0BEN"))).status == 200
             await held.entered.wait()
             await kill(bot)

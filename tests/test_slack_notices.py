@@ -45,7 +45,7 @@ def workflow(tmp_path: Path) -> Path:
 
 
 def warning_text(number: int) -> str:
-    return f"SLA warning on #{number}: first reply due soon"  # the notice's fallback text (sla_views)
+    return f"SLA warning on #{number}: first reply due soon"  # the notice's fallback text (sla_blocks)
 
 
 def posted(slack: FakeSlack, text: str) -> list[Posted]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.client import SlackApi
 from bot.app import build_core
 from bot.handlers import threads
@@ -34,7 +34,7 @@ async def test_forged_and_stale_requests_are_rejected_and_change_nothing(bot: Sl
     number = await bot.mail(raw_mail())
     await bot.settled()
     root = await bot.root_of(number)
-    click = bot.requests.click(root.payload(), views.CLAIM, user="U0ANA")
+    click = bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA")
     assert (await bot.send(click.forged())).status == 401
     assert (await bot.send(click.stale())).status == 401
     assert (await bot.send(bot.requests.command(f"close {number}", user="U0ANA").forged())).status == 401
@@ -84,7 +84,7 @@ async def test_a_crash_between_posting_and_recording_leaves_one_root_after_resta
         crashed = dataclasses.replace(core.ctx, clock=lambda: an_hour_ago)  # its lease has long run out
         work = await threads.begin_sync(crashed, "slack", number, CHANNEL, "slack-dead-process")
         assert work is not None and work.root_ref is None
-        await SlackApi(TOKEN, slack.base_url).post_once(CHANNEL, views.root_message(work.ticket), key=f"ticket-{number}")
+        await SlackApi(TOKEN, slack.base_url).post_once(CHANNEL, ticket_blocks.root_message(work.ticket), key=f"ticket-{number}")
         await core.close()
         assert len(slack.roots(CHANNEL)) == 1
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from tests.support.db import Database
 from tests.support.mails import raw_mail
 from tests.support.net import free_port
@@ -58,9 +58,9 @@ async def test_run_starts_mail_outbox_and_slack_together(tmp_path: Path) -> None
             requests = SlackRequests(SECRET, channel_id=CHANNEL, response_url_base=slack.hooks_url)
             url = f"http://127.0.0.1:{env['TIKETTI_HTTP_PORT']}/slack/events"
             async with aiohttp.ClientSession() as http:
-                reply = await requests.click(root.payload(), views.CLAIM, user="U0ANA").post(http, url)
+                reply = await requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA").post(http, url)
                 assert reply.status == 200
-                assert (await requests.click(root.payload(), views.CLAIM, user="U0ANA").forged().post(http, url)).status == 401
+                assert (await requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA").forged().post(http, url)).status == 401
             await eventually(lambda: "<@U0ANA>" in block_text(slack.message(CHANNEL, root.ts).blocks), timeout=10)
             await eventually(lambda: list((tmp_path / "out").glob("*.eml")), timeout=20)  # the acknowledgement
         finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.domain.model import MessageKind
 from tests.support.db import Database
 from tests.support.mails import messages, raw_mail, ticket
@@ -43,7 +43,7 @@ async def test_claim_updates_the_root_in_place_to_show_the_claimer(bot: SlackBot
     number = await bot.mail(raw_mail())
     await bot.settled()
     root = await bot.root_of(number)
-    reply = await bot.send(bot.requests.click(root.payload(), views.CLAIM, user="U0ANA"))
+    reply = await bot.send(bot.requests.click(root.payload(), ticket_blocks.CLAIM, user="U0ANA"))
     assert reply.status == 200
     await eventually(lambda: "<@U0ANA>" in bot.root_text(root))
     assert ":large_blue_circle: open" in bot.root_text(root)
@@ -77,12 +77,12 @@ async def test_reply_modal_mails_the_customer_once_with_threading_headers(bot: S
     number = await bot.mail(raw_mail(subject="Where is my order", message_id=customer_id))
     await bot.settled()
     root = await bot.root_of(number)
-    await bot.send(bot.requests.click(root.payload(), views.REPLY, user="U0ANA"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.REPLY, user="U0ANA"))
     opened = await eventually(lambda: bot.slack.calls_to("views.open", ok_only=True))
     modal = opened[0].args["view"]
     assert "mia@customer.example" in block_text(modal["blocks"])
-    view = next(v for v in bot.slack.views.values() if v["callback_id"] == views.REPLY_MODAL)
-    values = {views.REPLY_BLOCK: {views.REPLY_INPUT: {"type": "plain_text_input", "value": "It ships tomorrow."}}}
+    view = next(v for v in bot.slack.views.values() if v["callback_id"] == ticket_blocks.REPLY_MODAL)
+    values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": "It ships tomorrow."}}}
     reply = await bot.send(bot.requests.view_submission(view, values, user="U0ANA"))
     assert reply.status == 200 and reply.text in ("", "{}")  # the modal closes
     await bot.settled()
@@ -121,10 +121,10 @@ async def test_close_and_reopen_buttons(bot: SlackBot) -> None:
     number = await bot.mail(raw_mail())
     await bot.settled()
     root = await bot.root_of(number)
-    await bot.send(bot.requests.click(root.payload(), views.CLOSE, user="U0BEN"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.CLOSE, user="U0BEN"))
     await eventually(lambda: ":white_check_mark: solved" in bot.root_text(root))
     now = bot.slack.message(CHANNEL, root.ts)
-    await bot.send(bot.requests.click(now.payload(), views.REOPEN, user="U0BEN"))
+    await bot.send(bot.requests.click(now.payload(), ticket_blocks.REOPEN, user="U0BEN"))
     await eventually(lambda: ":large_blue_circle: open" in bot.root_text(root))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.forms import NEW_MODAL, NEXT
 from bot.handlers.ports import Clock
 from tests.support.db import Database
@@ -147,17 +147,17 @@ async def test_two_agents_opening_reply_are_warned_and_a_stale_reply_asks_first(
     number = await bot.mail(raw_mail(message_id="<c1@customer.example>"))
     await bot.settled()
     root = await bot.root_of(number)
-    await bot.send(bot.requests.click(root.payload(), views.REPLY, user="U0ANA"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.REPLY, user="U0ANA"))
     first = await eventually(lambda: [v for v in bot.slack.views.values()])
-    await bot.send(bot.requests.click(root.payload(), views.REPLY, user="U0BEN"))
+    await bot.send(bot.requests.click(root.payload(), ticket_blocks.REPLY, user="U0BEN"))
     second = await eventually(lambda: [v for v in bot.slack.views.values() if v["id"] != first[0]["id"]])
     assert "Ana is writing a reply too" in block_text(second[0]["blocks"])
     told = await eventually(lambda: [e for e in bot.slack.ephemeral if e["user"] == "U0ANA"])
     assert "just opened a reply" in told[0]["text"]
     # Ben answers first; Ana's reply, written before she saw his, is held for confirmation.
-    values = {views.REPLY_BLOCK: {views.REPLY_INPUT: {"type": "plain_text_input", "value": "From Ben"}}}
+    values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": "From Ben"}}}
     await bot.send(bot.requests.view_submission(second[0], values, user="U0BEN"))
-    values = {views.REPLY_BLOCK: {views.REPLY_INPUT: {"type": "plain_text_input", "value": "From Ana"}}}
+    values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": "From Ana"}}}
     held = await bot.send(bot.requests.view_submission(first[0], values, user="U0ANA"))
     update = held.json()
     assert update["response_action"] == "update" and "Ben replied" in block_text(update["view"]["blocks"])
@@ -213,16 +213,16 @@ async def test_category_tags_and_team_from_the_root_message(bot: SlackBot) -> No
     number = await bot.mail(raw_mail(subject="Wrong invoice"))
     await bot.settled()
     root = await bot.root_of(number)
-    await bot.send(bot.requests.select_option(root.payload(), views.CATEGORY, "billing", user="U0ANA"))
+    await bot.send(bot.requests.select_option(root.payload(), ticket_blocks.CATEGORY, "billing", user="U0ANA"))
     await eventually(lambda: "*Category*\nbilling" in bot.root_text(root))
     now = bot.slack.message(CHANNEL, root.ts).payload()
-    await bot.send(bot.requests.select_option(now, views.MORE, "tags", user="U0ANA"))
-    form = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == views.TAGS_MODAL), None))
+    await bot.send(bot.requests.select_option(now, ticket_blocks.MORE, "tags", user="U0ANA"))
+    form = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == ticket_blocks.TAGS_MODAL), None))
     await bot.send(bot.requests.view_submission(form, {"tags": {"tags": "VIP, refund"}}, user="U0ANA"))
     await eventually(lambda: "refund, vip" in bot.root_text(root))
     now = bot.slack.message(CHANNEL, root.ts).payload()
-    await bot.send(bot.requests.select_option(now, views.MORE, "move", user="U0ANA"))
-    form = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == views.MOVE_MODAL), None))
+    await bot.send(bot.requests.select_option(now, ticket_blocks.MORE, "move", user="U0ANA"))
+    form = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == ticket_blocks.MOVE_MODAL), None))
     picked = {"team": {"team": {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": "billing"},
                                                                                "value": "billing"}}}}
     await bot.send(bot.requests.view_submission(form, picked, user="U0ANA"))

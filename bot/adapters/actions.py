@@ -121,5 +121,5 @@ async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render
     raise UsageError(f"'/ticket {cmd.verb}' is not a question; try /ticket help")
 
 
-async def _links(views: Sequence[TicketView], link: ThreadLink) -> dict[int, str]:
-    return {v.number: url for v in views if (url := await link(v.number))}
+async def _links(tickets: Sequence[TicketView], link: ThreadLink) -> dict[int, str]:
+    return {v.number: url for v in tickets if (url := await link(v.number))}

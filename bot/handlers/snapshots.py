@@ -3,9 +3,9 @@
 A snapshot (`TicketView`, `MessageView`, `TicketDetails`, …) is what a ticket or a message looked
 like when the handler's transaction read it, so adapters render without touching the store, and a
 rolled-back change is never shown. In the core a "view" is one of these and nothing else. Rendering
-them is the adapters' business: `views.py` in bot/adapters/slack (Block Kit, and the modals Slack
-calls views) and in bot/adapters/discord (embeds and text); each platform's `controls.py` holds its
-buttons and menus.
+them is the adapters' business: `ticket_blocks.py` in bot/adapters/slack (Block Kit, and the modals
+Slack calls views), `embeds.py` in bot/adapters/discord (embeds and text), `render.py` on the console;
+each platform's `controls.py` holds its buttons and menus.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.slack import forms, views
+from bot.adapters.slack import forms, ticket_blocks
 from bot.adapters.slack.blocks import plain
 from bot.adapters.slack.confirm import MERGE_ANYWAY
 from bot.adapters.slack.interactions import SEND_MODAL, SEND_TO_CUSTOMER
@@ -147,7 +147,7 @@ def click(action_id: str, *, solved: bool = False) -> Act:
 
 def select(action_id: str, value: str) -> Act:
     def act(bot: SlackBot, scene: Scene, who: str) -> Awaitable[Reply]:
-        if action_id == views.ASSIGN:
+        if action_id == ticket_blocks.ASSIGN:
             return _send(bot, bot.requests.select_user(scene.root.payload(), action_id, value, user=who))
         return _send(bot, bot.requests.select_option(scene.root.payload(), action_id, value, user=who))
     return act
@@ -171,14 +171,14 @@ def submit(form: str) -> Act:
     async def act(bot: SlackBot, scene: Scene, who: str) -> Reply:
         t = await _ticket(bot, scene.main)
         values: dict[str, dict[str, Any]]
-        if form in (views.REPLY_MODAL, SEND_MODAL):
+        if form in (ticket_blocks.REPLY_MODAL, SEND_MODAL):
             meta = json.dumps({"ticket": t.number, "channel": CHANNEL, "opened": bot.core.ctx.clock().isoformat()})
-            view = views.reply_modal(t, private_metadata=meta, callback_id=form)
-            values = {views.REPLY_BLOCK: {views.REPLY_INPUT: "Your refund is on its way."}}
-        elif form == views.TAGS_MODAL:
-            view, values = views.tags_modal(t), {"tags": {"tags": "vip, bank"}}
-        elif form == views.MOVE_MODAL:
-            view = views.move_modal(t, [team.name for team in bot.core.ctx.config.workflow.teams] or ["it"])
+            view = ticket_blocks.reply_modal(t, private_metadata=meta, callback_id=form)
+            values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: "Your refund is on its way."}}
+        elif form == ticket_blocks.TAGS_MODAL:
+            view, values = ticket_blocks.tags_modal(t), {"tags": {"tags": "vip, bank"}}
+        elif form == ticket_blocks.MOVE_MODAL:
+            view = ticket_blocks.move_modal(t, [team.name for team in bot.core.ctx.config.workflow.teams] or ["it"])
             values = {"team": {"team": {"type": "static_select", "selected_option": {"text": plain("it", 75),
                                                                                      "value": "it"}}}}
         else:
@@ -249,18 +249,18 @@ DOORS = _doors(
     Door("/ticket report", command("report week billing"), shows="Report"),
     Door("/ticket new", command("new")),
     # the root message's buttons, selects and menu, and the forms they open
-    Door("Claim button", click(views.CLAIM)),
-    Door("Close button", click(views.CLOSE)),
-    Door("Reopen button", click(views.REOPEN, solved=True), SOLVED),
-    Door("Reply button", click(views.REPLY)),
-    Door("Reply form submitted", submit(views.REPLY_MODAL)),
-    Door("Assign select", select(views.ASSIGN, "U0BEN")),
-    Door("Priority select", select(views.PRIORITY, "urgent")),
-    Door("Category select", select(views.CATEGORY, "technical")),
-    Door("More: edit tags", select(views.MORE, "tags")),
-    Door("Tags form submitted", submit(views.TAGS_MODAL)),
-    Door("More: move to team", select(views.MORE, "move")),
-    Door("Move form submitted", submit(views.MOVE_MODAL)),
+    Door("Claim button", click(ticket_blocks.CLAIM)),
+    Door("Close button", click(ticket_blocks.CLOSE)),
+    Door("Reopen button", click(ticket_blocks.REOPEN, solved=True), SOLVED),
+    Door("Reply button", click(ticket_blocks.REPLY)),
+    Door("Reply form submitted", submit(ticket_blocks.REPLY_MODAL)),
+    Door("Assign select", select(ticket_blocks.ASSIGN, "U0BEN")),
+    Door("Priority select", select(ticket_blocks.PRIORITY, "urgent")),
+    Door("Category select", select(ticket_blocks.CATEGORY, "technical")),
+    Door("More: edit tags", select(ticket_blocks.MORE, "tags")),
+    Door("Tags form submitted", submit(ticket_blocks.TAGS_MODAL)),
+    Door("More: move to team", select(ticket_blocks.MORE, "move")),
+    Door("Move form submitted", submit(ticket_blocks.MOVE_MODAL)),
     Door("New ticket form submitted", submit(forms.NEW_MODAL)),
     Door("Handle next button", pressed(forms.NEXT, "next", "queue")),
     Door("Merge anyway button", pressed(MERGE_ANYWAY, "{other}:{n}", "merge.{other}.{n}"), OTHER),

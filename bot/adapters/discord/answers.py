@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.adapters.commands import SPECS
-from bot.adapters.discord.views import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
+from bot.adapters.discord.embeds import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
 from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
 

@@ -24,11 +24,11 @@ from bot.adapters.commands import TicketCommand
 from bot.adapters.discord import actions
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.confirm import merge_question
+from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.forms import add_new_command
 from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
 from bot.adapters.discord.reply_form import held
 from bot.adapters.discord.replying import answer, deferred
-from bot.adapters.discord.views import cut
 from bot.domain.access import Action
 from bot.domain.priority import Priority
 from bot.domain.status import Status

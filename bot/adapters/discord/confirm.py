@@ -23,9 +23,9 @@ import discord
 
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
 from bot.adapters.discord.replying import answer, deferred
-from bot.adapters.discord.views import cut
 from bot.handlers import merge
 from bot.handlers.merge import NO_CUSTOMER, NeedsConfirmation
 

@@ -12,8 +12,8 @@ import logging
 import discord
 
 from bot.adapters.discord.answers import Answer, fitted
+from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.parts import DiscordParts
-from bot.adapters.discord.views import cut
 from bot.adapters.formatting import duration, period_text
 from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady

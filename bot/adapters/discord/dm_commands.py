@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.adapters.discord.embeds import MESSAGE_CHARS, cut
 from bot.adapters.discord.parts import PLATFORM, DiscordParts
-from bot.adapters.discord.views import MESSAGE_CHARS, cut
 from bot.handlers import contact_link
 from bot.handlers.customer_status import CustomerTicket, customer_tickets
 

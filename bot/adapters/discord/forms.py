@@ -16,9 +16,9 @@ from discord import app_commands
 
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
 from bot.adapters.discord.replying import answer, deferred
-from bot.adapters.discord.views import cut
 from bot.domain.access import Action
 from bot.domain.errors import UserFacingError
 from bot.handlers import classify, creation, queries

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.adapters.capabilities import Notice
 from bot.adapters.collisions import ReplyHeld
-from bot.adapters.discord import views
+from bot.adapters.discord import embeds
 from bot.adapters.discord.digest import report_text
 from bot.adapters.discord.reply_form import held_text
 from bot.handlers import events
@@ -26,29 +26,29 @@ _TIME_LEFT = re.compile(r"(due in|overdue by) \d+ (?:h \d+ min|min|h|days)")
 
 
 def task_due(event: events.TaskDue, mention: str = "") -> str:
-    return views.cut(f"⏰ {mention}task due on #{event.ticket.number}: {event.text} (`/ticket done {event.task_id}`)",
-                     views.MESSAGE_CHARS)
+    return embeds.cut(f"⏰ {mention}task due on #{event.ticket.number}: {event.text} (`/ticket done {event.task_id}`)",
+                     embeds.MESSAGE_CHARS)
 
 
 def delivery_failed(event: events.MailDeliveryFailed) -> str:
     where = f"#{event.ticket.number}: " if event.ticket else ""
-    return views.cut(f"⚠️ {where}Mail to {event.to_addr} could not be delivered: {event.error}", views.MESSAGE_CHARS)
+    return embeds.cut(f"⚠️ {where}Mail to {event.to_addr} could not be delivered: {event.error}", embeds.MESSAGE_CHARS)
 
 
 def moved(event: events.TicketMoved) -> str:
     """The words; the sync posts them with links in the old and new threads (`DiscordSurface.post_move`)."""
     before = f" from {event.from_team}" if event.from_team else ""
-    return views.cut(f"➡️ #{event.number} moved{before} to {event.to_team}", views.MESSAGE_CHARS)
+    return embeds.cut(f"➡️ #{event.number} moved{before} to {event.to_team}", embeds.MESSAGE_CHARS)
 
 
 NOTICES: dict[Notice, Callable[[Any, datetime], str]] = {
-    Notice.SLA_WARNING: lambda e, now: views.sla_notice(e, "", now),
-    Notice.SLA_BREACH: lambda e, now: views.sla_notice(e, "", now),
+    Notice.SLA_WARNING: lambda e, now: embeds.sla_notice(e, "", now),
+    Notice.SLA_BREACH: lambda e, now: embeds.sla_notice(e, "", now),
     Notice.TASK_DUE: lambda e, now: task_due(e),
-    Notice.QUARANTINE: lambda e, now: views.quarantine_notice(e),
+    Notice.QUARANTINE: lambda e, now: embeds.quarantine_notice(e),
     Notice.DELIVERY_FAILED: lambda e, now: delivery_failed(e),
     Notice.MOVED: lambda e, now: moved(e),
-    Notice.DIGEST: lambda e, now: views.cut(report_text(e.report, "Daily digest"), views.MESSAGE_CHARS),
+    Notice.DIGEST: lambda e, now: embeds.cut(report_text(e.report, "Daily digest"), embeds.MESSAGE_CHARS),
     Notice.COLLISION: lambda held, now: held_text(held.number, held.lines) if isinstance(held, ReplyHeld) else "",
 }
 
@@ -62,11 +62,11 @@ def notice_text(event: object, mention: str, now: datetime, *, link: str | None 
     """A notice kept as a row (`bot.handlers.notices.KINDS`) in words; `link` the ticket's thread as
     Discord shows it (`<#id>`), when the notice is posted outside it."""
     if isinstance(event, events.SlaWarning | events.SlaBreached):
-        return views.sla_notice(event, mention, now, link=link)
+        return embeds.sla_notice(event, mention, now, link=link)
     if isinstance(event, events.TaskDue):
         return task_due(event, mention)
     if isinstance(event, events.MailQuarantined):
-        return views.quarantine_notice(event)
+        return embeds.quarantine_notice(event)
     if isinstance(event, events.MailDeliveryFailed):
         return delivery_failed(event)
     raise TypeError(f"no Discord words for a {type(event).__name__} notice")
@@ -83,7 +83,7 @@ def notice_title(event: object) -> str:
                 events.MailDeliveryFailed: "Mail undeliverable"}.get(type(event), "Notice")
         ticket = getattr(event, "ticket", None)
         title = f"#{ticket.number} {what}" if ticket is not None else what
-    return views.cut(title, views.THREAD_NAME_CHARS)
+    return embeds.cut(title, embeds.THREAD_NAME_CHARS)
 
 
 def same_notice(shown: str, wanted: str) -> bool:

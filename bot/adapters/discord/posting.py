@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import discord
 
-from bot.adapters.discord.views import Post
+from bot.adapters.discord.embeds import Post
 
 LOOK_BACK = 100  # messages read back when looking for an earlier attempt (one request; Discord's maximum)
 REMEMBERED = 10_000  # message ids whose key this process remembers

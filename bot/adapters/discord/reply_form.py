@@ -20,10 +20,10 @@ import discord
 from bot.adapters.collisions import held_because
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.forms import FORM_SECONDS, modal_id
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.replying import answer, deferred
-from bot.adapters.discord.views import cut
 from bot.domain.access import Action
 from bot.domain.errors import UserFacingError
 from bot.domain.mail_ids import reply_subject

@@ -18,12 +18,12 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
-from bot.adapters.discord import views
+from bot.adapters.discord import embeds
 from bot.adapters.discord.controls import TicketControls
+from bot.adapters.discord.embeds import Post
 from bot.adapters.discord.notices import mention_of, notice_text, notice_title, same_notice
 from bot.adapters.discord.parts import PLATFORM, DiscordParts
 from bot.adapters.discord.posting import Posting
-from bot.adapters.discord.views import Post
 from bot.chat.surface import Hop, MoveNote, Place, Undeliverable
 from bot.domain.chat_contacts import dm_platform
 from bot.handlers import threads
@@ -64,7 +64,7 @@ class _Surface:
         """Discord has ephemeral messages only in answer to an interaction: anything else private is a DM."""
         dm = await self.parts.client.create_dm(discord.Object(int(user)))
         said = f"{text}\n(in <#{where}>)" if where else text
-        await dm.send(views.cut(said, views.MESSAGE_CHARS), allowed_mentions=discord.AllowedMentions.none())
+        await dm.send(embeds.cut(said, embeds.MESSAGE_CHARS), allowed_mentions=discord.AllowedMentions.none())
 
 
 class DiscordSurface(_Surface):
@@ -94,7 +94,7 @@ class DiscordSurface(_Surface):
             if not isinstance(forum, discord.ForumChannel):
                 continue
             have = {t.name: t for t in forum.available_tags}
-            missing = [n for n in views.forum_tag_names() if n not in have]
+            missing = [n for n in embeds.forum_tag_names() if n not in have]
             if missing and len(have) + len(missing) <= 20:
                 try:
                     forum = await forum.edit(available_tags=[*have.values(),
@@ -106,7 +106,7 @@ class DiscordSurface(_Surface):
 
     def tags_for(self, forum_id: int, ticket: TicketView) -> list[discord.ForumTag]:
         tags = self._tags.get(forum_id, {})
-        return [tags[n] for n in views.tags_for(ticket) if n in tags]
+        return [tags[n] for n in embeds.tags_for(ticket) if n in tags]
 
     # ---- a ticket's thread ------------------------------------------------------------
 
@@ -116,9 +116,9 @@ class DiscordSurface(_Surface):
         found = await self._find_root(where, ticket, int(replaces) if replaces else 0) if maybe_posted else None
         if found is not None:
             return str(found)
-        embed, controls = views.ticket_embed(ticket, self.parts.ctx.clock()), TicketControls(self.parts, ticket)
+        embed, controls = embeds.ticket_embed(ticket, self.parts.ctx.clock()), TicketControls(self.parts, ticket)
         if isinstance(where, discord.ForumChannel):  # a forum post carries no nonce: `_find_root` is all there is
-            made = await where.create_thread(name=views.thread_name(ticket), embed=embed, view=controls,
+            made = await where.create_thread(name=embeds.thread_name(ticket), embed=embed, view=controls,
                                              applied_tags=self.tags_for(where.id, ticket))
             return str(made.thread.id)
         starter = await where.send(embed=embed, view=controls, nonce=self.posting.nonce(key))
@@ -134,7 +134,7 @@ class DiscordSurface(_Surface):
         went = None if moved is None else f"to {moved.team}" + (f": continue in <#{moved.link}>" if moved.link else "")
         controls = None if moved else TicketControls(self.parts, ticket)
         await holder.get_partial_message(int(root)).edit(
-            embed=views.ticket_embed(ticket, self.parts.ctx.clock(), moved=went), view=controls)
+            embed=embeds.ticket_embed(ticket, self.parts.ctx.clock(), moved=went), view=controls)
         if forum and self._tags.get(where.id) and moved is None:
             tags = [str(tag.id) for tag in self.tags_for(where.id, ticket)]
             await self.parts.client.http.edit_channel(int(root), applied_tags=tags)
@@ -142,14 +142,14 @@ class DiscordSurface(_Surface):
     async def post_message(self, channel: str, root: str, message: MessageView, *, key: str,
                            maybe_posted: bool) -> str:
         after = await threads.last_seen(self.parts.ctx, self.platform, message.ticket_number) if maybe_posted else 0
-        return str(await self.posting.send(self._in(root), views.thread_posts(message), key=key,
+        return str(await self.posting.send(self._in(root), embeds.thread_posts(message), key=key,
                                            maybe_posted=maybe_posted, after=after))
 
     async def post_history(self, channel: str, root: str, others: Sequence[TicketView], links: Mapping[int, str], *,
                            key: str, maybe_posted: bool) -> str:
         """First in a new thread; an earlier attempt's is known by its heading (the statuses it lists may
         have changed since)."""
-        text = views.customer_history(others, dict(links))
+        text = embeds.customer_history(others, dict(links))
         return str(await self.posting.send(self._in(root), [Post(text)], key=key, maybe_posted=maybe_posted,
                                            same=_same_heading))
 
@@ -161,12 +161,12 @@ class DiscordSurface(_Surface):
             text = f"➡️ Moved to {note.team}: continue in <#{note.link}>"
         else:
             text = f"➡️ Moved to {note.team}: this thread is no longer updated."
-        return str(await self.posting.send(self._in(root), [Post(views.cut(text, views.MESSAGE_CHARS))], key=key,
+        return str(await self.posting.send(self._in(root), [Post(embeds.cut(text, embeds.MESSAGE_CHARS))], key=key,
                                            maybe_posted=True))
 
     async def _start_thread(self, starter: discord.Message, ticket: TicketView) -> None:
         try:
-            await starter.create_thread(name=views.thread_name(ticket))
+            await starter.create_thread(name=embeds.thread_name(ticket))
         except discord.HTTPException as exc:
             if exc.code != THREAD_EXISTS:
                 raise
@@ -256,7 +256,7 @@ class DiscordDmSurface(_Surface):
 
     async def post_root(self, channel: str, ticket: TicketView, *, key: str, maybe_posted: bool,
                         replaces: str | None = None) -> str:
-        return str(await self.posting.send(self._in(channel), [Post(views.dm_ack(ticket))], key=key,
+        return str(await self.posting.send(self._in(channel), [Post(embeds.dm_ack(ticket))], key=key,
                                            maybe_posted=maybe_posted))
 
     async def update_root(self, channel: str, root: str, ticket: TicketView, *, moved: MoveNote | None = None) -> None:
@@ -265,7 +265,7 @@ class DiscordDmSurface(_Surface):
     async def post_message(self, channel: str, root: str, message: MessageView, *, key: str,
                            maybe_posted: bool) -> str:
         after = await threads.last_seen(self.parts.ctx, self.platform, message.ticket_number) if maybe_posted else 0
-        return str(await self.posting.send(self._in(channel), views.dm_posts(message), key=key,
+        return str(await self.posting.send(self._in(channel), embeds.dm_posts(message), key=key,
                                            maybe_posted=maybe_posted, after=after))
 
     async def post_history(self, channel: str, root: str, others: Sequence[TicketView], links: Mapping[int, str], *,

@@ -1,5 +1,5 @@
 """The Slack face of Tiketti: tickets live as threads in one channel, agents work them there.
 
-`views` renders the handlers' snapshots as Block Kit (pure, network-free);
+`ticket_blocks` renders the handlers' snapshots as Block Kit (pure, network-free);
 `limits` keeps every user-written text escaped and within Slack's sizes.
 """

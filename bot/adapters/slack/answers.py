@@ -1,6 +1,6 @@
 """Ephemeral answers to `/ticket` and mentions: help, a ticket's details, lists, history.
 
-Pure functions from the handlers' views to `{"text", "blocks"}`, within Slack's
+Pure functions from the handlers' snapshots to `{"text", "blocks"}`, within Slack's
 limits like every other view (at most 50 blocks, each section cut to size).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.adapters.commands import SPECS
 from bot.adapters.slack.limits import MAX_BLOCKS, mrkdwn_line, split_for_slack
-from bot.adapters.slack.views import (
+from bot.adapters.slack.ticket_blocks import (
     PRIORITY_EMOJI,
     STATUS_EMOJI,
     context,

@@ -1,6 +1,6 @@
 """Block Kit's small pieces, built once: plain and mrkdwn text, sections, context lines, buttons, dates.
 
-Kept apart from the views that use them so each view module stays about one thing; every text passed in
+Kept apart from the renderings that use them so each module stays about one thing; every text passed in
 here is already escaped or our own (bot.adapters.slack.limits does the escaping and cutting).
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 from bot.adapters.slack import answers, inbound
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SlackParts
-from bot.adapters.slack.views import plain, section
+from bot.adapters.slack.ticket_blocks import plain, section
 from bot.domain.errors import UserFacingError
 from bot.handlers import merge
 from bot.handlers.merge import NeedsConfirmation

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.adapters.formatting import duration, period_text
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import MAX_BLOCKS, MAX_SECTION_TEXT, mrkdwn_line
-from bot.adapters.slack.views import context, plain, section
+from bot.adapters.slack.ticket_blocks import context, plain, section
 from bot.handlers.bus import EventBus
 from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack import answers, inbound, views
+from bot.adapters.slack import answers, inbound, ticket_blocks
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SlackParts
-from bot.adapters.slack.views import plain, section
+from bot.adapters.slack.ticket_blocks import plain, section
 from bot.domain.access import Action
 from bot.domain.errors import UserFacingError
 from bot.handlers import classify, creation, queries
@@ -124,19 +124,19 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
         except UserFacingError as exc:
             await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
 
-    @app.action(views.CATEGORY)
+    @app.action(ticket_blocks.CATEGORY)
     async def on_category(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        number, value = views.ticket_number(action), (action.get("selected_option") or {}).get("value", "")
+        number, value = ticket_blocks.ticket_number(action), (action.get("selected_option") or {}).get("value", "")
         if number is not None:
             await parts.backlog.later(
                 lambda: change(body, number, lambda actor, n: classify.set_category(ctx, actor, n, value)), "category",
                 body)
 
-    @app.action(views.MORE)
+    @app.action(ticket_blocks.MORE)
     async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        number, choice = views.ticket_number(action), (action.get("selected_option") or {}).get("value")
+        number, choice = ticket_blocks.ticket_number(action), (action.get("selected_option") or {}).get("value")
         if number is not None:
             parts.backlog.soon(lambda: open_menu_form(body, number, choice), "root menu")
 
@@ -150,10 +150,10 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
             await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
             return
         teams = [t.name for t in ctx.config.workflow.teams]
-        modal = views.tags_modal(ticket) if choice == "tags" else views.move_modal(ticket, teams)
+        modal = ticket_blocks.tags_modal(ticket) if choice == "tags" else ticket_blocks.move_modal(ticket, teams)
         await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
 
-    @app.view(views.TAGS_MODAL)
+    @app.view(ticket_blocks.TAGS_MODAL)
     async def on_tags(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         number = inbound.metadata_number(view)
         typed = (((view.get("state") or {}).get("values") or {}).get("tags") or {}).get("tags") or {}
@@ -168,7 +168,7 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
 
         await parts.backlog.later(lambda: change(body, number, retag), "tags", body)
 
-    @app.view(views.MOVE_MODAL)
+    @app.view(ticket_blocks.MOVE_MODAL)
     async def on_move(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         number = inbound.metadata_number(view)
         chosen = ((((view.get("state") or {}).get("values") or {}).get("team") or {}).get("team") or {})

@@ -252,7 +252,7 @@ def metadata_object(view: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def ticket_number(value: object) -> int:
-    """A ticket number as our own views write it; Malformed for anything else."""
+    """A ticket number as our own renderings write it; Malformed for anything else."""
     text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_TICKET:
         raise Malformed("not a ticket number")

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.errors import something_went_wrong
-from bot.adapters.slack import answers, inbound, views
+from bot.adapters.slack import answers, inbound, ticket_blocks
 from bot.adapters.slack.notices import reply_opened_too
 from bot.adapters.slack.parts import SlackParts, plain_text
 from bot.domain.access import Action
@@ -43,7 +43,7 @@ def register(app: Any, parts: SlackParts) -> None:
     async def act(body: dict[str, Any], action: dict[str, Any], fn: Act) -> None:
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id")
-        number = views.ticket_number(action)
+        number = ticket_blocks.ticket_number(action)
         if number is None:
             return
         try:
@@ -63,11 +63,11 @@ def register(app: Any, parts: SlackParts) -> None:
                                       str(action.get("action_id")), body)
         return on_click
 
-    for action_id, handler in ((views.CLAIM, tickets.claim), (views.CLOSE, tickets.close),
-                               (views.REOPEN, tickets.reopen)):
+    for action_id, handler in ((ticket_blocks.CLAIM, tickets.claim), (ticket_blocks.CLOSE, tickets.close),
+                               (ticket_blocks.REOPEN, tickets.reopen)):
         app.action(action_id)(button(handler))
 
-    @app.action(views.ASSIGN)
+    @app.action(ticket_blocks.ASSIGN)
     async def on_assign(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         chosen = action.get("selected_user")
@@ -80,19 +80,19 @@ def register(app: Any, parts: SlackParts) -> None:
 
         await parts.backlog.later(lambda: act(body, action, assign), "assign", body)
 
-    @app.action(views.PRIORITY)
+    @app.action(ticket_blocks.PRIORITY)
     async def on_priority(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         value = (action.get("selected_option") or {}).get("value", "")
         await parts.backlog.later(lambda: act(body, action, lambda actor, n: tickets.set_priority(
             ctx, actor, n, Priority.parse(value))), "priority", body)
 
-    @app.action(views.REPLY)
+    @app.action(ticket_blocks.REPLY)
     async def on_reply(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        number = views.ticket_number(action)
+        number = ticket_blocks.ticket_number(action)
         if number is not None:  # the form must open within the trigger's 3 seconds: no queue
-            parts.backlog.soon(lambda: _open_reply(parts, body, number, callback_id=views.REPLY_MODAL), "reply form")
+            parts.backlog.soon(lambda: _open_reply(parts, body, number, callback_id=ticket_blocks.REPLY_MODAL), "reply form")
 
     @app.shortcut(SEND_TO_CUSTOMER)
     async def on_send_to_customer(ack: Any, body: dict[str, Any]) -> None:
@@ -111,7 +111,7 @@ def register(app: Any, parts: SlackParts) -> None:
 
     async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = inbound.metadata_object(view)  # ours, echoed by Slack: anything else is a 400 (adapter)
-        value = ((view.get("state") or {}).get("values") or {}).get(views.REPLY_BLOCK, {}).get(views.REPLY_INPUT, {})
+        value = ((view.get("state") or {}).get("values") or {}).get(ticket_blocks.REPLY_BLOCK, {}).get(ticket_blocks.REPLY_INPUT, {})
         text, number, opened = value.get("value") or "", inbound.ticket_number(meta.get("ticket")), _opened(meta)
         user = body["user"]["id"]
         try:
@@ -119,21 +119,21 @@ def register(app: Any, parts: SlackParts) -> None:
             newer = await collision.newer_than(ctx, actor, number, opened) if opened and not meta.get("confirmed") else []
             if newer:  # someone else moved first: show what happened, and let them send anyway
                 details = await queries.show(ctx, actor, number)
-                again = views.reply_modal(details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
+                again = ticket_blocks.reply_modal(details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
                                           reply_by_dm=details.reply_by_dm,
-                                          callback_id=view.get("callback_id") or views.REPLY_MODAL, initial_text=text,
+                                          callback_id=view.get("callback_id") or ticket_blocks.REPLY_MODAL, initial_text=text,
                                           subject_tag=ctx.config.subject_tag, submit="Send anyway",
                                           warnings=[f"Since you opened this, {line}." for line in newer])
                 await ack(response_action="update", view=again)
                 return
             await replies.reply(ctx, actor, number, text)
         except UserFacingError as exc:
-            await ack(response_action="errors", errors={views.REPLY_BLOCK: str(exc)[:150]})
+            await ack(response_action="errors", errors={ticket_blocks.REPLY_BLOCK: str(exc)[:150]})
             return
         await ack()
         await collision.reply_closed(ctx, actor, number)
 
-    app.view(views.REPLY_MODAL)(on_submit)
+    app.view(ticket_blocks.REPLY_MODAL)(on_submit)
     app.view(SEND_MODAL)(on_submit)
 
 
@@ -165,7 +165,7 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
         await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=thread)
         return
     meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})
-    modal = views.reply_modal(details.ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
+    modal = ticket_blocks.reply_modal(details.ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
                               subject_tag=parts.ctx.config.subject_tag, warnings=list(crowd.lines),
                               reply_by_dm=details.reply_by_dm)
     await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.adapters.capabilities import Notice
 from bot.adapters.collisions import ReplyHeld
-from bot.adapters.slack import answers, sla_views, views
+from bot.adapters.slack import answers, sla_blocks, ticket_blocks
 from bot.adapters.slack.digest import report_blocks, report_text
 from bot.handlers.events import (
     DigestReady,
@@ -34,7 +34,7 @@ Payload = dict[str, Any]
 def moved(event: TicketMoved) -> Payload:
     """Said in the new thread and the old one, with links (`SlackSurface.post_move`); the plain words here."""
     before = f" from {event.from_team}" if event.from_team else ""
-    return views.moved_notice(f"#{event.number} moved{before} to {event.to_team}")
+    return ticket_blocks.moved_notice(f"#{event.number} moved{before} to {event.to_team}")
 
 
 def digest(event: DigestReady) -> Payload:
@@ -59,13 +59,13 @@ def kept_notice(event: object, now: datetime, *, mention: str | None = None, lin
     a Slack user's), `link` the ticket's thread when the notice is posted outside it (SLA notices)."""
     who = f"<@{mention}> " if mention and _SLACK_USER.fullmatch(mention) else ""
     if isinstance(event, SlaWarning | SlaBreached):
-        return sla_views.sla_notice(event, who, now, link=link)
+        return sla_blocks.sla_notice(event, who, now, link=link)
     if isinstance(event, TaskDue):
-        return views.task_reminder(event, who)
+        return ticket_blocks.task_reminder(event, who)
     if isinstance(event, MailQuarantined):
-        return views.quarantine_notice(event)
+        return ticket_blocks.quarantine_notice(event)
     if isinstance(event, MailDeliveryFailed):
-        return views.delivery_failed_notice(event)
+        return ticket_blocks.delivery_failed_notice(event)
     raise TypeError(f"no Slack words for a notice of type {type(event).__name__}")
 
 

@@ -5,7 +5,7 @@ the key is stamped in the message's metadata, so a post that may have landed bef
 (a 5xx, a dropped connection, a crash after the post) is looked for by its key and
 never doubled. Roots are rendered again and sent with chat.update. Which thread is
 behind, where a notice goes and when to retry are decided in `bot.chat`; this
-module renders (`views`, `sla_views`, `notices`) and keeps Slack's rules: pacing
+module renders (`ticket_blocks`, `sla_blocks`, `notices`) and keeps Slack's rules: pacing
 per channel (in `client`) and which of Slack's errors no retry can mend.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack import answers, views
+from bot.adapters.slack import answers, ticket_blocks
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.notices import kept_notice
@@ -64,7 +64,7 @@ class SlackSurface:
 
     def _root(self, ticket: TicketView, moved_to: tuple[str, str | None] | None = None) -> dict[str, Any]:
         wf = self.ctx.config.workflow
-        return views.root_message(ticket, moved_to=moved_to, categories=wf.categories,
+        return ticket_blocks.root_message(ticket, moved_to=moved_to, categories=wf.categories,
                                   teams=[t.name for t in wf.teams], now=self.ctx.clock())
 
     # ---- a ticket's thread -----------------------------------------------------------------
@@ -83,13 +83,13 @@ class SlackSurface:
     async def post_message(self, channel: str, root: str, message: MessageView, *, key: str,
                            maybe_posted: bool) -> str:
         """The message's head in the thread; a text too long for Slack also goes up whole, as a file."""
-        ts = await self.api.post_once(channel, views.thread_message(message), key=key, thread_ts=root,
+        ts = await self.api.post_once(channel, ticket_blocks.thread_message(message), key=key, thread_ts=root,
                                       maybe_posted=maybe_posted)
         await self._upload_full_text(channel, root, message)
         return ts
 
     async def _upload_full_text(self, channel: str, root: str, message: MessageView) -> None:
-        full = views.thread_message_file(message)
+        full = ticket_blocks.thread_message_file(message)
         if full is None:
             return
         try:
@@ -100,12 +100,12 @@ class SlackSurface:
 
     async def post_history(self, channel: str, root: str, others: Sequence[TicketView], links: Mapping[int, str], *,
                            key: str, maybe_posted: bool) -> str:
-        return await self.api.post_once(channel, views.customer_history(others, dict(links)), key=key,
+        return await self.api.post_once(channel, ticket_blocks.customer_history(others, dict(links)), key=key,
                                         thread_ts=root, maybe_posted=maybe_posted)
 
     async def post_move(self, channel: str, root: str, note: MoveNote, *, key: str) -> str:
         """Always looked for first: the move is said again after any failure before it was recorded."""
-        return await self.api.post_once(channel, views.moved_notice(move_words(note)), key=key, thread_ts=root,
+        return await self.api.post_once(channel, ticket_blocks.moved_notice(move_words(note)), key=key, thread_ts=root,
                                         maybe_posted=True)
 
     # ---- notices and people ----------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack import views
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.limits import MAX_SECTION_TEXT, split_for_slack
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
@@ -62,7 +62,7 @@ TICKETS = [
 
 @pytest.mark.parametrize("ticket", TICKETS, ids=lambda t: f"{t.status}-{len(t.subject)}")
 def test_every_root_message_is_accepted_by_slack(ticket: TicketView) -> None:
-    message = views.root_message(ticket)
+    message = ticket_blocks.root_message(ticket)
     assert_valid(message)
     header = message["blocks"][0]
     assert header["type"] == "header" and header["text"]["text"].startswith(f"#{ticket.number} ")
@@ -71,40 +71,40 @@ def test_every_root_message_is_accepted_by_slack(ticket: TicketView) -> None:
 
 def test_root_shows_the_ticket_and_its_buttons_are_labelled_claim_reply_close() -> None:
     ticket = replace(TICKET, assignee="Ana Agent", assignee_chat_id="U0ANA", priority=Priority.HIGH)
-    message = views.root_message(ticket)
+    message = ticket_blocks.root_message(ticket)
     shown = "\n".join(texts(message) + texts(message, "plain_text"))
     for fact in ("#42 Printer on fire", "Mia Customer &lt;mia@example.com&gt;", "open", "high", "<@U0ANA>"):
         assert fact in shown
     found = buttons(message)
     assert list(found) == ["Claim", "Reply", "Close"]
-    assert {b["action_id"] for b in found.values()} == {views.CLAIM, views.REPLY, views.CLOSE}
+    assert {b["action_id"] for b in found.values()} == {ticket_blocks.CLAIM, ticket_blocks.REPLY, ticket_blocks.CLOSE}
     assert all(b["value"] == "42" for b in found.values())
     assert "42" in message["text"] and "Printer on fire" in message["text"]
 
 
 def test_unassigned_root_says_so_and_offers_assign_and_priority_selects() -> None:
-    message = views.root_message(TICKET)
+    message = ticket_blocks.root_message(TICKET)
     assert "_unassigned_" in "\n".join(texts(message))
     actions = next(b for b in message["blocks"] if b["type"] == "actions")
     selects = {e["action_id"]: e for e in actions["elements"] if e["type"] != "button"}
-    assert selects[views.ASSIGN]["type"] == "users_select"
-    assert selects[views.PRIORITY]["initial_option"]["value"] == "normal"
+    assert selects[ticket_blocks.ASSIGN]["type"] == "users_select"
+    assert selects[ticket_blocks.PRIORITY]["initial_option"]["value"] == "normal"
     # A select carries no value of its own: the ticket comes from its block's id.
-    assert views.ticket_number({"action_id": views.PRIORITY, "block_id": actions["block_id"]}) == 42
-    assert views.ticket_number({"action_id": views.CLAIM, "value": "42", "block_id": "x"}) == 42
-    assert views.ticket_number({"action_id": "other", "block_id": "b12"}) is None
+    assert ticket_blocks.ticket_number({"action_id": ticket_blocks.PRIORITY, "block_id": actions["block_id"]}) == 42
+    assert ticket_blocks.ticket_number({"action_id": ticket_blocks.CLAIM, "value": "42", "block_id": "x"}) == 42
+    assert ticket_blocks.ticket_number({"action_id": "other", "block_id": "b12"}) is None
 
 
 def test_solved_ticket_offers_reopen_instead_of_close_and_closed_offers_nothing() -> None:
-    solved = buttons(views.root_message(replace(TICKET, status=Status.SOLVED)))
-    assert "Reopen" in solved and "Close" not in solved and solved["Reopen"]["action_id"] == views.REOPEN
-    closed = views.root_message(replace(TICKET, status=Status.CLOSED))
+    solved = buttons(ticket_blocks.root_message(replace(TICKET, status=Status.SOLVED)))
+    assert "Reopen" in solved and "Close" not in solved and solved["Reopen"]["action_id"] == ticket_blocks.REOPEN
+    closed = ticket_blocks.root_message(replace(TICKET, status=Status.CLOSED))
     assert buttons(closed) == {}
     assert "follow-up" in "\n".join(texts(closed))
 
 
 def test_undelivered_mail_is_flagged_on_the_root() -> None:
-    message = views.root_message(replace(TICKET, failed_mail=("to mia@example.com: 550 mailbox unknown",)))
+    message = ticket_blocks.root_message(replace(TICKET, failed_mail=("to mia@example.com: 550 mailbox unknown",)))
     assert any("could not be delivered" in t and "550 mailbox unknown" in t for t in texts(message))
 
 
@@ -123,19 +123,19 @@ MESSAGES = [
 
 @pytest.mark.parametrize("msg", MESSAGES, ids=lambda m: f"{m.kind}-{len(m.text)}-{len(m.attachments)}")
 def test_every_thread_message_is_accepted_by_slack(msg: MessageView) -> None:
-    assert_valid(views.thread_message(msg))
-    assert views.thread_message_file(msg) is None
+    assert_valid(ticket_blocks.thread_message(msg))
+    assert ticket_blocks.thread_message_file(msg) is None
 
 
 def test_thread_messages_say_who_wrote_and_where_it_went() -> None:
-    inbound = texts(views.thread_message(MAIL))
+    inbound = texts(ticket_blocks.thread_message(MAIL))
     assert inbound[0] == ":envelope_with_arrow: *Mia Customer &lt;mia@example.com&gt;* wrote:"
     assert "the printer is on fire." in inbound[1]
-    reply = texts(views.thread_message(replace(MAIL, kind=MessageKind.REPLY, author="Ana", sent_to="mia@example.com")))
+    reply = texts(ticket_blocks.thread_message(replace(MAIL, kind=MessageKind.REPLY, author="Ana", sent_to="mia@example.com")))
     assert reply[0] == ":outbox_tray: Sent to customer (mia@example.com) by Ana:"
-    note = texts(views.thread_message(replace(MAIL, kind=MessageKind.NOTE, author="Ana")))
+    note = texts(ticket_blocks.thread_message(replace(MAIL, kind=MessageKind.NOTE, author="Ana")))
     assert "Internal note" in note[0]
-    attached = "\n".join(texts(views.thread_message(MESSAGES[1])))
+    attached = "\n".join(texts(ticket_blocks.thread_message(MESSAGES[1])))
     assert "invoice.pdf (application/pdf, 120.6 KB)" in attached and "not stored" in attached
 
 
@@ -143,13 +143,13 @@ def test_a_100_kb_mail_is_split_within_slacks_limits_and_flagged_for_a_file() ->
     paragraph = "Lorem ipsum dolor sit amet & <consectetur> adipiscing elit. " * 20 + "\n\n"
     body = (paragraph * 100)[:100_000]
     msg = replace(MAIL, text=body, full_text=body)
-    message = views.thread_message(msg)
+    message = ticket_blocks.thread_message(msg)
     assert_valid(message)
     sections = [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"][1:]
     assert len(message["blocks"]) <= 50 and len(sections) >= 2
     assert all(len(s) <= MAX_SECTION_TEXT for s in sections)
     assert "attached as a file" in "\n".join(texts(message))
-    full = views.thread_message_file(msg)
+    full = ticket_blocks.thread_message_file(msg)
     assert full is not None and full.content == body and full.filename.endswith(".txt")
 
 
@@ -169,14 +169,14 @@ def test_user_text_can_ping_nobody() -> None:
                    failed_mail=(PINGS,))
     msg = replace(MAIL, author=PINGS, text=PINGS, full_text=PINGS,
                   attachments=(AttachmentView(PINGS, PINGS, 1, True),))
-    payloads = [views.root_message(evil), views.thread_message(msg), views.reply_modal(evil, private_metadata="42"),
-                views.quarantine_notice(MailQuarantined(3, PINGS, PINGS, PINGS, PINGS)),
-                views.delivery_failed_notice(MailDeliveryFailed(evil, PINGS, PINGS, PINGS))]
+    payloads = [ticket_blocks.root_message(evil), ticket_blocks.thread_message(msg), ticket_blocks.reply_modal(evil, private_metadata="42"),
+                ticket_blocks.quarantine_notice(MailQuarantined(3, PINGS, PINGS, PINGS, PINGS)),
+                ticket_blocks.delivery_failed_notice(MailDeliveryFailed(evil, PINGS, PINGS, PINGS))]
     for payload in payloads:
         for text in texts(payload) + [payload.get("text", "")]:
             assert not re.search(r"<(!(?!date\^)|[@#]|https?:)", text), text
         assert all(t.get("verbatim") is True for t in _mrkdwn_objects(payload))
-    body = texts(views.thread_message(msg))[1]
+    body = texts(ticket_blocks.thread_message(msg))[1]
     assert body.startswith("&lt;!channel&gt; &lt;!here&gt; &lt;@U0BOSS&gt;") and "&amp; more" in body
 
 
@@ -189,19 +189,19 @@ def _mrkdwn_objects(node: Any) -> list[dict[str, Any]]:
 
 
 def test_reply_modal_says_exactly_where_the_mail_goes() -> None:
-    modal = views.reply_modal(TICKET, private_metadata='{"ticket": 42, "channel": "C1"}', subject_tag="ACME #")
+    modal = ticket_blocks.reply_modal(TICKET, private_metadata='{"ticket": 42, "channel": "C1"}', subject_tag="ACME #")
     assert view_errors(modal) == []
     assert modal["title"]["text"] == "Reply to #42" and modal["submit"]["text"] == "Send"
-    assert modal["callback_id"] == views.REPLY_MODAL and modal["private_metadata"] == '{"ticket": 42, "channel": "C1"}'
+    assert modal["callback_id"] == ticket_blocks.REPLY_MODAL and modal["private_metadata"] == '{"ticket": 42, "channel": "C1"}'
     shown = "\n".join(texts(modal))
     assert "Mia Customer &lt;mia@example.com&gt;" in shown and "Re: Printer on fire [ACME #42]" in shown
     field = next(b for b in modal["blocks"] if b["type"] == "input")
-    assert field["block_id"] == views.REPLY_BLOCK and field["element"]["action_id"] == views.REPLY_INPUT
+    assert field["block_id"] == ticket_blocks.REPLY_BLOCK and field["element"]["action_id"] == ticket_blocks.REPLY_INPUT
     assert field["element"]["type"] == "plain_text_input" and field["element"]["multiline"] is True
 
 
 def test_reply_modal_of_a_ticket_opened_by_direct_message_says_it_goes_to_that_dm() -> None:
-    modal = views.reply_modal(TICKET, private_metadata="{}", reply_by_dm="discord")
+    modal = ticket_blocks.reply_modal(TICKET, private_metadata="{}", reply_by_dm="discord")
     assert view_errors(modal) == []
     shown = "\n".join(texts(modal) + texts(modal, "plain_text"))
     assert "in their Discord DM" in shown and "sent to the customer's Discord DM" in shown
@@ -209,15 +209,15 @@ def test_reply_modal_of_a_ticket_opened_by_direct_message_says_it_goes_to_that_d
 
 
 def test_reply_modal_prefilled_from_a_long_thread_message_stays_valid() -> None:
-    modal = views.reply_modal(TICKET, private_metadata="m" * 5000, initial_text="word " * 2000)
+    modal = ticket_blocks.reply_modal(TICKET, private_metadata="m" * 5000, initial_text="word " * 2000)
     assert view_errors(modal) == []
     assert modal["blocks"][1]["element"]["initial_value"].startswith("word word")
 
 
 def test_quarantine_notice_tells_how_to_look_at_the_mail() -> None:
-    notice = views.quarantine_notice(MailQuarantined(7, "spam@example.com", "Win big", "loop detected", "imap:INBOX"))
+    notice = ticket_blocks.quarantine_notice(MailQuarantined(7, "spam@example.com", "Win big", "loop detected", "imap:INBOX"))
     assert_valid(notice)
     shown = "\n".join(texts(notice))
     for fact in ("#7", "spam@example.com", "Win big", "loop detected", "`tiketti quarantine show 7`"):
         assert fact in shown
-    assert_valid(views.delivery_failed_notice(MailDeliveryFailed(None, "x@example.com", "Re: hi", "550")))
+    assert_valid(ticket_blocks.delivery_failed_notice(MailDeliveryFailed(None, "x@example.com", "Re: hi", "550")))

@@ -1,6 +1,6 @@
 """Service levels as Slack shows them: the time left on a ticket's root, warnings and breaches in its thread.
 
-Pure functions from the handlers' snapshots to Block Kit, like the rest of `views`; the words
+Pure functions from the handlers' snapshots to Block Kit, like `ticket_blocks`; the words
 themselves ("first reply due in 45 min") come from `bot.adapters.formatting` and
 `bot.domain.sla`, so every adapter says the same thing.
 """

@@ -1,4 +1,4 @@
-"""Block Kit views: pure functions from the handlers' snapshots to Slack payloads.
+"""A ticket in Block Kit: pure functions from the handlers' snapshots to Slack payloads.
 
 A ticket's root message is rendered from scratch on every change and sent with
 chat.update, so the channel reads as a live queue. Every function returns plain
@@ -39,7 +39,7 @@ from bot.adapters.slack.limits import (
     one_line,
     split_for_slack,
 )
-from bot.adapters.slack.sla_views import sla_line
+from bot.adapters.slack.sla_blocks import sla_line
 from bot.domain.mail_ids import reply_subject
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
