@@ -30,8 +30,8 @@ class InboundMail:
     date: datetime | None = None
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()  # oldest first, as in the header
-    text: str = ""  # whole body as text (HTML converted when there is no text part)
-    display_text: str = ""  # quoted history and signature removed
+    text: str = ""  # whole body as text (the HTML converted when the text part is missing, empty or a "view in HTML" stub)
+    display_text: str = ""  # what chat shows: quoted history, signature and footers hidden (bot.mail.quotes)
     html: str | None = None  # sanitised HTML part, if any
     attachments: tuple[InboundAttachment, ...] = ()
     # Loop-protection facts, read from the headers (RFC 3834 and common practice).
