@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import ticket_blocks
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SlackRequests
-from tests.test_slack_views import MAIL, TICKET
+from tests.test_slack_blocks import MAIL, TICKET
 
 TOKEN = "xoxb-fake-token"
 SECRET = "signing-secret-for-tests"
