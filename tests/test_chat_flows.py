@@ -130,7 +130,7 @@ async def test_a_reply_while_a_colleague_has_the_reply_form_open_is_held(desk: D
     said = await desk.type(ANA, f"/ticket reply {n} --anyway The technician comes tomorrow.")
     assert "✗" not in said
     [reply] = shown(desk.surface.thread(n), "technician comes tomorrow")
-    assert "↩ reply sent by Ana" in reply and "--anyway" not in reply
+    assert "↩ reply sent to mia@customer.example by Ana" in reply and "--anyway" not in reply
     assert [m.kind for m in await outbox(desk.core, n)] == ["ack", "reply"]
 
 

@@ -103,7 +103,7 @@ async def test_a_scripted_session_reads_as_a_transcript_and_thread_text_is_never
     typed = [p.author for p in adapter.surface.posts(1) if "REPLY NOW" in p.text]
     assert typed == ["U1"], "a typed line shows once, as Ana's own post: the bot never posts it back"
     assert "      reply to the customer: the fuser unit is gone" in lines and "      REPLY NOW PLEASE" in lines
-    assert "  ↳ #1 ↩ reply sent by Ana" in lines
+    assert "  ↳ #1 ↩ reply sent to mia@example.com by Ana" in lines
     assert "      Hi Mia, please unplug the printer." in lines
     assert "status: waiting on customer → solved" in text
     assert any(line.endswith("assigned  assignee: — → Ana") for line in lines)

@@ -172,7 +172,12 @@ async def message_views(uow: UnitOfWork, ticket_number: int, messages: Sequence[
     by_msg: dict[int, list[AttachmentView]] = {}
     for a in await uow.attachments.for_messages(ids):
         by_msg.setdefault(a.message_id, []).append(AttachmentView(a.filename, a.content_type, a.size, a.stored))
-    return tuple(message_view(ticket_number, m, by_msg.get(m.id or 0, ())) for m in messages)
+    sent_to: dict[int, str] = {}
+    if any(m.kind == MessageKind.REPLY for m in messages):  # where each reply was mailed: its outbox row
+        sent_to = {o.message_id: o.to_addr for o in await uow.outbox.for_ticket(ticket_number)
+                   if o.message_id is not None}
+    return tuple(message_view(ticket_number, m, by_msg.get(m.id or 0, ()), sent_to.get(m.id or 0))
+                 for m in messages)
 
 
 def message_view(ticket_number: int, m: Message, attachments: Sequence[AttachmentView] = (), sent_to: str | None = None) -> MessageView:
