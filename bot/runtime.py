@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import metrics
 from bot.app import Core
-from bot.handlers import events, intake
+from bot.handlers import events
 from bot.mail.imap import ImapFetcher
 from bot.mail.listener import InboundListener
 from bot.mail.outbox import OutboxWorker
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUARANTINE_SWEEP_SECONDS = 5.0
 
 
 class Runtime:
@@ -77,7 +76,6 @@ class Runtime:
             self._tasks.append(await self.slack.start(self._stop))
         if self.discord:
             self._tasks.append(await self.discord.start(self._stop))
-        self._spawn(self._announce_quarantine(), "quarantine-announcer")
         self.scheduler.start()
 
     async def housekeeping(self) -> None:
@@ -88,17 +86,6 @@ class Runtime:
         PostgreSQL) and marks them, so a reminder is still posted once.
         """
         await self.scheduler.run_periodic_now()
-
-    async def _announce_quarantine(self) -> None:
-        """Mail quarantined by `tiketti ingest` (another process) reaches the channel within a few seconds."""
-        while not self._stop.is_set():
-            if self.core.ctx.bus.has_subscribers(events.MailQuarantined):
-                try:
-                    await intake.announce_quarantined(self.core.ctx)
-                except Exception:
-                    log.exception("announcing quarantined mail failed; will try again")
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=QUARANTINE_SWEEP_SECONDS)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=name))

@@ -225,7 +225,7 @@ class QuarantinedMail:
     subject: str = ""
     resolved_at: datetime | None = None
     resolution: str | None = None
-    announced_at: datetime | None = None  # when agents were told in chat; None until an adapter ran
+    announced_at: datetime | None = None  # when its notice was kept (bot.handlers.notices); None: never told
     id: int | None = None
 
 

@@ -302,11 +302,10 @@ async def quarantine(
                 await also(uow)
             log.info("mail already in quarantine as #%d (%s): not kept twice", held.id, source)
             return held.id
-        # Announced now if an adapter in this process listens; otherwise a running bot's sweep does it.
-        announced = now if ctx.bus.has_subscribers(events.MailQuarantined) else None
+        # Announced by the notice its event leaves (bot.handlers.notices), whichever process quarantined it.
         item = await uow.quarantine.add(
             QuarantinedMail(raw=raw, reason=reason, source=source, received_at=now, sender=sender,
-                            subject=subject, announced_at=announced)
+                            subject=subject, announced_at=now)
         )
         assert item.id is not None  # added rows are flushed: the id is known
         item_id = item.id
@@ -328,14 +327,3 @@ async def resolve_quarantined(ctx: Context, item_id: int, resolution: str) -> No
         item.resolved_at, item.resolution = now, resolution
         audit(uow, None, SYSTEM, "quarantine_resolved", now, detail=f"quarantine #{item_id}: {resolution}")
         await uow.commit()
-
-
-async def announce_quarantined(ctx: Context) -> int:
-    """Tell the team about mail quarantined by another process (`tiketti ingest`) while no adapter listened."""
-    async with ctx.transaction() as uow:
-        items = await uow.quarantine.unannounced()
-        now = ctx.clock()
-        for it in items:
-            it.announced_at = now
-            uow.events.append(events.MailQuarantined(it.id, it.sender, it.subject, it.reason, it.source))  # type: ignore[arg-type]
-    return len(items)

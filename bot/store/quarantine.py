@@ -43,13 +43,6 @@ class SqlQuarantine(_Repo):
                 .order_by(q.id).limit(1))
         return (await self.session.scalars(stmt)).first()
 
-    async def unannounced(self, limit: int = 100) -> Sequence[QuarantinedMail]:
-        q = orm.quarantine.c
-        stmt = select(QuarantinedMail).where(q.announced_at.is_(None)).order_by(q.id).limit(limit)
-        if self._pg:
-            stmt = stmt.with_for_update(skip_locked=True)
-        return (await self.session.scalars(stmt)).all()
-
     async def unresolved(self, limit: int = 100) -> Sequence[QuarantinedMail]:
         q = orm.quarantine.c
         stmt = select(QuarantinedMail).where(q.resolved_at.is_(None)).order_by(q.id).limit(limit)
