@@ -15,9 +15,21 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from bot.chat.surface import Undeliverable
+
 log = logging.getLogger(__name__)
 
-RETRY_SECONDS = 10.0  # a ticket whose sync failed is tried again after this
+RETRY_SECONDS = 10.0  # a ticket whose sync failed for a passing reason is tried again after this, then 2x, 4x…
+RETRY_CAP = 300.0  # …but never waits longer than this: an outage's end is caught within five minutes
+# A ticket whose root the platform refuses for good (the bot is not in the team's channel) is looked at
+# again only after this, or at once when the ticket changes: an operator's fix (/invite) is picked up,
+# and a refused ticket costs one call per half hour, not one per sweep.
+PERMANENT_RETRY = 1800.0
+
+
+def retry_delay(failures: int, base: float = RETRY_SECONDS) -> float:
+    """Seconds before ticket sync try `failures` + 1 after a passing failure: base, 2x, 4x… capped."""
+    return min(RETRY_CAP, base * 2 ** max(0, failures - 1))
 
 
 class SyncQueue:
@@ -31,6 +43,8 @@ class SyncQueue:
         self._active: set[int] = set()
         self._again: set[int] = set()
         self._retry_at: dict[int, float] = {}
+        self._failures: dict[int, int] = {}  # ticket -> syncs that failed in a row (its backoff)
+        self.retry_base = RETRY_SECONDS  # tests shorten it
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -86,12 +100,11 @@ class SyncQueue:
             try:
                 if await self._sync(number):
                     self._retry_at.pop(number, None)
+                    self._failures.pop(number, None)
                 else:  # another worker or instance holds it: the sweep looks again
                     self._retry_at[number] = time.monotonic() + 1.0
             except Exception as exc:  # one ticket's trouble must not stop the others
-                self._retry_at[number] = time.monotonic() + RETRY_SECONDS
-                log.warning("%s: showing ticket #%d failed (%s: %s); will try again", self.name, number,
-                            type(exc).__name__, exc)
+                self._failed(number, exc)
             finally:
                 self._active.discard(number)
                 self._busy -= 1
@@ -99,6 +112,14 @@ class SyncQueue:
                     self._again.discard(number)
                     self.mark(number)
                 self._settle()
+
+    def _failed(self, number: int, exc: Exception) -> None:
+        """Back off this ticket alone: growing waits for a passing failure, a long one for a refusal."""
+        failures = self._failures[number] = self._failures.get(number, 0) + 1
+        delay = PERMANENT_RETRY if isinstance(exc, Undeliverable) else retry_delay(failures, self.retry_base)
+        self._retry_at[number] = time.monotonic() + delay
+        log.warning("%s: showing ticket #%d failed (%s: %s); try %d in %.0f s", self.name, number,
+                    type(exc).__name__, exc, failures + 1, delay)
 
     def _settle(self) -> None:
         if self._busy == 0 and self._queue.empty():
