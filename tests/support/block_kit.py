@@ -27,10 +27,19 @@ def _differences(sent: Any, canonical: Any, where: str) -> list[str]:
     return [] if sent == canonical else [f"{where}: {sent!r} is not valid here"]
 
 
+# Select menus with a static list: "options ... An array of option objects" (either options or option_groups
+# is required, https://api.slack.com/reference/block-kit/block-elements#static_select). slack_sdk checks only
+# the maximum (100); Slack refuses an empty list too: invalid_blocks ("must provide at least 1 items") in a
+# message, invalid_arguments in a view.
+STATIC_SELECTS = ("static_select", "multi_static_select")
+
+
 def _text_problems(node: Any, where: str) -> list[str]:
-    """Limits slack_sdk does not check itself: empty texts and long section fields."""
+    """Limits slack_sdk does not check itself: empty texts, long section fields, selects with no option."""
     problems: list[str] = []
     if isinstance(node, dict):
+        if node.get("type") in STATIC_SELECTS and not node.get("options") and not node.get("option_groups"):
+            problems.append(f"{where}.options: must provide at least 1 items")
         if node.get("type") in ("plain_text", "mrkdwn") and not str(node.get("text", "")).strip():
             problems.append(f"{where}: text must not be empty")
         if node.get("type") == "section":

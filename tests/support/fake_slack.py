@@ -4,7 +4,10 @@ Point `AsyncWebClient(token=..., base_url=fake.base_url)` (or the bot's
 SLACK_API_URL) at it. It checks the bearer token, records every call, keeps the
 channel's messages (threads, chat.update versions, files), and judges blocks as
 Slack does: with slack_sdk's own block models plus the limits Slack enforces,
-answering `invalid_blocks` / `msg_too_long` instead of accepting a bad payload.
+answering `invalid_blocks` / `msg_too_long` / `msg_blocks_too_long` instead of
+accepting a bad payload (the rules, each with its source: tests/support/slack_rules.py).
+Channels can be archived (`archive`) or closed to the bot (`outside`), messages deleted
+(`delete`, or chat.delete), and history and replies come in pages, as in Slack.
 It can be told to fail: `fail_next(method, status=429, retry_after=1)`, a 500, an
 error body (for the calls `when` picks out, or the next ones), or a per-channel rate
 limit on chat.postMessage. Who is in which
@@ -24,12 +27,14 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.block_kit import block_kit_errors, view_errors
+from tests.support.block_kit import view_errors
 from tests.support.fake_socket import FakeSocketMode
 from tests.support.slack_directory import SlackDirectory
+from tests.support.slack_files import SlackFiles
+from tests.support.slack_reading import SlackReading
+from tests.support.slack_rules import content_error
 
 JSON_ARGS = ("blocks", "attachments", "view", "files", "metadata")  # sent as JSON strings in forms
-MAX_TEXT = 40_000
 # "This method does not currently accept application/json" (api.slack.com/methods/conversations.members)
 FORM_ONLY = frozenset({"conversations.members"})
 
@@ -81,7 +86,7 @@ class Failure:
     when: Callable[[dict[str, Any]], bool] | None = None  # fails only a call whose arguments this accepts
 
 
-class FakeSlack(SlackDirectory):
+class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
     """Start with `async with FakeSlack(token=...) as slack:`; use `slack.base_url`.
 
     `members` (channel -> user ids), `usergroups` (S… -> user ids) and `private` (private channel ids)
@@ -110,6 +115,8 @@ class FakeSlack(SlackDirectory):
         self.uploads: dict[str, dict[str, Any]] = {}  # file_id -> {"filename", "length", "content"}
         self.responses: list[dict[str, Any]] = []  # what was POSTed to response_url hooks
         self.post_limit: int | None = None  # chat.postMessage per channel per second
+        self.archived: set[str] = set()  # channels archived: posts answer is_archived
+        self.outside: set[str] = set()  # channels the bot was removed from: posts answer not_in_channel
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._posts: dict[str, deque[float]] = defaultdict(deque)
         self._seq = itertools.count(1)
@@ -249,20 +256,13 @@ class FakeSlack(SlackDirectory):
         recent.append(now)
         return 0
 
-    async def _upload(self, request: web.Request) -> web.Response:
-        file_id = request.match_info["file_id"]
-        if file_id not in self.uploads:
-            return web.Response(status=404, text="unknown upload url", content_type="text/plain")
-        if request.content_type.startswith("multipart/"):
-            part = (await request.post()).get("file")
-            content = part.file.read() if hasattr(part, "file") else str(part or "").encode()
-        else:
-            content = await request.read()
-        self.uploads[file_id]["content"] = content
-        return web.Response(text=f"OK - {len(content)}", content_type="text/plain")
-
     async def _hook(self, request: web.Request) -> web.Response:
-        self.responses.append({"hook": request.match_info["hook"], **(await request.json())})
+        """A response_url answer: judged like a message; a refused one is a 400 with Slack's error
+        (https://api.slack.com/interactivity/handling#message_responses), and is not shown."""
+        body = await request.json()
+        if error := content_error(body, need=not body.get("delete_original")):
+            return web.json_response(error, status=400)
+        self.responses.append({"hook": request.match_info["hook"], **body})
         return web.Response(text="ok", content_type="text/plain")
 
     # --- methods ----------------------------------------------------------------------
@@ -275,6 +275,7 @@ class FakeSlack(SlackDirectory):
             "conversations.members": self._members, "usergroups.users.list": self._usergroup_users,
             "conversations.history": self._history, "conversations.replies": self._replies,
             "files.getUploadURLExternal": self._upload_url, "files.completeUploadExternal": self._complete_upload,
+            "chat.delete": self._delete,
         }
 
     def _with_block_ids(self, blocks: Any) -> list[dict[str, Any]]:
@@ -285,18 +286,28 @@ class FakeSlack(SlackDirectory):
         micros = next(self._seq) * 100
         return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _content_error(self, args: dict[str, Any], *, need: bool = True) -> dict[str, Any] | None:
-        if self.channels is not None and args.get("channel") not in self.channels:
+    def archive(self, channel: str) -> None:
+        """The channel is archived: chat.postMessage and chat.update answer is_archived."""
+        self.archived.add(channel)
+
+    def delete(self, channel: str, ts: str) -> None:
+        """Someone deleted the message (and, for a root, Slack keeps no thread under it for us)."""
+        self.messages.pop((channel, ts), None)
+
+    def _channel_error(self, channel: Any) -> dict[str, Any] | None:
+        """chat.postMessage's channel errors (https://api.slack.com/methods/chat.postMessage, "Errors"):
+        channel_not_found ("Value passed for channel was invalid"), not_in_channel ("Cannot post user
+        messages to a channel they are not in"), is_archived ("Channel has been archived")."""
+        if self.channels is not None and channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
-        text, blocks = args.get("text"), args.get("blocks")
-        if need and not text and not blocks:
-            return {"ok": False, "error": "no_text"}
-        if text and len(str(text)) > MAX_TEXT:
-            return {"ok": False, "error": "msg_too_long"}
-        if blocks is not None and (problems := block_kit_errors(blocks)):
-            return {"ok": False, "error": "invalid_blocks", "errors": problems,
-                    "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]}}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
+        if channel in self.archived:
+            return {"ok": False, "error": "is_archived"}
         return None
+
+    def _content_error(self, args: dict[str, Any], *, need: bool = True) -> dict[str, Any] | None:
+        return self._channel_error(args.get("channel")) or content_error(args, need=need)
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "tiketti",
@@ -327,6 +338,14 @@ class FakeSlack(SlackDirectory):
             posted.blocks = self._with_block_ids(args["blocks"])
         posted.versions.append({"text": posted.text, "blocks": posted.blocks})
         return {"ok": True, "channel": posted.channel, "ts": posted.ts, "text": posted.text, "message": posted.payload()}
+
+    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.delete (https://api.slack.com/methods/chat.delete): message_not_found when it is gone already."""
+        key = (str(args.get("channel")), str(args.get("ts")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        self.delete(*key)
+        return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if error := self._content_error(args):
@@ -370,20 +389,6 @@ class FakeSlack(SlackDirectory):
             return {"ok": False, "error": "invalid_arguments", "errors": problems}
         return self._store_view(args["view"], view_id)
 
-    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Roots, newest first; metadata only with include_all_metadata, as Slack does. No paging."""
-        meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        roots = self.roots(str(args.get("channel")))[::-1][: int(args.get("limit") or 100)]
-        return {"ok": True, "messages": [m.payload(with_metadata=meta) for m in roots], "has_more": False}
-
-    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(args.get("channel")), str(args.get("ts"))
-        if (channel, ts) not in self.messages:
-            return {"ok": False, "error": "thread_not_found"}
-        thread = [self.messages[(channel, ts)], *self.thread(channel, ts)]
-        meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        return {"ok": True, "messages": [m.payload(with_metadata=meta) for m in thread], "has_more": False}
-
     def _react(self, args: dict[str, Any]) -> dict[str, Any]:
         posted = self.messages.get((str(args.get("channel")), str(args.get("timestamp"))))
         if posted is None:
@@ -394,33 +399,6 @@ class FakeSlack(SlackDirectory):
         posted.reactions.append(reaction)
         return {"ok": True}
 
-    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
-        if not args.get("filename") or not str(args.get("length", "")).isdigit():
-            return {"ok": False, "error": "invalid_arguments"}
-        file_id = f"F{next(self._seq):08d}"
-        self.uploads[file_id] = {"filename": args["filename"], "length": int(args["length"]), "content": None}
-        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
-
-    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
-        files = args.get("files")
-        if not isinstance(files, list) or not files:
-            return {"ok": False, "error": "invalid_arguments"}
-        shared = []
-        for f in files:
-            upload = self.uploads.get(str(f.get("id")))
-            if upload is None or upload["content"] is None:
-                return {"ok": False, "error": "file_not_found"}
-            shared.append({"id": f["id"], "name": upload["filename"], "title": f.get("title") or upload["filename"],
-                           "size": len(upload["content"])})
-        channel = args.get("channel_id")
-        if channel:
-            thread_ts = args.get("thread_ts") or None
-            if thread_ts and (channel, thread_ts) not in self.messages:
-                return {"ok": False, "error": "thread_not_found"}
-            posted = Posted(channel, self._next_ts(), str(args.get("initial_comment") or ""), [], thread_ts,
-                            self.bot_user_id, files=shared)
-            self.messages[(channel, posted.ts)] = posted
-        return {"ok": True, "files": shared}
-
-    def file_content(self, file_id: str) -> bytes | None:
-        return self.uploads[file_id]["content"]
+    def _posted(self, channel: str, ts: str, text: str, thread_ts: str | None, files: list[dict[str, Any]]) -> Posted:
+        """A message made by files.completeUploadExternal (tests/support/slack_files.py)."""
+        return Posted(channel, ts, text, [], thread_ts, self.bot_user_id, files=files)
