@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 
+from bot.adapters.commands import SPECS
 from bot.adapters.slack.adapter import EVENTS_PATH
 from bot.adapters.slack.inbound import EVENTS
 from bot.adapters.slack.interactions import SEND_TO_CUSTOMER
@@ -26,7 +29,8 @@ def manifest() -> dict[str, Any]:
 def test_command_shortcut_and_urls_match_the_adapter() -> None:
     m = manifest()
     [command] = m["features"]["slash_commands"]
-    assert command["command"] == "/ticket" and command["should_escape"] is False  # mentions arrive as <@U…>
+    # escaped: a person picked from the @ list arrives as <@U…|name>; "@ben" typed stays text and names nobody
+    assert command["command"] == "/ticket" and command["should_escape"] is True
     assert [s["callback_id"] for s in m["features"]["shortcuts"]] == [SEND_TO_CUSTOMER]
     urls = {command["url"], m["settings"]["event_subscriptions"]["request_url"], m["settings"]["interactivity"]["request_url"]}
     assert urls == {f"https://YOUR-HOST{EVENTS_PATH}"}
@@ -37,9 +41,31 @@ def test_events_and_scopes_cover_what_the_listeners_need() -> None:
     m = manifest()
     assert set(m["settings"]["event_subscriptions"]["bot_events"]) >= {
         "message.channels", "message.groups", "app_mention", "reaction_added"}
-    scopes = set(m["oauth_config"]["scopes"]["bot"])
-    assert scopes >= {"chat:write", "commands", "users:read", "users:read.email", "channels:history",
-                      "groups:history", "reactions:read", "app_mentions:read", "files:write"}
+    assert set(m["oauth_config"]["scopes"]["bot"]) == set(SCOPES_USED), "only the scopes the code uses"
+
+
+# Each scope the app asks for, and what of ours needs it (https://api.slack.com/scopes): nothing more.
+SCOPES_USED = {
+    "chat:write": "chat.postMessage, chat.update, chat.postEphemeral (bot/adapters/slack/client.py, parts.py)",
+    "channels:history": "conversations.history/replies (client.py) and message.channels",
+    "groups:history": "the same in private channels, and message.groups",
+    "channels:read": "conversations.members and member_joined/left_channel (membership.py)",
+    "groups:read": "the same for private channels",
+    "usergroups:read": "usergroups.users.list and subteam_members_changed (membership.py)",
+    "commands": "/ticket and the Send to customer shortcut",
+    "users:read": "users.info (people.py)",
+    "users:read.email": "the verified email in users.info, which the roster may name people by",
+    "reactions:read": "reaction_added",
+    "app_mentions:read": "app_mention",
+    "files:write": "files.uploadV2: a long mail attached in full (surface.py, digest.py)",
+}
+
+
+def test_usage_hint_lists_every_subcommand() -> None:
+    [command] = manifest()["features"]["slash_commands"]
+    listed = {part.split()[0] for part in re.split(r" \| (?=[a-z]+\b)", command["usage_hint"])}
+    assert listed == set(SPECS)
+    assert len(command["usage_hint"]) <= 1000
 
 
 def test_the_door_accepts_exactly_the_events_the_manifest_subscribes_to() -> None:

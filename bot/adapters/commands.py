@@ -8,6 +8,7 @@ renders answers its own way), but the words are the same everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -100,8 +101,41 @@ def parse_user(token: str, usage: str) -> str:
     return match.group(1)
 
 
-def parse_ticket(args: str) -> TicketCommand:
+@dataclass(frozen=True)
+class Dialect:
+    """How a platform writes what a person typed: its user mentions and its markup.
+
+    The console and Discord hand over text as typed (`PLAIN`). Slack escapes a slash command's text
+    (`&amp; &lt; &gt;`, `<@U…|name>`, `<#C…|name>`: bot.adapters.slack.escaping), so there a user is
+    only ever a mention Slack resolved, and free text is turned back into what was typed before it is
+    stored or mailed.
+    """
+
+    user: Callable[[str, str], str]  # (token, usage) -> chat user id; UsageError when it names nobody
+    text: Callable[[str], str]  # the platform's markup -> the text as typed
+
+
+def _as_typed(text: str) -> str:
+    return text
+
+
+PLAIN = Dialect(user=parse_user, text=_as_typed)
+
+
+def parse_ticket(args: str, dialect: Dialect = PLAIN) -> TicketCommand:
     """Parse what follows '/ticket'. Priority and status words are checked here, before any handler runs."""
+    cmd = _parse(args, dialect)
+    return cmd if dialect is PLAIN or not cmd.text else _with_text(cmd, dialect.text(cmd.text))
+
+
+def _with_text(cmd: TicketCommand, text: str) -> TicketCommand:
+    if not text.strip():
+        raise UsageError(f"usage: {SPECS[cmd.verb].usage}")
+    return TicketCommand(cmd.verb, cmd.number, text, cmd.priority, cmd.status, cmd.assignee, cmd.assignee_name,
+                         cmd.other, cmd.confirmed)
+
+
+def _parse(args: str, dialect: Dialect) -> TicketCommand:
     verb, _, rest = args.strip().partition(" ")
     verb = verb.lower() or "help"
     spec = SPECS.get(verb)
@@ -147,7 +181,7 @@ def parse_ticket(args: str) -> TicketCommand:
         target = " ".join(w for w in words if w not in flags).removeprefix("into").strip()
         return TicketCommand(verb, number, other=parse_number(target, spec.usage), confirmed=bool(flags))
     user, _, name = rest.partition(" ")
-    return TicketCommand(verb, number, assignee=parse_user(user, spec.usage), assignee_name=name.strip())
+    return TicketCommand(verb, number, assignee=dialect.user(user, spec.usage), assignee_name=dialect.text(name.strip()))
 
 
 # Chat clients turn "--" into a dash as you type (macOS, Slack): each spelling means the same.

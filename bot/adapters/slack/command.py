@@ -1,11 +1,15 @@
 """`/ticket …` in Slack: the shared grammar, the handlers, and answers only the caller sees.
 
 Slack wants an acknowledgement within 3 seconds; the command is acknowledged
-first and answered through its response_url once the work is done.
+first and answered through its response_url once the work is done (checked: bot.adapters.slack.responding).
+The text comes escaped (`should_escape: true`): it is read with Slack's dialect (bot.adapters.slack.escaping),
+so `@ben` typed without picking Ben from Slack's list names nobody and is refused, and an assignee must be
+a person users.info knows (bot.adapters.slack.people.People.person).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,8 +20,10 @@ from bot.adapters.errors import something_went_wrong
 from bot.adapters.slack import answers
 from bot.adapters.slack.confirm import merge_question
 from bot.adapters.slack.digest import report_answer
+from bot.adapters.slack.escaping import SLACK, channel_name, name_mentions
 from bot.adapters.slack.forms import open_new_ticket_form
 from bot.adapters.slack.parts import SlackParts
+from bot.adapters.slack.responding import respond_checked
 from bot.domain.errors import UserFacingError
 from bot.handlers.context import Actor
 from bot.handlers.merge import NeedsConfirmation
@@ -38,7 +44,9 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand, trigger_i
 
 
 async def _change(parts: SlackParts, actor: Actor, cmd: TicketCommand, _trigger: str | None) -> dict[str, Any]:
-    outcome = await perform_change(parts.ctx, actor, cmd, parts.people.actor)
+    if cmd.verb == "move":  # `/ticket move 3 #billing`: Slack sends the channel as <#C…|billing>
+        cmd = dataclasses.replace(cmd, text=channel_name(cmd.text))
+    outcome = await perform_change(parts.ctx, actor, cmd, parts.people.person)
     if isinstance(outcome, str):
         return answers.text(outcome)
     return answers.done(outcome.summary, await parts.thread_link(outcome.ticket.number))
@@ -78,7 +86,7 @@ def register(app: Any, parts: SlackParts) -> None:
         user = command["user_id"]
         try:
             actor = await parts.people.actor(user, command.get("user_name", ""))
-            answer = await execute(parts, actor, parse_ticket(command.get("text") or ""), command.get("trigger_id"))
+            answer = await execute(parts, actor, await read(command.get("text") or ""), command.get("trigger_id"))
         except NeedsConfirmation as exc:  # two customers' tickets: ask, with a confirm dialog
             answer = merge_question(exc)
         except UserFacingError as exc:
@@ -88,4 +96,9 @@ def register(app: Any, parts: SlackParts) -> None:
         except Exception:
             answer = answers.text(f":warning: {something_went_wrong(log, 'slack: /ticket')}")
         if answer:
-            await respond(response_type="ephemeral", replace_original=False, **answer)
+            await respond_checked(respond, answer, what="/ticket command", user=user, channel=command.get("channel_id"),
+                                  tell=parts.tell, response_type="ephemeral", replace_original=False)
+
+    async def read(text: str) -> TicketCommand:
+        """The command as typed: mentions Slack left unnamed get their names, then Slack's dialect."""
+        return parse_ticket(await name_mentions(text, parts.people.name_of), SLACK)

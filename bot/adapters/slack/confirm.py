@@ -16,6 +16,7 @@ from typing import Any
 from bot.adapters.slack import answers, inbound
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SlackParts
+from bot.adapters.slack.responding import respond_checked
 from bot.adapters.slack.ticket_blocks import plain, section
 from bot.domain.errors import UserFacingError
 from bot.handlers import merge
@@ -63,6 +64,7 @@ def register(app: Any, parts: SlackParts) -> None:
         except UserFacingError as exc:
             answer = answers.text(f":warning: {exc}")
         if body.get("response_url"):  # the question was an ephemeral answer: replace it with the outcome
-            await respond(replace_original=True, response_type="ephemeral", **answer)
+            await respond_checked(respond, answer, what="merge", user=user, channel=(body.get("channel") or {}).get("id"),
+                                  tell=parts.tell, replace_original=True, response_type="ephemeral")
         else:
             await parts.tell(user, (body.get("channel") or {}).get("id"), answer)
