@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from bot.adapters.slack.client import ChannelGate
 from bot.app import Core, build_core
 from bot.runtime import Runtime
 from tests.conftest import make_settings
@@ -154,9 +155,12 @@ def fake_slack(**directory: Any) -> FakeSlack:
 
 
 @asynccontextmanager
-async def running_bot(db: Database, tmp_path: Path, *, slack: FakeSlack | None = None,
+async def running_bot(db: Database, tmp_path: Path, *, slack: FakeSlack | None = None, gate: ChannelGate | None = None,
                       **overrides: Any) -> AsyncIterator[SlackBot]:
-    """The bot on `db`, talking to `slack` (a fresh fake unless given one that is already running)."""
+    """The bot on `db`, talking to `slack` (a fresh fake unless given one that is already running).
+
+    Posts are paced by `gate`; by default at 1,000 per second per channel, so that tests of hundreds of
+    tickets take seconds. Pacing at Slack's real rate is tested and measured with `ChannelGate()`."""
     async with _fake(slack) as slack:
         sink = SmtpSink()
         await sink.start()
@@ -168,6 +172,7 @@ async def running_bot(db: Database, tmp_path: Path, *, slack: FakeSlack | None =
         runtime = Runtime(core)
         assert runtime.slack is not None
         runtime.slack.api.retry_base = 0.01
+        runtime.slack.api.gate = gate or ChannelGate(per_second=1000.0, burst=100)
         await runtime.start()
         requests = SlackRequests(SECRET, bot_user_id=BOT_USER, channel_id=CHANNEL, response_url_base=slack.hooks_url,
                                  users={uid: u["name"] for uid, u in USERS.items()})

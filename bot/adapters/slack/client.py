@@ -6,7 +6,8 @@ repeat: chat.update, views.open, users.info... `post_once` is the only way we
 create messages, because a chat.postMessage that failed with a 5xx or a dropped
 connection may still have been posted: before trying again it looks for the
 message by the key stamped in its metadata, so a retry never doubles a root.
-A 429 closes the channel's gate for every worker until Retry-After has passed.
+Posts are paced per channel at Slack's documented rate, and a 429 pauses them until
+Retry-After has passed (`ChannelGate`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "tiketti_post"
 UNCERTAIN_TRIES = 5  # 5xx / connection failures of one post before the caller gives up for now
+POSTS_PER_SECOND = 1.0  # per channel: "1 message per second" (api.slack.com/methods/chat.postMessage)
+BURST = 3  # "bursts over that limit for short periods": a few posts at once, then the rate
 
 
 class SlackPostFailed(Exception):
@@ -49,45 +52,72 @@ class SlackPostFailed(Exception):
 
 
 class ChannelGate:
-    """Per-channel pacing of posts: Slack limits chat.postMessage per channel, and says so only by 429.
+    """Pacing of chat.postMessage: Slack's documented rate per channel, and Retry-After honoured for all.
 
-    Unpaced until the first 429; then every worker waits out Retry-After, and posts are spaced a
-    little under the rate that got through in the second before it, probing slowly faster with each
-    success (the next 429 corrects it). Hitting the limit and then sitting out a whole Retry-After
-    second drained at 56-69% of the limit in bench/slack.py; pacing keeps close to it.
+    Slack allows "1 message per second to a specific channel", with short bursts over it
+    (https://api.slack.com/methods/chat.postMessage, Rate limiting), and answers 429 + Retry-After
+    for that limit but also for the workspace-wide one and for limits of its own choosing
+    (https://api.slack.com/docs/rate-limits); the answer does not say which. So:
+
+    - each channel has a token bucket filling at `per_second` up to `burst`: a backlog drains at the
+      documented rate from the first post, with no 429 needed to find it;
+    - a 429 pauses every channel's posts until Retry-After has passed (it may be the workspace's);
+    - a 429 while the channel was above its rate (another post went out in the second before) may be
+      the channel's own: its bucket is emptied, so after the pause it goes on at the rate, not in a
+      burst. A 429 that came while we kept to the rate was someone else's limit: the refused post
+      is given its token back, so the channel is at full pace again the moment the pause ends.
+
+    Nothing is learnt from a 429 beyond its pause: the old gate lowered its pace on every 429 and
+    recovered by 0.005 % per success, and random 429s it had not caused held it at a third of the
+    rate for minutes. aiolimiter's leaky bucket paces well but can neither pause for a Retry-After
+    nor take back a refused post, hence this small bucket.
     """
 
-    PROBE = 0.99995  # each success shortens the interval by 0.005%: a raised limit is found again, slowly
-    MARGIN = 0.98  # pace a little under what got through: every 429 costs a whole Retry-After
+    def __init__(self, per_second: float = POSTS_PER_SECOND, burst: int = BURST,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second, self.burst, self._clock = per_second, burst, clock
+        self._tokens: dict[str, float] = {}
+        self._filled_at: dict[str, float] = {}
+        self._sent: dict[str, deque[float]] = defaultdict(deque)  # when the channel's posts that got through went
+        self._paused_until = 0.0
 
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-        self._next: dict[str, float] = {}
-        self._interval: dict[str, float] = {}
-        self._recent: dict[str, deque[float]] = defaultdict(deque)
-
-    async def wait(self, channel: str) -> None:
-        while (delay := max(self._until.get(channel, 0.0), self._next.get(channel, 0.0)) - time.monotonic()) > 0:
+    async def wait(self, channel: str) -> float:
+        """Wait for the channel's turn and take it; returns the time taken, to give to `posted` or `refused`."""
+        while True:
+            now = self._clock()
+            if (delay := self._paused_until - now) <= 0:
+                tokens = self._fill(channel, now)
+                if tokens >= 1.0:  # no await since the check: the token is ours
+                    self._tokens[channel] = tokens - 1.0
+                    return now
+                delay = (1.0 - tokens) / self.per_second
             await asyncio.sleep(delay)
-        if (interval := self._interval.get(channel)) is not None:  # take the slot; no await since the check
-            self._next[channel] = time.monotonic() + interval
 
-    def posted(self, channel: str) -> None:
-        now, recent = time.monotonic(), self._recent[channel]
-        recent.append(now)
-        while recent and recent[0] < now - 1.0:
-            recent.popleft()
-        if channel in self._interval:
-            self._interval[channel] *= self.PROBE
+    def posted(self, channel: str, sent_at: float) -> None:
+        sent = self._sent[channel]
+        sent.append(sent_at)
+        while sent and sent[0] < sent_at - 1.0:
+            sent.popleft()
 
-    def close_for(self, channel: str, seconds: float) -> None:
-        now = time.monotonic()
-        self._until[channel] = max(self._until.get(channel, 0.0), now + seconds)
-        recent = self._recent[channel]
-        while recent and recent[0] < now - 1.0:
-            recent.popleft()
-        if recent:  # pace under what got through; a 429 with nothing through says nothing of the rate
-            self._interval[channel] = 1.0 / (self.MARGIN * len(recent))
+    def refused(self, channel: str, sent_at: float, retry_after: float) -> None:
+        """A 429: nobody posts until Retry-After has passed; the channel's bucket as the cause suggests."""
+        now = self._clock()
+        self._paused_until = max(self._paused_until, now + retry_after)
+        tokens = self._fill(channel, now)
+        window = 1.0 / self.per_second
+        if any(sent_at - window < t < sent_at for t in self._sent[channel]):  # we were above the channel's rate
+            self._tokens[channel] = 0.0
+        else:  # not ours: the refused post did not count, it keeps its place
+            self._tokens[channel] = min(float(self.burst), tokens + 1.0)
+
+    def _fill(self, channel: str, now: float) -> float:
+        """The channel's tokens at `now`: a new channel starts with a full burst."""
+        last = self._filled_at.get(channel)
+        tokens = self._tokens.get(channel, float(self.burst))
+        if last is not None:
+            tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
+        self._tokens[channel], self._filled_at[channel] = tokens, now
+        return tokens
 
 
 class CountingWebClient(AsyncWebClient):
@@ -103,7 +133,7 @@ class CountingWebClient(AsyncWebClient):
 
 
 class SlackApi:
-    def __init__(self, token: str, base_url: str, *, timeout: int = 30) -> None:
+    def __init__(self, token: str, base_url: str, *, timeout: int = 30, gate: ChannelGate | None = None) -> None:
         base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.api = CountingWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
@@ -111,7 +141,7 @@ class SlackApi:
             AsyncServerErrorRetryHandler(max_retry_count=3),
         ])
         self._poster = CountingWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
-        self.gate = ChannelGate()
+        self.gate = gate or ChannelGate()
         self.retry_base = 0.5  # seconds before the first retry of an uncertain post; doubles, capped at 30
 
     async def post_once(self, channel: str, message: Mapping[str, Any], *, key: str, thread_ts: str | None = None,
@@ -122,17 +152,17 @@ class SlackApi:
             return found
         uncertain = 0
         while True:
-            await self.gate.wait(channel)
+            sent_at = await self.gate.wait(channel)
             try:
                 resp = await self._poster.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}}, **message)
-                self.gate.posted(channel)
+                self.gate.posted(channel, sent_at)
                 return str(resp["ts"])
             except SlackApiError as exc:
                 status = exc.response.status_code
                 if status == 429:
-                    self.gate.close_for(channel, _retry_after(exc.response.headers))
+                    self.gate.refused(channel, sent_at, _retry_after(exc.response.headers))
                     continue
                 if status < 500:
                     error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
