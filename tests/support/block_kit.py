@@ -95,4 +95,8 @@ def message_errors(message: dict[str, Any]) -> list[str]:
     problems = ["msg_too_long: text over 40,000 characters"] if text and len(text) > 40_000 else []
     if not text and not message.get("blocks"):
         problems.append("no_text")
+    from tests.support.slack_rules import MAX_BLOCKS_TEXT, blocks_text_length  # it builds on this module
+
+    if blocks_text_length(message.get("blocks") or []) > MAX_BLOCKS_TEXT:
+        problems.append(f"msg_blocks_too_long: more than {MAX_BLOCKS_TEXT} characters of text in the blocks")
     return problems + block_kit_errors(message.get("blocks") or [])

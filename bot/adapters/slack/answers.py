@@ -1,7 +1,10 @@
 """Ephemeral answers to `/ticket` and mentions: help, a ticket's details, lists, history.
 
-Pure functions from the handlers' snapshots to `{"text", "blocks"}`, within Slack's
-limits like every other view (at most 50 blocks, each section cut to size).
+Pure functions from the handlers' snapshots to `{"text", "blocks"}`, each block within Slack's
+limits. An answer may be longer than one Slack message holds (a queue of hundreds, a ticket's whole
+conversation): whoever sends it sends `blocks.pages(answer)`, one to four messages in a row, so Slack
+never refuses it (`msg_blocks_too_long`, more than 50 blocks); what even four cannot hold is said
+to be left out, never silently dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.adapters.commands import SPECS
-from bot.adapters.slack.limits import MAX_BLOCKS, mrkdwn_line, split_for_slack
+from bot.adapters.slack.blocks import MAX_PAGES, PAGE_ROOM, pages, text_length
+from bot.adapters.slack.limits import MAX_BLOCKS, MAX_BLOCKS_TEXT, mrkdwn_line, slack_user_id, split_for_slack
 from bot.adapters.slack.ticket_blocks import (
     PRIORITY_EMOJI,
     STATUS_EMOJI,
@@ -19,12 +23,16 @@ from bot.adapters.slack.ticket_blocks import (
     requester,
     section,
     slack_date,
-    thread_message,
+    thread_messages,
 )
 from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
 
 Answer = dict[str, Any]
+__all__ = ["pages"]  # re-exported: how every answer is sent
+
+# What all pages of one answer hold, minus room for the ticket's head and the closing lines.
+ANSWER_ROOM = MAX_PAGES * (MAX_BLOCKS_TEXT - PAGE_ROOM) - 2000
 
 THREAD_HELP = (
     "*Inside a ticket's thread* (Slack runs no slash commands there):\n"
@@ -73,10 +81,10 @@ def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: di
         chunk = f"{chunk}\n{line}" if chunk else line
     if chunk:
         blocks.append(section(chunk))
-    blocks = blocks[:MAX_BLOCKS - 1]
-    if queue:
-        blocks.append({"type": "actions", "elements": [{"type": "button", "action_id": "ticket.next", "style": "primary",
-                                                        "text": plain("Handle next", 75), "value": "next"}]})
+    if queue:  # first, so a queue longer than the pages still offers it
+        blocks.insert(1, {"type": "actions", "elements": [{"type": "button", "action_id": "ticket.next",
+                                                           "style": "primary", "text": plain("Handle next", 75),
+                                                           "value": "next"}]})
     return {"text": f"{title} ({len(tickets)})", "blocks": blocks}
 
 
@@ -96,21 +104,21 @@ def details(d: TicketDetails, link: str | None = None) -> Answer:
              f"from {requester(t, 200)} · " + (f"assigned to {mrkdwn_line(t.assignee, 100)}" if t.assignee
                                                                else "unassigned"))
     blocks = [section(head), section(facts), context(f"Opened {slack_date(t.created_at)}")]
-    room = MAX_BLOCKS - len(blocks) - 2
+    room, block_room = ANSWER_ROOM, MAX_PAGES * (MAX_BLOCKS - 3) - 8
     shown = 0
-    for message in reversed(d.messages):  # the newest are what an agent asks about
-        rendered = thread_message(message)["blocks"][:4]
-        if len(rendered) > room:
+    for message in reversed(d.messages):  # the newest are what an agent asks about; the thread keeps them all
+        rendered = [b for part in thread_messages(message) for b in part["blocks"]]
+        if text_length(rendered) > room or len(rendered) > block_room:
             break
         blocks[3:3] = rendered
-        room -= len(rendered)
+        room, block_room = room - text_length(rendered), block_room - len(rendered)
         shown += 1
     if shown < len(d.messages):
         blocks.insert(3, context(f"{len(d.messages) - shown} earlier messages are in the thread."))
     if d.other_tickets:
         others = ", ".join(f"#{o.number} {mrkdwn_line(o.subject, 60)} ({o.status.label})" for o in d.other_tickets[:5])
         blocks.append(context(f"Also from this customer: {others}"))
-    return {"text": f"#{t.number} {mrkdwn_line(t.subject, 200)}", "blocks": blocks[:MAX_BLOCKS]}
+    return {"text": f"#{t.number} {mrkdwn_line(t.subject, 200)}", "blocks": blocks}
 
 
 def history(number: int, lines: Sequence[AuditLine]) -> Answer:
@@ -122,15 +130,24 @@ def history(number: int, lines: Sequence[AuditLine]) -> Answer:
         if line.detail:
             what += f" ({line.detail})"
         rows.append(f"{line.created_at.strftime('%Y-%m-%d %H:%M')} · {line.actor} · {what}")
-    pieces, _ = split_for_slack("\n".join(rows) or "no changes recorded", budget=2900 * 40)
-    blocks = [section(f"*History of #{number}* ({len(lines)} events)"), *(section(p) for p in pieces)]
-    return {"text": f"History of #{number}", "blocks": blocks[:MAX_BLOCKS]}
+    kept, size = [], 0
+    for row in reversed(rows):  # the latest events, as many as the pages hold (escaping may grow a row)
+        size += 2 * len(row) + 1
+        if size > ANSWER_ROOM:
+            break
+        kept.insert(0, row)
+    pieces, _ = split_for_slack("\n".join(kept) or "no changes recorded", piece=2900, budget=ANSWER_ROOM)
+    blocks = [section(f"*History of #{number}* ({len(lines)} events)")]
+    if len(kept) < len(rows):
+        blocks.append(context(f"The {len(rows) - len(kept)} earliest events are left out: Slack shows this much at once."))
+    blocks.extend(section(p) for p in pieces)
+    return {"text": f"History of #{number}", "blocks": blocks}
 
 
 def context_summary(d: TicketDetails, experts: Sequence[str]) -> Answer:
     """Posted in the thread when someone is pulled in: what the ticket is about, in a glance."""
     t = d.ticket
-    who = " ".join(f"<@{mrkdwn_line(e, 30)}>" for e in experts)
+    who = " ".join(f"<@{e}>" for e in experts if slack_user_id(e))
     first = next((m for m in d.messages if m.kind.value == "inbound"), None)
     latest = next((m for m in reversed(d.messages) if m.kind.value == "inbound"), None)
     lines = [f"{who} you were pulled into *#{t.number} {mrkdwn_line(t.subject, 200)}*",

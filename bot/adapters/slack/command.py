@@ -95,9 +95,11 @@ def register(app: Any, parts: SlackParts) -> None:
             raise  # lost a race, nothing answered yet: the backlog runs it again
         except Exception:
             answer = answers.text(f":warning: {something_went_wrong(log, 'slack: /ticket')}")
-        if answer:
-            await respond_checked(respond, answer, what="/ticket command", user=user, channel=command.get("channel_id"),
-                                  tell=parts.tell, response_type="ephemeral", replace_original=False)
+        for page in answers.pages(answer) if answer else ():  # a long answer: up to 4 messages (blocks.pages)
+            if not await respond_checked(respond, page, what="/ticket command", user=user,
+                                         channel=command.get("channel_id"), tell=parts.tell,
+                                         response_type="ephemeral", replace_original=False):
+                break
 
     async def read(text: str) -> TicketCommand:
         """The command as typed: mentions Slack left unnamed get their names, then Slack's dialect."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.slack.blocks import button, plain
+from bot.adapters.slack.limits import slack_user_id
 from bot.domain.priority import Priority
 from bot.handlers.snapshots import TicketView
 
@@ -56,8 +57,8 @@ def _category_select(ticket: TicketView, categories: Sequence[str]) -> dict[str,
 
 def _assign_select(ticket: TicketView) -> dict[str, Any]:
     assign: dict[str, Any] = {"type": "users_select", "action_id": ASSIGN, "placeholder": plain("Assign…", 150)}
-    if ticket.assignee_chat_id:
-        assign["initial_user"] = ticket.assignee_chat_id
+    if slack_user := slack_user_id(ticket.assignee_chat_id):  # never another platform's id (a Discord snowflake)
+        assign["initial_user"] = slack_user
     return assign
 
 

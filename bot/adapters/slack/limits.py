@@ -9,6 +9,7 @@ at the limit that applies to the place it goes.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 MAX_BLOCKS = 50  # blocks in one message
@@ -25,13 +26,31 @@ MAX_MODAL_TITLE = 24
 MAX_INPUT_VALUE = 3000  # plain_text_input initial_value
 MAX_PRIVATE_METADATA = 3000
 
-# How much of one mail body a thread message shows. Beyond it the head is shown
-# and the whole text is attached as a file: a 100 KB mail in the channel helps nobody.
+# Slack refuses a message whose blocks hold more than about 12,000-13,300 characters of text in all
+# (`msg_blocks_too_long`), however small each block is. Undocumented; reported in slackapi/bolt-js#2509
+# ("Blocks too long error at ~13200 characters") and #2867. We keep every message's blocks under this,
+# a margin below the lowest figure reported, so a long mail or answer becomes several messages instead.
+MAX_BLOCKS_TEXT = 11_000
+
+# How much of one mail body a ticket's thread shows (over as many messages as MAX_BLOCKS_TEXT needs).
+# Beyond it the head is shown and the whole text is attached as a file: a 100 KB mail in the channel
+# helps nobody.
 MAX_BODY_CHARS = 5 * MAX_SECTION_TEXT
 NOTIFICATION_CHARS = 300  # the fallback text: enough for a notification preview
 
 ELLIPSIS = "…"
 _ENTITY_MAX = len("&amp;")
+
+
+# A Slack user id (U…, or W… on Enterprise Grid). An assignee's chat id may be another platform's (a Discord
+# snowflake is all digits): as a `<@…>` mention or a users_select's `initial_user` it would show raw or be
+# refused, so only an id of this shape is ever used as a Slack user.
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def slack_user_id(chat_id: str | None) -> str | None:
+    """`chat_id` when it is a Slack user id, else None (another platform's id names nobody here)."""
+    return chat_id if chat_id and _SLACK_USER_ID.fullmatch(chat_id) else None
 
 
 def clean(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.adapters.slack.blocks import pages
 from bot.adapters.slack.client import SlackApi
 from bot.adapters.slack.people import People
 from bot.adapters.slack.work import Backlog
@@ -50,10 +51,12 @@ class SlackParts:
         return self.link(ref.channel, ref.root_ref) if ref else None
 
     async def tell(self, user: str, channel: str | None, message: dict[str, Any], thread_ts: str | None = None) -> None:
-        """An ephemeral message: only `user` sees it. Never raises: this is how errors are shown."""
+        """An ephemeral message: only `user` sees it, in as many messages as Slack needs (`blocks.pages`).
+        Never raises: this is how errors are shown."""
         try:
-            await self.api.api.chat_postEphemeral(channel=channel or self.channel, user=user, thread_ts=thread_ts,
-                                                  **message)
+            for page in pages(message):
+                await self.api.api.chat_postEphemeral(channel=channel or self.channel, user=user, thread_ts=thread_ts,
+                                                      **page)
         except SlackApiError as exc:
             log.warning("slack: could not tell %s (%s)", user, exc.response.get("error"))
 

@@ -21,6 +21,7 @@ from bot.adapters.slack import answers, ticket_blocks
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.notices import kept_notice
+from bot.adapters.slack.refusals import refusal
 from bot.chat.surface import Hop, MoveNote, Place, Undeliverable
 from bot.handlers.context import Context
 from bot.handlers.snapshots import MessageView, TicketView
@@ -82,9 +83,13 @@ class SlackSurface:
 
     async def post_message(self, channel: str, root: str, message: MessageView, *, key: str,
                            maybe_posted: bool) -> str:
-        """The message's head in the thread; a text too long for Slack also goes up whole, as a file."""
-        ts = await self.api.post_once(channel, ticket_blocks.thread_message(message), key=key, thread_ts=root,
-                                      maybe_posted=maybe_posted)
+        """The message in the thread, over several posts in a row when one Slack message cannot hold its text
+        (each part under its own key, so a retry finds the parts already there); a text longer than the
+        thread shows (MAX_BODY_CHARS) also goes up whole, as a file. The first part's ts is the message's."""
+        first, *rest = ticket_blocks.thread_messages(message)
+        ts = await self.api.post_once(channel, first, key=key, thread_ts=root, maybe_posted=maybe_posted)
+        for i, part in enumerate(rest, start=2):
+            await self.api.post_once(channel, part, key=f"{key}-part-{i}", thread_ts=root, maybe_posted=maybe_posted)
         await self._upload_full_text(channel, root, message)
         return ts
 
@@ -124,6 +129,10 @@ class SlackSurface:
             if (error := _error(exc)) in PERMANENT:
                 raise Undeliverable(f"looking for {key} in {place.channel}: {error}") from exc
             raise
+
+    def refused(self, exc: Exception) -> Undeliverable | None:
+        """Slack's errors that no retry mends, in words agents can act on (`refusals.REFUSALS`)."""
+        return refusal(exc)
 
     async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
         """An ephemeral message: only `user` sees it, in `where` (the tickets channel by default)."""

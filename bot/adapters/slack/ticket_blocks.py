@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.formatting import human_size
-from bot.adapters.slack.blocks import context, mrkdwn, plain, section, slack_date
+from bot.adapters.slack.blocks import context, mrkdwn, pack, plain, section, slack_date
 from bot.adapters.slack.controls import (  # noqa: F401 - the root's action ids, where the listeners look for them
     ACTIONS_BLOCK,
     ASSIGN,
@@ -30,13 +30,15 @@ from bot.adapters.slack.controls import (  # noqa: F401 - the root's action ids,
     actions_block,
 )
 from bot.adapters.slack.limits import (
+    MAX_BLOCKS,
+    MAX_BLOCKS_TEXT,
     MAX_HEADER_TEXT,
     MAX_INPUT_VALUE,
     MAX_PRIVATE_METADATA,
     NOTIFICATION_CHARS,
-    escape,
     mrkdwn_line,
     one_line,
+    slack_user_id,
     split_for_slack,
 )
 from bot.adapters.slack.sla_blocks import sla_line
@@ -105,8 +107,8 @@ def requester(ticket: TicketView, limit: int = 500) -> str:
 
 
 def _fields(ticket: TicketView) -> list[dict[str, Any]]:
-    if ticket.assignee_chat_id:
-        assignee = f"<@{escape(ticket.assignee_chat_id)}>"
+    if slack_user := slack_user_id(ticket.assignee_chat_id):  # a Discord id would show as a raw <@1234…>
+        assignee = f"<@{slack_user}>"
     else:
         assignee = mrkdwn_line(ticket.assignee, 200) if ticket.assignee else "_unassigned_"
     facts = [
@@ -191,8 +193,12 @@ def _attachment(a: AttachmentView) -> str:
     return f":paperclip: {mrkdwn_line(a.filename, 150)} ({mrkdwn_line(a.content_type, 60)}, {human_size(a.size)}{kept})"
 
 
-def thread_message(msg: MessageView) -> dict[str, Any]:
-    """One ticket message for its thread. When `thread_message_file` is not None, upload it too."""
+CONTINUED_ROOM = 200  # text kept free in each part for its "continued" line
+
+
+def thread_messages(msg: MessageView) -> list[dict[str, Any]]:
+    """One ticket message for its thread, as one Slack message or several in a row when its text is longer
+    than one message may hold (limits.MAX_BLOCKS_TEXT). When `thread_message_file` is not None, upload it too."""
     pieces, truncated = split_for_slack(msg.text)
     blocks: Blocks = [section(_head(msg))]
     blocks.extend(section(piece) for piece in pieces)
@@ -211,7 +217,21 @@ def thread_message(msg: MessageView) -> dict[str, Any]:
     if notes:
         blocks.append(context(*notes))
     preview = one_line(msg.text, NOTIFICATION_CHARS) or "(no text)"
-    return {"text": mrkdwn_line(f"#{msg.ticket_number} {msg.author}: {preview}", NOTIFICATION_CHARS + 100), "blocks": blocks}
+    first = mrkdwn_line(f"#{msg.ticket_number} {msg.author}: {preview}", NOTIFICATION_CHARS + 100)
+    groups = pack(blocks, budget=MAX_BLOCKS_TEXT - CONTINUED_ROOM, max_blocks=MAX_BLOCKS - 1)
+    if len(groups) == 1:
+        return [{"text": first, "blocks": groups[0]}]
+    author = mrkdwn_line(msg.author, 100) or "someone"
+    parts = [{"text": first, "blocks": [*groups[0], context(f"_continued below (1/{len(groups)})_")]}]
+    for i, group in enumerate(groups[1:], start=2):
+        said = f"#{msg.ticket_number} {author}, continued ({i}/{len(groups)})"
+        parts.append({"text": said, "blocks": [context(f"_{said}_"), *group]})
+    return parts
+
+
+def thread_message(msg: MessageView) -> dict[str, Any]:
+    """The first (often the only) Slack message of `thread_messages`."""
+    return thread_messages(msg)[0]
 
 
 def thread_message_file(msg: MessageView) -> FullText | None:
@@ -324,10 +344,19 @@ def tags_modal(ticket: TicketView) -> dict[str, Any]:
 
 
 def move_modal(ticket: TicketView, teams: Sequence[str]) -> dict[str, Any]:
-    options = [{"text": plain(t, 75), "value": t[:150]} for t in teams[:100] if t != ticket.team]
-    return {"type": "modal", "callback_id": MOVE_MODAL, "private_metadata": str(ticket.number),
-            "title": plain(f"Move #{ticket.number}", 24), "submit": plain("Move", 24), "close": plain("Cancel", 24),
-            "blocks": [{"type": "input", "block_id": "team", "label": plain("To team", 2000),
+    """The "Move to team" form; with no other team to move to it says so, with no select and no submit:
+    Slack refuses a select with no option (`invalid_arguments` from views.open)."""
+    options = [{"text": plain(t, 75), "value": t[:150]} for t in teams if t != ticket.team][:100]
+    modal: dict[str, Any] = {"type": "modal", "callback_id": MOVE_MODAL, "private_metadata": str(ticket.number),
+                             "title": plain(f"Move #{ticket.number}", 24), "close": plain("Close", 24)}
+    if not options:
+        here = f" is in {mrkdwn_line(ticket.team, 200)}, the only team" if ticket.team else " has no team to move to"
+        modal["blocks"] = [section(f"#{ticket.number}{here}: there is no other team to move it to. "
+                                   "Teams are set in the workflow file (`teams:`).")]
+        return modal
+    modal.update(submit=plain("Move", 24), close=plain("Cancel", 24))
+    modal["blocks"] = [{"type": "input", "block_id": "team", "label": plain("To team", 2000),
                         "element": {"type": "static_select", "action_id": "team", "options": options,
                                     "placeholder": plain("Team", 150)}},
-                       context("The thread moves to that team's channel; both threads link to each other.")]}
+                       context("The thread moves to that team's channel; both threads link to each other.")]
+    return modal
