@@ -12,6 +12,9 @@ Names (all prefixed `tiketti_`; counters get `_total` in the exposition):
   report (a delivery report applied to its ticket), report_unmatched (kept for `quarantine list --system`)
 - `OUTBOX_MAILS` `tiketti_outbox_mails_total{result}`: sent, failed, retried
 - `SLACK_API_ERRORS` `tiketti_slack_api_errors_total{method,error}`: error responses from Slack's Web API
+- `CHAT_POST_FAILURES` `tiketti_chat_post_failures_total{platform,code,kind}`: posts and root updates a chat
+  platform refused, by the platform's error code ("not_in_channel", "50007"; a passing failure by its
+  exception's name) and kind: permanent (given up for that item, agents told) or transient (retried)
 - `SLA_BREACHES` `tiketti_sla_breaches_total{kind}`: SLA breaches recorded by this instance
   (kind: first_response or resolution); counted by the runtime from each SlaBreached event
 - `JOB_RUNS` `tiketti_job_runs_total{job,result}`: scheduler firings: ran, skipped (another instance
@@ -40,6 +43,10 @@ OUTBOX_MAILS = Counter(
 )
 SLACK_API_ERRORS = Counter(
     "tiketti_slack_api_errors", "Error responses from Slack's Web API", ["method", "error"], registry=REGISTRY
+)
+CHAT_POST_FAILURES = Counter(
+    "tiketti_chat_post_failures", "Chat posts and root updates that failed, by platform, error code and kind "
+    "(permanent: given up and told to agents; transient: retried)", ["platform", "code", "kind"], registry=REGISTRY,
 )
 SLA_BREACHES = Counter(
     "tiketti_sla_breaches", "SLA breaches recorded, by kind (first_response, resolution)", ["kind"],

@@ -229,6 +229,9 @@ async def _samples(core: Core) -> dict[Notice, tuple[object, str]]:
         Notice.MOVED: (events.TicketMoved(7, "support", "vault"), "vault"),
         Notice.DIGEST: (events.DigestReady(report=digest, charts=()), "digest"),
         Notice.COLLISION: (ReplyHeld(7, ["Ben replied to the customer just now"], "Hello"), "Ben replied"),
+        Notice.POST_FAILED: (events.ChatPostFailed(t, "slack", "C0BILLING", "a reply", "42", "not_in_channel",
+                                                   "the bot is not in the channel", "/invite @Tiketti", "channel"),
+                             "/invite @Tiketti"),
     }
 
 

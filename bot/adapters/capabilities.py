@@ -71,6 +71,7 @@ class Notice(StrEnum):
     MOVED = "moved"
     DIGEST = "digest"
     COLLISION = "collision"  # another agent is answering the same customer (raised on the reply paths)
+    POST_FAILED = "post failed"  # a platform refused part of a ticket's thread for good: why, and what to do
 
 
 # The event that causes each notice (COLLISION has none: the reply paths raise it).
@@ -82,6 +83,7 @@ NOTICE_EVENTS: dict[type, Notice] = {
     events.MailDeliveryFailed: Notice.DELIVERY_FAILED,
     events.TicketMoved: Notice.MOVED,
     events.DigestReady: Notice.DIGEST,
+    events.ChatPostFailed: Notice.POST_FAILED,
 }
 # Events every platform shows through its thread (root and messages), not as a notice of their own.
 # Merge and child notices are thread messages (MessageAdded), so they are shown wherever threads are.

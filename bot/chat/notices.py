@@ -17,7 +17,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from bot.chat.surface import ChatSurface, Place, Undeliverable
+from bot.chat.surface import ChatSurface, Place, Scope, Undeliverable
 from bot.handlers import events, notices, placement, threads
 from bot.handlers.context import Context
 
@@ -43,6 +43,8 @@ async def place_of(ctx: Context, surface: ChatSurface, event: object) -> Place |
     """
     if isinstance(event, events.MailQuarantined):
         return Place(surface.default_channel)
+    if isinstance(event, events.ChatPostFailed):
+        return await _place_of_refusal(ctx, surface, event)
     ticket = getattr(event, "ticket", None)
     if ticket is None:
         return Place(surface.default_channel)
@@ -55,6 +57,31 @@ async def place_of(ctx: Context, surface: ChatSurface, event: object) -> Place |
     if ref is not None:
         return Place(ref.channel, ref.root_ref, mention=mention)
     return Place(home, mention=mention) if home is not None else None
+
+
+async def _place_of_refusal(ctx: Context, surface: ChatSurface, event: events.ChatPostFailed) -> Place | None:
+    """A refusal is told on the platform that refused (a customer's DMs: wherever agents see the ticket).
+
+    A refused post: in the ticket's thread. A gone thread: its channel's top level. A channel the bot
+    cannot post in (or a root that could not be posted): the tickets channel, which the bot can."""
+    if event.platform != surface.platform and event.platform in placement.TEAM_PLATFORMS:
+        return None
+    if event.scope == Scope.CHANNEL:
+        return Place(surface.default_channel) if event.platform == surface.platform else None
+    ref = await threads.thread_of(ctx, surface.platform, event.ticket.number)
+    if ref is not None and event.scope == Scope.ITEM:
+        return Place(ref.channel, ref.root_ref)
+    home = placement.channel_for(ctx.config, event.ticket.team, surface.platform, surface.default_channel)
+    channel = ref.channel if ref is not None else home
+    return Place(channel) if channel is not None else None
+
+
+def refusal_words(event: events.ChatPostFailed, where: str) -> str:
+    """A refusal in plain words, for every platform: `where` is how it names the place ("#billing")."""
+    if event.platform not in placement.TEAM_PLATFORMS:
+        where = "the customer's DMs"
+    said = f"#{event.ticket.number}: couldn't post {event.what} to {where}: {event.reason}"
+    return said + (f" — {event.hint}" if event.hint else "")
 
 
 class NoticeDelivery:

@@ -88,6 +88,29 @@ class ChatSurface(Protocol):
         """Say something to one person only (an ephemeral message where the platform has them)."""
         ...
 
+    def refused(self, exc: Exception) -> Undeliverable | None:
+        """`exc`, raised by one of these calls, as a refusal for good (in words an agent can act on);
+        None when trying again may help (a rate limit, a 5xx, a timeout, a dropped connection)."""
+        ...
+
+
+class Scope(StrEnum):
+    """How much of a ticket's showing a refusal stops, and so where agents are told of it."""
+
+    ITEM = "item"  # this one post (too long, malformed, a customer's closed DMs): the rest go on
+    THREAD = "thread"  # the ticket's thread or root (deleted, archived): nothing more can go there
+    CHANNEL = "channel"  # the whole channel (the bot is not in it, lacks permission, it is gone)
+
 
 class Undeliverable(Exception):
-    """The platform refused a post for good (a deleted channel, a closed DM): trying again cannot help."""
+    """The platform refused a post for good (a deleted channel, a closed DM): trying again cannot help.
+
+    Anything else a surface raises is taken as passing and retried with backoff. Agents are told of
+    a refusal (`bot.handlers.events.ChatPostFailed`), so it says why in plain words (`reason`: "the bot
+    is not in the channel") and what a person can do (`hint`: "/invite @Tiketti"); `code` is the
+    platform's name of the error ("not_in_channel", "50007"), counted in /metrics.
+    """
+
+    def __init__(self, reason: str, hint: str = "", *, code: str = "refused", scope: Scope = Scope.ITEM) -> None:
+        super().__init__(f"{reason} ({code}){f'; {hint}' if hint else ''}")
+        self.reason, self.hint, self.code, self.scope = reason, hint, code, scope

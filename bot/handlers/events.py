@@ -83,6 +83,22 @@ class MailDeliveryFailed:
 
 
 @dataclass(frozen=True)
+class ChatPostFailed:
+    """A chat platform refused for good to show part of a ticket (`bot.chat.surface.Undeliverable`):
+    agents are told why and what to do, where they look (`bot.chat.notices.place_of`)."""
+
+    ticket: TicketView
+    platform: str  # whose post was refused: "slack", "discord", "discord-dm" (a customer's DMs)…
+    channel: str  # where it was to go
+    what: str  # what was refused, in words: "a reply", "a message", "the ticket's root", "an update of its root"
+    item: str  # names the refused thing once (a message id, "root"): one notice per refused thing
+    code: str  # the platform's name of the error
+    reason: str  # why, in plain words
+    hint: str  # what a person can do about it
+    scope: str  # `bot.chat.surface.Scope`: "item", "thread" or "channel"
+
+
+@dataclass(frozen=True)
 class MailQuarantined:
     quarantine_id: int
     sender: str

@@ -51,6 +51,15 @@ def _sla(breached: bool) -> _Kind:
     )
 
 
+def _post_failed_key(e: events.ChatPostFailed) -> str:
+    """One notice per refused thing; a channel the bot cannot post in is told of once, not per ticket."""
+    if e.scope == "channel":
+        return f"post_failed:{e.platform}:{e.channel}:{e.code}"
+    if e.scope == "thread":  # everything after the first refusal in a gone thread fails the same way
+        return f"post_failed:{e.platform}:{e.ticket.number}:{e.channel}:{e.code}"
+    return f"post_failed:{e.platform}:{e.ticket.number}:{e.item}:{e.code}"
+
+
 KINDS: dict[type, _Kind] = {
     events.SlaWarning: _sla(False),
     events.SlaBreached: _sla(True),
@@ -74,6 +83,13 @@ KINDS: dict[type, _Kind] = {
         data=lambda e: {"outbox_id": e.outbox_id, "to": e.to_addr, "subject": e.subject, "error": e.error},
         rebuild=lambda d, t: events.MailDeliveryFailed(ticket=t, to_addr=d["to"], subject=d["subject"],
                                                        error=d["error"], outbox_id=d["outbox_id"]),
+    ),
+    events.ChatPostFailed: _Kind(
+        "post_failed",
+        key=lambda e: _post_failed_key(e),
+        data=lambda e: {"platform": e.platform, "channel": e.channel, "what": e.what, "item": e.item,
+                        "code": e.code, "reason": e.reason, "hint": e.hint, "scope": e.scope},
+        rebuild=lambda d, t: events.ChatPostFailed(ticket=t, **d),
     ),
 }
 NOTICE_TYPES = tuple(KINDS)

@@ -14,9 +14,10 @@ from typing import Any
 
 from bot.adapters.capabilities import NOTICE_EVENTS, Notice
 from bot.adapters.collisions import ReplyHeld
+from bot.chat.notices import refusal_words
 from bot.chat.surface import Hop, MoveNote
 from bot.domain.sla import FIRST_RESPONSE, time_left_words
-from bot.handlers.events import DigestReady, SlaBreached, SlaWarning, TaskDue, TicketMoved
+from bot.handlers.events import ChatPostFailed, DigestReady, SlaBreached, SlaWarning, TaskDue, TicketMoved
 
 from . import render
 
@@ -61,6 +62,11 @@ def digest(event: DigestReady) -> str:
     return "── daily digest\n" + render.report(event.report)
 
 
+def post_failed(event: ChatPostFailed) -> str:
+    """'✗ #12: couldn't post a reply to #billing: the bot is not in the channel — /invite @Tiketti'."""
+    return render.cut(f"✗ {refusal_words(event, '#' + render.one_line(event.channel, 40))}", 3 * render.WIDTH)
+
+
 def reply_held(held: ReplyHeld) -> str:
     """A typed reply held because a colleague is answering too: who, and how to send it anyway."""
     lines = [f"✗ not sent to #{held.number}'s customer: a colleague is answering too"]
@@ -79,6 +85,7 @@ NOTICES: dict[Notice, Callable[..., str]] = {
     Notice.MOVED: ticket_moved,
     Notice.DIGEST: digest,
     Notice.COLLISION: reply_held,
+    Notice.POST_FAILED: post_failed,
 }
 
 

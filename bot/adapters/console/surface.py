@@ -9,7 +9,8 @@ Texts are the console's own renderings (`render`, `notices`). Every post is kept
 a call with a key already posted returns the first post, as the real platforms' surfaces do when
 they look before posting again. A caller that repeats a key without saying an earlier attempt may
 have landed (`maybe_posted`) is recorded in `repeated`, so a test can hold the chat layer to its
-word. `fail_next` makes the next posts fail (before or after they land), so retries can be tested.
+word. `fail_next` makes the next posts (or root updates) fail (before or after they land), with a
+passing error or a refusal for good (`Undeliverable`), so retries and refusals can be tested.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from bot.adapters.capabilities import controls_for, controls_in
-from bot.chat.surface import MoveNote, Place
+from bot.chat.surface import MoveNote, Place, Undeliverable
 from bot.domain.model import MessageKind
 from bot.domain.workflow import Workflow
 from bot.handlers.snapshots import MessageView, TicketView
@@ -72,6 +73,7 @@ class ConsoleSurface:
         self._faults: list[tuple[Exception, bool, str]] = []  # (error, landed, key prefix)
         self._activity: list[int | None] = []  # the ticket of each change shown, in order
         self.repeated: list[str] = []
+        self.calls: list[str] = []  # the key of every post and "update-<n>" of every root update asked for
         self.told: list[tuple[str, str]] = []
 
     # ---- for tests: faults and reading -------------------------------------------------------
@@ -79,7 +81,8 @@ class ConsoleSurface:
     def fail_next(self, count: int = 1, *, key: str = "", landed: bool = False,
                   error: Exception | None = None) -> None:
         """The next `count` posts whose key starts with `key` raise `error` (a transient `PostFailed`
-        by default). `landed`: each is made first, as when the platform took it and the answer was lost."""
+        by default). `landed`: each is made first, as when the platform took it and the answer was lost.
+        A root update is named `update-<ticket number>`: only a `key` naming it makes one fail."""
         self._faults += [(error or PostFailed("console: made to fail"), landed, key)] * count
 
     def channel(self, name: str | None = None) -> list[str]:
@@ -152,6 +155,12 @@ class ConsoleSurface:
         return ref
 
     async def update_root(self, channel: str, root: str, ticket: TicketView, *, moved: MoveNote | None = None) -> None:
+        name = f"update-{ticket.number}"
+        self.calls.append(name)
+        fault = next((f for f in self._faults if f[2] and name.startswith(f[2])), None)
+        if fault is not None:
+            self._faults.remove(fault)
+            raise fault[0]
         moved_words = notices.move_note(moved).removeprefix("➡ ") if moved else None
         text = self._root_text(ticket, moved_words)
         post = self._posts.get(root) or self._adopt(channel, root, ticket.number)
@@ -183,6 +192,10 @@ class ConsoleSurface:
         return self._post(place.channel, place.root, text, key=key, maybe_posted=maybe_posted,
                           number=ticket.number if ticket is not None else None)
 
+    def refused(self, exc: Exception) -> Undeliverable | None:
+        """The console refuses nothing of its own: only what a test makes it (`fail_next(error=...)`)."""
+        return exc if isinstance(exc, Undeliverable) else None
+
     async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
         self.told.append((user, text))
         self._say(f"(to @{render.one_line(user, 30)} only) {render.clean(text)}")
@@ -195,6 +208,7 @@ class ConsoleSurface:
 
     def _post(self, channel: str, root: str | None, text: str, *, key: str, maybe_posted: bool,
               number: int | None) -> str:
+        self.calls.append(key)
         if (ref := self._keys.get(key)) is not None:
             if not maybe_posted:
                 self.repeated.append(key)

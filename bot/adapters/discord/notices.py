@@ -19,6 +19,7 @@ from bot.adapters.collisions import ReplyHeld
 from bot.adapters.discord import embeds
 from bot.adapters.discord.digest import report_text
 from bot.adapters.discord.reply_form import held_text
+from bot.chat.notices import refusal_words
 from bot.handlers import events
 
 # "due in 45 min", "overdue by 1 h 30 min": the words of a notice that change while it waits to be posted
@@ -33,6 +34,11 @@ def task_due(event: events.TaskDue, mention: str = "") -> str:
 def delivery_failed(event: events.MailDeliveryFailed) -> str:
     where = f"#{event.ticket.number}: " if event.ticket else ""
     return embeds.cut(f"⚠️ {where}Mail to {event.to_addr} could not be delivered: {event.error}", embeds.MESSAGE_CHARS)
+
+
+def post_failed(event: events.ChatPostFailed) -> str:
+    """A refusal for good: what could not be shown, why, and what to do (`bot.chat.thread_sync`)."""
+    return embeds.cut(f"⚠️ {refusal_words(event, f'<#{event.channel}>')}", embeds.MESSAGE_CHARS)
 
 
 def moved(event: events.TicketMoved) -> str:
@@ -50,6 +56,7 @@ NOTICES: dict[Notice, Callable[[Any, datetime], str]] = {
     Notice.MOVED: lambda e, now: moved(e),
     Notice.DIGEST: lambda e, now: embeds.cut(report_text(e.report, "Daily digest"), embeds.MESSAGE_CHARS),
     Notice.COLLISION: lambda held, now: held_text(held.number, held.lines) if isinstance(held, ReplyHeld) else "",
+    Notice.POST_FAILED: lambda e, now: post_failed(e),
 }
 
 
@@ -69,6 +76,8 @@ def notice_text(event: object, mention: str, now: datetime, *, link: str | None 
         return embeds.quarantine_notice(event)
     if isinstance(event, events.MailDeliveryFailed):
         return delivery_failed(event)
+    if isinstance(event, events.ChatPostFailed):
+        return post_failed(event)
     raise TypeError(f"no Discord words for a {type(event).__name__} notice")
 
 
@@ -80,7 +89,7 @@ def notice_title(event: object) -> str:
         title = f"Mail to {event.to_addr} undeliverable"
     else:
         what = {events.SlaWarning: "SLA warning", events.SlaBreached: "SLA breached", events.TaskDue: "Task due",
-                events.MailDeliveryFailed: "Mail undeliverable"}.get(type(event), "Notice")
+                events.MailDeliveryFailed: "Mail undeliverable", events.ChatPostFailed: "Not shown"}.get(type(event), "Notice")
         ticket = getattr(event, "ticket", None)
         title = f"#{ticket.number} {what}" if ticket is not None else what
     return embeds.cut(title, embeds.THREAD_NAME_CHARS)

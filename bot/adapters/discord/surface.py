@@ -24,7 +24,8 @@ from bot.adapters.discord.embeds import Post
 from bot.adapters.discord.notices import mention_of, notice_text, notice_title, same_notice
 from bot.adapters.discord.parts import PLATFORM, DiscordParts
 from bot.adapters.discord.posting import Posting
-from bot.chat.surface import Hop, MoveNote, Place, Undeliverable
+from bot.adapters.discord.refusals import refusal
+from bot.chat.surface import Hop, MoveNote, Place, Scope, Undeliverable
 from bot.domain.chat_contacts import dm_platform
 from bot.handlers import threads
 from bot.handlers.snapshots import MessageView, TicketView
@@ -59,6 +60,13 @@ class _Surface:
 
     def _in(self, channel_id: str | int) -> discord.PartialMessageable:
         return self.parts.client.get_partial_messageable(int(channel_id))
+
+    def refused(self, exc: Exception) -> Undeliverable | None:
+        """Discord's refusals for good, in words agents can act on (`refusals.REFUSALS`)."""
+        if isinstance(exc, NotATicketsChannel):
+            return Undeliverable(str(exc), "make it a forum or a text channel", code="not_a_tickets_channel",
+                                 scope=Scope.CHANNEL)
+        return refusal(exc)
 
     async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
         """Discord has ephemeral messages only in answer to an interaction: anything else private is a DM."""

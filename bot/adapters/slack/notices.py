@@ -18,7 +18,10 @@ from bot.adapters.capabilities import Notice
 from bot.adapters.collisions import ReplyHeld
 from bot.adapters.slack import answers, sla_blocks, ticket_blocks
 from bot.adapters.slack.digest import report_blocks, report_text
+from bot.adapters.slack.limits import mrkdwn_line
+from bot.chat.notices import refusal_words
 from bot.handlers.events import (
+    ChatPostFailed,
     DigestReady,
     MailDeliveryFailed,
     MailQuarantined,
@@ -54,6 +57,13 @@ def reply_opened_too(name: str, number: int) -> Payload:
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")  # a Slack user id; another platform's id pings nobody here
 
 
+def post_failed(event: ChatPostFailed) -> Payload:
+    """A refusal for good: what could not be shown, why, and what to do (`bot.chat.thread_sync`)."""
+    plain = f":warning: {refusal_words(event, '#' + event.channel)}"
+    linked = mrkdwn_line(plain, 2900).replace(f"#{event.channel}", f"<#{event.channel}>", 1)  # ids need no escaping
+    return {"text": mrkdwn_line(plain, 2900), "blocks": [ticket_blocks.section(linked)]}
+
+
 def kept_notice(event: object, now: datetime, *, mention: str | None = None, link: str | None = None) -> Payload:
     """A notice kept as a row, as Slack shows it: `mention` is the chat user id it is for (pinged when it is
     a Slack user's), `link` the ticket's thread when the notice is posted outside it (SLA notices)."""
@@ -66,6 +76,8 @@ def kept_notice(event: object, now: datetime, *, mention: str | None = None, lin
         return ticket_blocks.quarantine_notice(event)
     if isinstance(event, MailDeliveryFailed):
         return ticket_blocks.delivery_failed_notice(event)
+    if isinstance(event, ChatPostFailed):
+        return post_failed(event)
     raise TypeError(f"no Slack words for a notice of type {type(event).__name__}")
 
 
@@ -78,4 +90,5 @@ NOTICES: dict[Notice, Callable[[Any, datetime], Payload]] = {
     Notice.MOVED: lambda e, now: moved(e),
     Notice.DIGEST: lambda e, now: digest(e),
     Notice.COLLISION: lambda held, now: collision(held),
+    Notice.POST_FAILED: lambda e, now: kept_notice(e, now),
 }
