@@ -22,7 +22,6 @@ from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.notices import kept_notice
 from bot.adapters.slack.refusals import refusal
-from bot.adapters.slack.refusals import refusal
 from bot.chat.surface import Hop, MoveNote, Place, Undeliverable
 from bot.handlers.context import Context
 from bot.handlers.snapshots import MessageView, TicketView
@@ -130,10 +129,6 @@ class SlackSurface:
             if (error := _error(exc)) in PERMANENT:
                 raise Undeliverable(f"looking for {key} in {place.channel}: {error}") from exc
             raise
-
-    def refused(self, exc: Exception) -> Undeliverable | None:
-        """Slack's errors that no retry mends, in words agents can act on (`refusals.REFUSALS`)."""
-        return refusal(exc)
 
     def refused(self, exc: Exception) -> Undeliverable | None:
         """Slack's errors that no retry mends, in words agents can act on (`refusals.REFUSALS`)."""
