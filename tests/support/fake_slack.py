@@ -16,6 +16,7 @@ channel and user group: tests/support/slack_directory.py.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import math
@@ -31,6 +32,7 @@ from tests.support.block_kit import view_errors
 from tests.support.fake_socket import FakeSocketMode
 from tests.support.slack_directory import SlackDirectory
 from tests.support.slack_files import SlackFiles
+from tests.support.slack_interaction_rules import InteractionRules, escape_command
 from tests.support.slack_reading import SlackReading
 from tests.support.slack_rules import content_error
 
@@ -115,6 +117,7 @@ class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
         self.uploads: dict[str, dict[str, Any]] = {}  # file_id -> {"filename", "length", "content"}
         self.responses: list[dict[str, Any]] = []  # what was POSTed to response_url hooks
         self.post_limit: int | None = None  # chat.postMessage per channel per second
+        self.rules = InteractionRules()  # trigger ids, response_urls, slow methods (slack_interaction_rules.py)
         self.archived: set[str] = set()  # channels archived: posts answer is_archived
         self.outside: set[str] = set()  # channels the bot was removed from: posts answer not_in_channel
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -218,6 +221,8 @@ class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
         args.pop("token", None)
         call = Call(method, args)
         self.calls.append(call)
+        if pause := self.rules.delay.get(method):  # a slow Slack: the call answers after `pause` seconds
+            await asyncio.sleep(pause)
         headers: dict[str, str] = {}
         if token == self.token and (fail := self._failure_for(method, args)) is not None:
             if fail.after and (handler := self._methods().get(method)) is not None:
@@ -260,10 +265,16 @@ class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
         """A response_url answer: judged like a message; a refused one is a 400 with Slack's error
         (https://api.slack.com/interactivity/handling#message_responses), and is not shown."""
         body = await request.json()
+        if refused := self.rules.use_hook(request.match_info["hook"]):  # 5 uses in 30 minutes
+            return web.Response(status=404, text=refused, content_type="text/plain")
         if error := content_error(body, need=not body.get("delete_original")):
             return web.json_response(error, status=400)
         self.responses.append({"hook": request.match_info["hook"], **body})
         return web.Response(text="ok", content_type="text/plain")
+
+    def escaped(self, typed: str) -> str:
+        """Slash-command text as Slack sends `typed` with should_escape: true, for this workspace."""
+        return escape_command(typed, self.users, self.channels)
 
     # --- methods ----------------------------------------------------------------------
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
@@ -375,6 +386,8 @@ class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
             return {"ok": False, "error": "invalid_trigger_id"}
         if problems := view_errors(args.get("view")):
             return {"ok": False, "error": "invalid_arguments", "errors": problems}
+        if refused := self.rules.exchange_trigger(args.get("trigger_id")):  # 3 s, once
+            return {"ok": False, "error": refused}
         return self._store_view(args["view"], f"V{next(self._seq):08d}")
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:

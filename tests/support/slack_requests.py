@@ -24,6 +24,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from tests.support.slack_interaction_rules import stamp
+
 FORM = "application/x-www-form-urlencoded"
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
 
@@ -98,10 +100,13 @@ class SlackRequests:
         return f"{int(self.clock())}.{next(self._seq):06d}"
 
     def trigger_id(self) -> str:
-        return f"{next(self._seq)}.{self.team_id[1:]}.{uuid.uuid4().hex[:24]}"
+        """Stamped with when it was given out: the fake lets it open one modal within 3 s
+        (tests/support/slack_interaction_rules.py)."""
+        return f"{stamp(self.clock)}.{next(self._seq)}.{uuid.uuid4().hex[:24]}"
 
     def response_url(self, kind: str) -> str:
-        return f"{self.response_url_base}{kind}-{next(self._seq)}"
+        """Stamped likewise: the fake takes 5 answers on it within 30 minutes."""
+        return f"{self.response_url_base}{kind}-{next(self._seq)}-{stamp(self.clock)}"
 
     def user(self, user_id: str) -> dict[str, Any]:
         name = self.users.get(user_id, user_id.lower())
