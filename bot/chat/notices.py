@@ -18,6 +18,7 @@ import uuid
 from datetime import timedelta
 
 from bot.chat.surface import ChatSurface, Place, Scope, Undeliverable
+from bot.domain.chat_contacts import dm_platform
 from bot.handlers import events, notices, placement, threads
 from bot.handlers.context import Context
 
@@ -64,7 +65,7 @@ async def _place_of_refusal(ctx: Context, surface: ChatSurface, event: events.Ch
 
     A refused post: in the ticket's thread. A gone thread: its channel's top level. A channel the bot
     cannot post in (or a root that could not be posted): the tickets channel, which the bot can."""
-    if event.platform != surface.platform and event.platform in placement.TEAM_PLATFORMS:
+    if event.platform != surface.platform and not _customers_dm(event.platform):
         return None
     if event.scope == Scope.CHANNEL:
         return Place(surface.default_channel) if event.platform == surface.platform else None
@@ -76,9 +77,14 @@ async def _place_of_refusal(ctx: Context, surface: ChatSurface, event: events.Ch
     return Place(channel) if channel is not None else None
 
 
+def _customers_dm(platform: str) -> bool:
+    """Whether `platform` names customers' DM threads ("discord-dm"), which agents read on another one."""
+    return platform.endswith(dm_platform(""))
+
+
 def refusal_words(event: events.ChatPostFailed, where: str) -> str:
     """A refusal in plain words, for every platform: `where` is how it names the place ("#billing")."""
-    if event.platform not in placement.TEAM_PLATFORMS:
+    if _customers_dm(event.platform):
         where = "the customer's DMs"
     said = f"#{event.ticket.number}: couldn't post {event.what} to {where}: {event.reason}"
     return said + (f" — {event.hint}" if event.hint else "")
