@@ -34,15 +34,19 @@ from bot.adapters.slack.limits import (
     MAX_BLOCKS_TEXT,
     MAX_HEADER_TEXT,
     MAX_INPUT_VALUE,
-    MAX_PRIVATE_METADATA,
     NOTIFICATION_CHARS,
     mrkdwn_line,
     one_line,
     slack_user_id,
     split_for_slack,
 )
+from bot.adapters.slack.reply_form import (  # noqa: F401 - the Reply form's ids, where the listeners look for them
+    REPLY_BLOCK,
+    REPLY_INPUT,
+    REPLY_MODAL,
+    reply_modal,
+)
 from bot.adapters.slack.sla_blocks import sla_line
-from bot.domain.mail_ids import reply_subject
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
@@ -51,9 +55,6 @@ from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 
 TAGS_MODAL = "ticket.tags_modal"
 MOVE_MODAL = "ticket.move_modal"
-REPLY_MODAL = "ticket.reply_modal"
-REPLY_BLOCK = "reply"  # the modal's input block_id ...
-REPLY_INPUT = "text"  # ... and its action_id: state.values["reply"]["text"]["value"]
 
 STATUS_EMOJI = {
     Status.NEW: ":new:",
@@ -247,43 +248,6 @@ def thread_message_file(msg: MessageView) -> FullText | None:
 
 
 # --- modals and notices -------------------------------------------------------------
-
-def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str = REPLY_MODAL,
-                initial_text: str = "", subject_tag: str = "#", warnings: Sequence[str] = (),
-                submit: str = "Send", reply_by_dm: str | None = None) -> dict[str, Any]:
-    """The Reply modal: says exactly to whom and under which subject the text is mailed
-    (or, for a ticket a customer opened by direct message, that it goes to that DM)."""
-    subject = reply_subject(ticket.subject, subject_tag, ticket.number)
-    if reply_by_dm:
-        to = f"*To:* {mrkdwn_line(ticket.requester, 500)}, in their {reply_by_dm.capitalize()} DM"
-        hint = f"This is sent to the customer's {reply_by_dm.capitalize()} DM. Anything written in the thread stays internal."
-    else:
-        to = f"*To:* {mrkdwn_line(ticket.requester, 500)}\n*Subject:* {mrkdwn_line(subject, 500)}"
-        hint = "This is emailed to the customer. Anything written in the thread stays internal."
-    element: dict[str, Any] = {
-        "type": "plain_text_input", "action_id": REPLY_INPUT, "multiline": True,
-        "placeholder": plain("Write to the customer…", 150),
-    }
-    if initial_text.strip():
-        element["initial_value"] = initial_text[:MAX_INPUT_VALUE]
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "private_metadata": private_metadata[:MAX_PRIVATE_METADATA],
-        "title": plain(f"Reply to #{ticket.number}", 24),
-        "submit": plain(submit, 24),
-        "close": plain("Cancel", 24),
-        "blocks": [
-            *([section(":warning: " + "\n".join(mrkdwn_line(w, 300) for w in warnings[:5]))] if warnings else []),
-            section(to),
-            {
-                "type": "input", "block_id": REPLY_BLOCK, "element": element,
-                "label": plain("Message to the customer", 2000),
-                "hint": plain(hint, 2000),
-            },
-        ],
-    }
-
 
 def quarantine_notice(event: MailQuarantined) -> dict[str, Any]:
     """A mail that did not become a ticket: enough to decide whether to look at it."""

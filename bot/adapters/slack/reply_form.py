@@ -1,0 +1,57 @@
+"""The Reply form (the Reply button and the "Send to customer" shortcut): to whom, under which subject, what.
+
+A text input holds at most 3,000 characters (https://api.slack.com/reference/block-kit/block-elements,
+plain_text_input "max_length ... Maximum 3000"); the shortcut refuses a longer message before it opens
+the form (bot.adapters.slack.interactions), so the preview is always exactly what will be mailed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.adapters.slack.blocks import plain, section
+from bot.adapters.slack.limits import MAX_INPUT_VALUE, MAX_PRIVATE_METADATA, mrkdwn_line
+from bot.domain.mail_ids import reply_subject
+from bot.handlers.snapshots import TicketView
+
+REPLY_MODAL = "ticket.reply_modal"
+REPLY_BLOCK = "reply"  # the modal's input block_id ...
+REPLY_INPUT = "text"  # ... and its action_id: state.values["reply"]["text"]["value"]
+
+
+def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str = REPLY_MODAL,
+                initial_text: str = "", subject_tag: str = "#", warnings: Sequence[str] = (),
+                submit: str = "Send", reply_by_dm: str | None = None) -> dict[str, Any]:
+    """The Reply modal: says exactly to whom and under which subject the text is mailed
+    (or, for a ticket a customer opened by direct message, that it goes to that DM)."""
+    subject = reply_subject(ticket.subject, subject_tag, ticket.number)
+    if reply_by_dm:
+        to = f"*To:* {mrkdwn_line(ticket.requester, 500)}, in their {reply_by_dm.capitalize()} DM"
+        hint = f"This is sent to the customer's {reply_by_dm.capitalize()} DM. Anything written in the thread stays internal."
+    else:
+        to = f"*To:* {mrkdwn_line(ticket.requester, 500)}\n*Subject:* {mrkdwn_line(subject, 500)}"
+        hint = "This is emailed to the customer. Anything written in the thread stays internal."
+    element: dict[str, Any] = {
+        "type": "plain_text_input", "action_id": REPLY_INPUT, "multiline": True,
+        "placeholder": plain("Write to the customer…", 150),
+    }
+    if initial_text.strip():  # callers refuse a longer text first (interactions.TOO_LONG): this never cuts it
+        element["initial_value"] = initial_text[:MAX_INPUT_VALUE]
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": private_metadata[:MAX_PRIVATE_METADATA],
+        "title": plain(f"Reply to #{ticket.number}", 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            *([section(":warning: " + "\n".join(mrkdwn_line(w, 300) for w in warnings[:5]))] if warnings else []),
+            section(to),
+            {
+                "type": "input", "block_id": REPLY_BLOCK, "element": element,
+                "label": plain("Message to the customer", 2000),
+                "hint": plain(hint, 2000),
+            },
+        ],
+    }
