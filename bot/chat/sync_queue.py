@@ -5,12 +5,17 @@ Events only say "ticket N changed"; what to post is computed from the store
 caught up by the periodic sweep, and syncing a ticket twice is harmless. One
 ticket is synced by one worker at a time; a change arriving meanwhile syncs it
 once more afterwards. Every chat adapter's publisher runs on one of these.
+
+Two lanes: a ticket is queued in the first unless the sync asked for it `later`
+(its root is out, its thread's back-fill can wait while other tickets wait for
+their roots): under a backlog every ticket is visible before any thread fills in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -38,8 +43,11 @@ class SyncQueue:
         """`find` lists tickets that are behind, at most `batch` of them: a full batch is caught up at once."""
         self.name, self._sync, self._find = name, sync, find
         self.workers, self.sweep_seconds, self.batch = workers, sweep_seconds, batch
-        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queue: asyncio.PriorityQueue[tuple[int, int, int]] = asyncio.PriorityQueue()  # (lane, order, n)
+        self._order = itertools.count()
         self._queued: set[int] = set()
+        self._first_lane = 0  # tickets waiting in the first lane
+        self._later: set[int] = set()  # tickets whose sync asked to be queued again in the second lane
         self._active: set[int] = set()
         self._again: set[int] = set()
         self._retry_at: dict[int, float] = {}
@@ -49,12 +57,23 @@ class SyncQueue:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def mark(self, number: int) -> None:
-        """Ticket `number` may differ from what the platform shows; a worker will look soon."""
+    def mark(self, number: int, *, later: bool = False) -> None:
+        """Ticket `number` may differ from what the platform shows; a worker will look soon.
+
+        `later`: after every ticket queued without it. A ticket already queued keeps its place."""
         if number not in self._queued:
             self._queued.add(number)
             self._idle.clear()
-            self._queue.put_nowait(number)
+            self._first_lane += not later
+            self._queue.put_nowait((int(later), next(self._order), number))
+
+    def backlog(self) -> bool:
+        """Whether tickets wait for a worker in the first lane (a sync may then leave its back-fill for later)."""
+        return self._first_lane > 0
+
+    def later(self, number: int) -> None:
+        """Called by a sync of `number`: queue it again when it ends, after the tickets waiting now."""
+        self._later.add(number)
 
     async def sweep(self) -> int:
         try:
@@ -89,7 +108,8 @@ class SyncQueue:
 
     async def _worker(self) -> None:
         while True:
-            number = await self._queue.get()
+            lane, _, number = await self._queue.get()
+            self._first_lane -= not lane
             self._queued.discard(number)
             if number in self._active:
                 self._again.add(number)
@@ -111,6 +131,9 @@ class SyncQueue:
                 if number in self._again:
                     self._again.discard(number)
                     self.mark(number)
+                if number in self._later:
+                    self._later.discard(number)
+                    self.mark(number, later=True)
                 self._settle()
 
     def _failed(self, number: int, exc: Exception) -> None:
