@@ -36,7 +36,7 @@ def refusal(exc: Exception) -> Undeliverable | None:
     if isinstance(exc, Undeliverable):
         return exc
     if not isinstance(exc, discord.HTTPException) or isinstance(exc, discord.DiscordServerError) \
-            or exc.status == 429 or exc.status >= 500:
+            or exc.status in (401, 429) or exc.status >= 500:  # 401: a token an operator may yet replace
         return None
     if exc.code in REFUSALS:
         reason, hint, scope = REFUSALS[exc.code]
