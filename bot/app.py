@@ -16,7 +16,7 @@ from bot.handlers.context import Context
 from bot.mail.compose import MailComposer
 from bot.settings import Settings
 from bot.store.db import create_engine
-from bot.store.migrate import upgrade
+from bot.store.migrate import ensure_schema
 from bot.store.uow import SqlUnitOfWorkFactory
 
 
@@ -69,7 +69,7 @@ async def build_core(settings: Settings, *, migrate: bool = True, engine: AsyncE
     """Open the store (migrating it first unless told not to) and wire the handlers' context."""
     engine = engine or create_engine(settings.database_url)
     if migrate:
-        await upgrade(engine)
+        await ensure_schema(engine)  # Alembic itself only when the schema is behind
     uow = SqlUnitOfWorkFactory(engine)
     key = await _signing_key(settings, uow)
     ctx = Context(

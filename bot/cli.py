@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import signal
@@ -14,12 +13,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot import __version__, logs
-from bot.settings import Settings
 
 if TYPE_CHECKING:  # bot.app loads everything; imported where a command needs it, so a helper
-    # process that starts from this script (the mail parser, bot.mail.parse_pool) stays small
+    # process that starts from this script (the mail parser, bot.mail.parse_pool) stays small,
+    # and `tiketti ingest` handing its mail to a running instance imports no more than smtplib
     from bot.app import Core
     from bot.domain.model import QuarantinedMail
+    from bot.settings import Settings
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the mail and tries again later
 
@@ -30,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if args.func is cmd_ingest:
+        return ingest(args)
+    import asyncio
+
+    from bot.settings import Settings
+
     settings = Settings()
     level = args.log_level or settings.log_level
     if args.func is cmd_demo and not args.log_level and "TIKETTI_LOG_LEVEL" not in os.environ:
@@ -87,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot.app import build_core
     from bot.runtime import Runtime
 
@@ -115,13 +123,41 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return await run_demo(settings, script=args.script, smtp_port=args.smtp_port)
 
 
-async def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.mail.pipeline import MailPipeline
+def ingest(args: argparse.Namespace) -> int:
+    """One mail from an MTA: to the running instance's listener when there is one, else stored here.
 
+    The hand-off needs only the standard library (bot.mail.handoff); the settings, the store and
+    the handlers are imported only when this process has to store the mail itself.
+    """
     raw = open(args.file, "rb").read() if args.file else sys.stdin.buffer.read()
     if not raw.strip():
         print("tiketti ingest: no mail on standard input", file=sys.stderr)
         return 65  # EX_DATAERR
+    from bot.mail import handoff
+
+    listener = handoff.configured_listener()
+    if listener is not None:
+        reply = handoff.hand_off(raw, listener, os.environ.get("TIKETTI_SUPPORT_ADDRESS") or "support@localhost")
+        if reply is not None:
+            kind = "LMTP" if listener.lmtp else "SMTP"
+            print(f"handed to the running instance ({kind} {listener.host}:{listener.port}): {reply}")
+            return 0
+    import asyncio
+
+    from bot.settings import Settings
+
+    settings = Settings()
+    logs.configure(args.log_level or settings.log_level)
+    try:
+        return asyncio.run(cmd_ingest(settings, args, raw))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def cmd_ingest(settings: Settings, args: argparse.Namespace, raw: bytes) -> int:
+    """Store one mail in this process: the schema is checked, not migrated, when it is current."""
+    from bot.mail.pipeline import MailPipeline
+
     try:
         from bot.app import build_core
 
