@@ -83,15 +83,20 @@ class ChannelGate:
 
     async def wait(self, channel: str) -> float:
         """Wait for the channel's turn and take it; returns the time taken, to give to `posted` or `refused`."""
-        while True:
-            now = self._clock()
-            if (delay := self._paused_until - now) <= 0:
-                tokens = self._fill(channel, now)
-                if tokens >= 1.0:  # no await since the check: the token is ours
-                    self._tokens[channel] = tokens - 1.0
-                    return now
-                delay = (1.0 - tokens) / self.per_second
+        while (delay := self.take(channel)) > 0:
             await asyncio.sleep(delay)
+        return self._clock()
+
+    def take(self, channel: str) -> float:
+        """Take the channel's turn if it has come (0.0), else the seconds until it may have."""
+        now = self._clock()
+        if (delay := self._paused_until - now) > 0:
+            return delay
+        tokens = self._fill(channel, now)
+        if tokens >= 1.0:
+            self._tokens[channel] = tokens - 1.0
+            return 0.0
+        return (1.0 - tokens) / self.per_second
 
     def posted(self, channel: str, sent_at: float) -> None:
         sent = self._sent[channel]
@@ -105,7 +110,7 @@ class ChannelGate:
         self._paused_until = max(self._paused_until, now + retry_after)
         tokens = self._fill(channel, now)
         window = 1.0 / self.per_second
-        if any(sent_at - window < t < sent_at for t in self._sent[channel]):  # we were above the channel's rate
+        if any(sent_at - window < t <= sent_at for t in self._sent[channel]):  # we were above the channel's rate
             self._tokens[channel] = 0.0
         else:  # not ours: the refused post did not count, it keeps its place
             self._tokens[channel] = min(float(self.burst), tokens + 1.0)
