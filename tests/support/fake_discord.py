@@ -7,8 +7,10 @@ dispatches whatever a test injects (MESSAGE_CREATE, INTERACTION_CREATE...). REST
 keeps channels, threads and messages as Discord would show them, honours message
 nonces as Discord does (`discord_nonces`: per author, for minutes; `nonces.forget()`
 is those minutes passing), and records every interaction response and follow-up. What the bot sends
-is held to Discord's limits (`discord_limits`: content, components, modals), with
-a 400 as Discord answers. `add_channel` gives the guild more tickets channels
+is held to Discord's limits (`discord_limits`: content, components, modals; `discord_rules`:
+embeds, forum tags, archived threads, the bot's permissions, closed DMs; `discord_interactions`:
+the 3 s and 15 min of an interaction token), answered as Discord answers. `archive` is Discord
+archiving an idle thread; `close_dms` a member who takes no DMs from the server. `add_channel` gives the guild more tickets channels
 (before the bot connects); `storm` answers the bot's next REST calls with 429 and
 a retry_after, as Discord does under load; `fail_next` answers a route (its name or
 its path) once with an error before doing anything, `lose_answer` does the work and
@@ -29,35 +31,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from tests.support import discord_guild as g
 from tests.support import discord_limits
 from tests.support import discord_payloads as p
+from tests.support import discord_rules as rules
+from tests.support.discord_http import as_json, error, rate_limited, refuse, take
+from tests.support.discord_interactions import Interactions, NotOffered, Response, serve_gateway
 from tests.support.discord_nonces import Nonces, fetched
 
 Json = dict[str, Any]
-
-
-@dataclass
-class Response:
-    """What the bot answered to one interaction: the callback, then any follow-ups."""
-
-    kind: int  # 4 message, 5 deferred message, 6 deferred update, 8 autocomplete, 9 modal
-    data: Json
-    followups: list[Json] = field(default_factory=list)
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool((self.data.get("flags") or 0) & 64)
-
-
-class NotOffered(AssertionError):
-    """Discord would not show this command to this person here, so it can never arrive from them."""
+__all__ = ["FakeDiscord", "NotOffered", "Response"]
 
 
 class FakeDiscord:
@@ -79,16 +67,17 @@ class FakeDiscord:
         self.join(self.owner)
         self.channels: dict[int, Json] = {int(self.tickets_channel["id"]): self.tickets_channel}
         self.messages: dict[int, list[Json]] = {}
-        self.responses: dict[str, Response] = {}  # by interaction token
-        self._where: dict[str, str] = {}  # interaction token -> the channel it came from (its answers show there)
+        self.answers = Interactions(self)
+        self.responses = self.answers.responses  # by interaction token
         self.commands: list[Json] = []
         self.calls: list[tuple[str, str]] = []
         self.fail_next: dict[str, int] = {}  # route name or path -> status to answer once, instead of the work
         self.lose_answer: dict[str, int] = {}  # route name or path -> status to answer once, after the work
         self.nonces = Nonces()
+        self.closed_dms: set[str] = set()  # users who take no DMs from the server (50007)
         self._storms: list[list[Any]] = []  # [calls still to refuse, retry_after, route or None]
         self.rate_limited = 0  # 429s answered so far
-        self._sockets: list[web.WebSocketResponse] = []
+        self.sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
         self.identified = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -141,26 +130,8 @@ class FakeDiscord:
 
     def interaction(self, kind: int, data: Json, user: Json, channel: Json, message: Json | None = None, *,
                     forged: bool = False) -> Json:
-        """An INTERACTION_CREATE as Discord sends it (in a DM channel: `user`, no guild). Unless `forged`, a
-        command (2) or its autocomplete (4) Discord would not offer this person here, or a button (3) or form (5)
-        in a channel they cannot see, raises NotOffered."""
-        dm = channel["type"] == 1
-        if kind in (2, 4) and not forged:
-            command = next(c for c in self.commands if c["id"] == data["id"])
-            if dm and not g.usable_in_dm(command):
-                raise NotOffered(f"/{command['name']} is not offered in DMs")
-            if not dm and not (self.is_member(user) and self.server.offers(command, user["id"], self.permissions(user, channel))):
-                raise NotOffered(f"/{command['name']} is hidden from {user['global_name']} here")
-        if kind in (3, 5) and not forged and not dm and not self.permissions(user, channel) & g.VIEW_CHANNEL:
-            raise NotOffered(f"{user['global_name']} cannot see the channel, nor its buttons")
-        payload = p.interaction(self, kind, data, channel, message)
-        self._where[payload["token"]] = channel["id"]
-        if dm:
-            payload.update(user=user, context=1)
-        else:
-            payload.update(guild_id=str(self.guild_id), member=self.member_json(user, channel), context=0,
-                           app_permissions=str(self.permissions(self.bot, channel)))
-        return payload
+        """An INTERACTION_CREATE as Discord sends it (`discord_interactions.Interactions.make`)."""
+        return self.answers.make(kind, data, user, channel, message, forged=forged)
 
     def storm(self, requests: int, retry_after: float = 0.02, *, route: str | None = None) -> None:
         """Answer the bot's next `requests` REST calls (to `route` only, if given) with 429, as Discord
@@ -188,9 +159,9 @@ class FakeDiscord:
         r.add_post(base + "/channels/{channel}/threads", self._forum_post)
         r.add_get(base + "/guilds/{guild}/threads/active", self._active_threads)
         r.add_post(base + "/users/@me/channels", self._open_dm)
-        r.add_post(base + "/interactions/{id}/{token}/callback", self._callback)
-        r.add_post(base + "/webhooks/{app}/{token}", self._followup)
-        r.add_patch(base + "/webhooks/{app}/{token}/messages/@original", self._edit_original)
+        r.add_post(base + "/interactions/{id}/{token}/callback", self.answers.callback)
+        r.add_post(base + "/webhooks/{app}/{token}", self.answers.followup)
+        r.add_patch(base + "/webhooks/{app}/{token}/messages/@original", self.answers.followup)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -199,7 +170,7 @@ class FakeDiscord:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for ws in list(self._sockets):
+        for ws in list(self.sockets):
             await ws.close()
         assert self._runner is not None
         await self._runner.cleanup()
@@ -219,26 +190,19 @@ class FakeDiscord:
         self.calls.append((name, request.path))
         public = name == "GET /gateway" or "/interactions/" in name or "/webhooks/" in name  # token in the URL
         if not public and request.headers.get("Authorization") != f"Bot {p.TOKEN}":
-            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
-        if (status := _take(self.fail_next, name, request.path)) is not None:
-            return _json({"message": "injected failure", "code": 0}, status=status)
+            return as_json({"message": "401: Unauthorized", "code": 0}, status=401)
+        if (status := take(self.fail_next, name, request.path)) is not None:
+            return as_json({"message": "injected failure", "code": 0}, status=status)
         storm = next((s for s in self._storms if s[0] > 0 and s[2] in (None, name)), None)
         if storm is not None and not public:
             storm[0] -= 1
             self.rate_limited += 1
-            return self._rate_limited(storm[1], is_global=self.rate_limited % 5 == 0)
-        lost = _take(self.lose_answer, name, request.path)
+            return rate_limited(storm[1], is_global=self.rate_limited % 5 == 0)
+        lost = take(self.lose_answer, name, request.path)
         answer = await handler(request)
         if lost is not None and answer.status < 300:
-            return _json({"message": "injected failure after the work", "code": 0}, status=lost)
+            return as_json({"message": "injected failure after the work", "code": 0}, status=lost)
         return answer
-
-    def _rate_limited(self, retry_after: float, *, is_global: bool) -> web.Response:
-        """Discord's 429: discord.py retries only when it carries a Via header (else it is Cloudflare's ban)."""
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
-        headers = {"Content-Type": "application/json", "Via": "1.1 google", "Retry-After": "1",
-                   "X-RateLimit-Scope": "global" if is_global else "user"}
-        return web.Response(body=json.dumps(body).encode(), status=429, headers=headers)
 
     def called(self, name: str) -> int:
         return sum(1 for n, _ in self.calls if n == name)
@@ -246,47 +210,29 @@ class FakeDiscord:
     # ---- gateway ---------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None}))
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                frame = json.loads(msg.data)
-                if frame["op"] == 1:
-                    await ws.send_str(json.dumps({"op": 11, "d": None}))
-                elif frame["op"] == 2:
-                    self.intents = int(frame["d"].get("intents") or 0)  # what Discord will send this session
-                    await self._send(ws, "READY", p.ready(self))
-                    await self._send(ws, "GUILD_CREATE", p.guild(self))
-                    self.identified.set()
-        finally:
-            self._sockets.remove(ws)
-        return ws
+        return await serve_gateway(self, request)
 
-    async def _send(self, ws: web.WebSocketResponse, event: str, data: Json) -> None:
+    async def send(self, ws: web.WebSocketResponse, event: str, data: Json) -> None:
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
 
     async def dispatch(self, event: str, data: Json) -> None:
-        for ws in list(self._sockets):
-            await self._send(ws, event, data)
+        for ws in list(self.sockets):
+            await self.send(ws, event, data)
 
     async def _me(self, request: web.Request) -> web.Response:
-        return _json(self.bot)
+        return as_json(self.bot)
 
     async def _application(self, request: web.Request) -> web.Response:
-        return _json(p.application(self.app_id, self.bot))
+        return as_json(p.application(self.app_id, self.bot))
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         try:
             stored = [g.stored_command(c) for c in await request.json()]
         except ValueError as exc:
-            return _json({"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": [str(exc)]}}, 400)
+            return as_json({"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": [str(exc)]}}, 400)
         self.commands = [{**c, "id": str(self.next_id()), "application_id": str(self.app_id), "version": "1",
                           "guild_id": request.match_info["guild"], "type": c.get("type", 1)} for c in stored]
-        return _json(self.commands)
+        return as_json(self.commands)
 
     # ---- channels and messages -------------------------------------------------------
 
@@ -301,17 +247,34 @@ class FakeDiscord:
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         channel = self.channels.get(int(request.match_info["channel"]))
-        return _json(channel) if channel else _error(404, 10003, "Unknown Channel")
+        return as_json(channel) if channel else error(404, 10003, "Unknown Channel")
 
     async def _edit_channel(self, request: web.Request) -> web.Response:
         channel = self.channels[int(request.match_info["channel"])]
         body = await request.json()
         if "available_tags" in body:
-            channel["available_tags"] = [{**t, "id": t.get("id") or str(self.next_id()), "moderated": False,
+            refuse(rules.tag_problems(body["available_tags"]))
+            if not self.permissions(self.bot, channel) & g.MANAGE_CHANNELS:
+                return error(403, 50013, "Missing Permissions")
+        if body.get("archived") is False and rules.archived(channel):
+            channel["thread_metadata"]["archived"] = False  # unarchiving first is allowed (Manage Threads or owner)
+        if "applied_tags" in body and rules.archived(channel):
+            return error(400, 50083, "Thread is archived")
+        if "available_tags" in body:
+            channel["available_tags"] = [{**t, "id": str(t.get("id") or self.next_id()), "moderated": False,
                                           "emoji_id": None, "emoji_name": None} for t in body["available_tags"]]
         if "applied_tags" in body:
             channel["applied_tags"] = [str(t) for t in body["applied_tags"]]
-        return _json(channel)
+        if body.get("archived") is True and channel["type"] == 11:
+            channel["thread_metadata"]["archived"] = True
+        return as_json(channel)
+
+    def archive(self, thread: Json) -> None:
+        """Discord archives a thread left idle for its auto_archive_duration (a forum post too)."""
+        thread["thread_metadata"]["archived"] = True
+
+    def close_dms(self, user: Json) -> None:  # `user` takes no DMs from server members: the bot gets 50007
+        self.closed_dms.add(user["id"])
 
     async def _history(self, request: web.Request) -> web.Response:
         """GET /channels/{id}/messages: newest first, also with `after` (Discord pages `after` from the
@@ -319,28 +282,43 @@ class FakeDiscord:
         q = request.query
         limit = int(q.get("limit", "50"))
         if not 1 <= limit <= 100:
-            return _error(400, 50035, "Invalid Form Body: limit must be 1-100")
+            return error(400, 50035, "Invalid Form Body: limit must be 1-100")
         found = [m for m in self.in_channel(request.match_info["channel"])
                  if ("after" not in q or int(m["id"]) > int(q["after"]))
                  and ("before" not in q or int(m["id"]) < int(q["before"]))]
         newest_first = sorted(found, key=lambda m: int(m["id"]), reverse=True)
         # with `after`, the page is the oldest `limit` after it (still sent newest first)
         page = newest_first[-limit:] if "after" in q else newest_first[:limit]
-        return _json([fetched(m) for m in page])
+        return as_json([fetched(m) for m in page])
 
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel"])
         if channel_id not in self.channels:
-            return _error(404, 10003, "Unknown Channel")
+            return error(404, 10003, "Unknown Channel")
         body, files = await p.read_body(request)
-        _refuse(discord_limits.message_problems(body))
+        refuse(self._problems(body))
+        if (refused := self._may_not_write(self.channels[channel_id])) is not None:
+            return refused
         nonce = body.get("nonce")
         if nonce and body.get("enforce_nonce") and (old := self.nonces.earlier(self.bot["id"], nonce)) is not None:
-            return _json(old)
+            return as_json(old)
         message = self.post(channel_id, self.bot, body, files)
         if nonce:
             self.nonces.keep(self.bot["id"], nonce, message)
-        return _json(message)
+        return as_json(message)
+
+    @staticmethod
+    def _problems(body: Json) -> list[str]:
+        return discord_limits.message_problems(body) + rules.embed_problems(body.get("embeds") or [])
+
+    def _may_not_write(self, channel: Json) -> web.Response | None:
+        """Discord's refusal when the bot may not post here: its permissions in a server channel, or a
+        DM recipient who takes no DMs (50007)."""
+        if channel["type"] == 1:
+            closed = channel["recipients"][0]["id"] in self.closed_dms
+            return error(403, 50007, "Cannot send messages to this user") if closed else None
+        problem = rules.write_problem(self.permissions(self.bot, channel), channel)
+        return error(*problem) if problem else None
 
     def post(self, channel_id: int, author: Json, body: Json, files: dict[str, str] | None = None,
              message_id: int | None = None) -> Json:
@@ -372,41 +350,45 @@ class FakeDiscord:
     async def _edit_message(self, request: web.Request) -> web.Response:
         message = self.message(request.match_info["channel"], request.match_info["message"])
         body, _ = await p.read_body(request)
-        _refuse(discord_limits.message_problems(body))
+        refuse(self._problems(body))
+        if rules.archived(self.channels.get(int(request.match_info["channel"]))):
+            return error(400, 50083, "Thread is archived")
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key]
         message["edited_timestamp"] = datetime.now(UTC).isoformat()
-        return _json(message)
+        return as_json(message)
 
     async def _thread_from_message(self, request: web.Request) -> web.Response:
         parent, message_id = int(request.match_info["channel"]), int(request.match_info["message"])
         if message_id in self.channels:
-            return _error(400, 160004, "A thread has already been created for this message")
+            return error(400, 160004, "A thread has already been created for this message")
         body = await request.json()
         thread = p.thread(message_id, self.guild_id, parent, int(self.bot["id"]), body["name"])
         self.channels[message_id] = thread
         await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-        return _json(thread)
+        return as_json(thread)
 
     async def _forum_post(self, request: web.Request) -> web.Response:
         forum = int(request.match_info["channel"])
         body, files = await p.read_body(request)
-        _refuse(discord_limits.message_problems(body.get("message") or {}))
+        refuse(self._problems(body.get("message") or {}))
+        if (refused := self._may_not_write(self.channels[forum])) is not None:
+            return refused
         thread_id = self.next_id()
         thread = p.thread(thread_id, self.guild_id, forum, int(self.bot["id"]), body["name"])
         thread["applied_tags"] = [str(t) for t in body.get("applied_tags", [])]
         self.channels[thread_id] = thread
         starter = self.post(thread_id, self.bot, body.get("message") or {}, files, message_id=thread_id)
         await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
-        return _json({**thread, "message": starter})
+        return as_json({**thread, "message": starter})
 
     async def _active_threads(self, request: web.Request) -> web.Response:
-        return _json({"threads": self.threads(), "members": []})
+        return as_json({"threads": self.threads(), "members": []})
 
     async def _open_dm(self, request: web.Request) -> web.Response:
         body = await request.json()
-        return _json(self.dm_channel(self.users.get(str(body["recipient_id"])) or p.user(int(body["recipient_id"]), "someone")))
+        return as_json(self.dm_channel(self.users.get(str(body["recipient_id"])) or p.user(int(body["recipient_id"]), "someone")))
 
     def dm_channel(self, user: Json) -> Json:
         for channel in self.channels.values():
@@ -415,59 +397,3 @@ class FakeDiscord:
         channel = p.dm_channel(self.next_id(), user)
         self.channels[int(channel["id"])] = channel
         return channel
-
-    # ---- interactions ----------------------------------------------------------------
-
-    async def _callback(self, request: web.Request) -> web.Response:
-        body, files = await p.read_body(request)
-        token = request.match_info["token"]
-        if token in self.responses:
-            return _error(400, 40060, "Interaction has already been acknowledged.")
-        data = body.get("data") or {}
-        _refuse(discord_limits.modal_problems(data) if body["type"] == 9 else discord_limits.message_problems(data))
-        self.responses[token] = Response(body["type"], {**(body.get("data") or {}), "files": files})
-        resource: Json = {"type": body["type"]}
-        return _json({"interaction": {"id": request.match_info["id"], "type": 2}, "resource": resource})
-
-    async def _followup(self, request: web.Request) -> web.Response:
-        return _json(await self._answer(request))
-
-    async def _edit_original(self, request: web.Request) -> web.Response:
-        return _json(await self._answer(request))
-
-    async def _answer(self, request: web.Request) -> Json:
-        """A follow-up as Discord returns it: a message in the interaction's channel (ephemeral ones too, whose
-        buttons can be clicked there), with the flags and components the bot sent."""
-        body, files = await p.read_body(request)
-        _refuse(discord_limits.message_problems(body))
-        token = request.match_info["token"]
-        channel = self._where.get(token, "0")
-        in_guild = channel != "0" and self.channels.get(int(channel), {}).get("type") != 1
-        sent = p.message(self.next_id(), int(channel), self.bot, body, files,
-                         guild_id=self.guild_id if in_guild else None)
-        self.responses[token].followups.append(sent)
-        return sent
-
-
-def _take(rules: dict[str, int], name: str, path: str) -> int | None:
-    """The status a rule keyed by route name or by path holds for this request, used up."""
-    for key in (name, path):
-        if key in rules:
-            return rules.pop(key)
-    return None
-
-
-def _refuse(problems: list[str]) -> None:
-    """Answer 400 Invalid Form Body, as Discord does, when what the bot sent breaks Discord's limits."""
-    if problems:
-        body = {"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": problems}}
-        raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/json")
-
-
-def _error(status: int, code: int, message: str) -> web.Response:
-    return _json({"message": message, "code": code}, status=status)
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    """Exactly `application/json`: discord.py parses a body as JSON only then."""
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})

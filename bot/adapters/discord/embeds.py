@@ -186,13 +186,24 @@ def customer_history(others: Sequence[TicketView], links: dict[int, str]) -> str
     return cut("\n".join(lines), MESSAGE_CHARS)
 
 
+TAG_NAME_CHARS = 20  # Discord: a forum tag's name is 0-20 characters (resources/channel#forum-tag-object)
+FORUM_TAGS = 20  # Discord: a forum has at most 20 tags
+# Status labels too long for a tag, said shorter (still readable, and still unlike each other).
+SHORT_TAG_NAMES = {Status.WAITING_ON_THIRD_PARTY.label: "waiting on 3rd party"}
+
+
+def tag_name(label: str) -> str:
+    """The forum tag showing `label`: Discord refuses a tag of more than 20 characters."""
+    return SHORT_TAG_NAMES.get(label, label)[:TAG_NAME_CHARS]
+
+
 def forum_tag_names() -> list[str]:
-    """Forum tags kept in step with a ticket: one per status, one per priority (Discord allows 20)."""
-    return [s.label for s in Status] + [f"{p.value} priority" for p in Priority]
+    """Forum tags kept in step with a ticket: one per status, one per priority (11 of Discord's 20)."""
+    return [tag_name(s.label) for s in Status] + [tag_name(f"{p.value} priority") for p in Priority]
 
 
 def tags_for(t: TicketView) -> tuple[str, str]:
-    return t.status.label, f"{t.priority.value} priority"
+    return tag_name(t.status.label), tag_name(f"{t.priority.value} priority")
 
 
 def quarantine_notice(event: MailQuarantined) -> str:

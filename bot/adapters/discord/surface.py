@@ -33,6 +33,7 @@ from bot.handlers.snapshots import MessageView, TicketView
 log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+ARCHIVED = 50083  # Discord: "Thread is archived" (an edit in it, or of its tags; sending a message unarchives)
 # Discord's JSON error codes that no retry can fix (https://discord.com/developers/docs/topics/opcodes-and-status-codes):
 # Unknown Channel, Unknown Message, Missing Access, Cannot send messages to this user, Missing Permissions.
 GONE = frozenset({10003, 10008, 50001, 50007, 50013})
@@ -99,18 +100,27 @@ class DiscordSurface(_Surface):
         priority (needs Manage Channels). Each forum has tags of its own, with ids of its own."""
         for cid in self.parts.ticket_channels():
             forum = await self.channel(cid)
-            if not isinstance(forum, discord.ForumChannel):
+            if isinstance(forum, discord.ForumChannel):
+                forum = await self._add_tags(forum)
+                self._tags[forum.id] = {t.name: t for t in forum.available_tags}
+
+    async def _add_tags(self, forum: discord.ForumChannel) -> discord.ForumChannel:
+        """Each missing tag in a PATCH of its own: Discord refuses a PATCH whole, so one tag it will not
+        take (a name too long, the forum's 20 used up, no Manage Channels) is logged and skipped, and
+        the others are still made. A post whose tag is missing is shown without it."""
+        for name in embeds.forum_tag_names():
+            have = list(forum.available_tags)
+            if any(t.name == name for t in have):
                 continue
-            have = {t.name: t for t in forum.available_tags}
-            missing = [n for n in embeds.forum_tag_names() if n not in have]
-            if missing and len(have) + len(missing) <= 20:
-                try:
-                    forum = await forum.edit(available_tags=[*have.values(),
-                                                             *(discord.ForumTag(name=n) for n in missing)])
-                except discord.HTTPException as exc:
-                    log.warning("discord: could not add forum tags to %s (%s); its tickets are shown without them",
-                                cid, exc.text)
-            self._tags[forum.id] = {t.name: t for t in forum.available_tags}
+            if len(have) >= embeds.FORUM_TAGS:
+                log.warning("discord: forum %s has 20 tags already: no room for tag %r", forum.id, name)
+                continue
+            try:
+                forum = await forum.edit(available_tags=[*have, discord.ForumTag(name=name)])
+            except discord.HTTPException as exc:
+                log.warning("discord: could not add tag %r to forum %s (%s %s); its tickets are shown without it",
+                            name, forum.id, exc.status, exc.text)
+        return forum
 
     def tags_for(self, forum_id: int, ticket: TicketView) -> list[discord.ForumTag]:
         tags = self._tags.get(forum_id, {})
@@ -135,8 +145,21 @@ class DiscordSurface(_Surface):
 
     async def update_root(self, channel: str, root: str, ticket: TicketView, *, moved: MoveNote | None = None) -> None:
         """Show the ticket again on its starter (and in a forum its tags); a starter left behind by a move
-        says where the ticket went and loses its controls."""
+        says where the ticket went and loses its controls. A forum post Discord archived (idle for a
+        day) refuses edits with 50083 until it is unarchived: then it is, and the edit made again."""
         where = await self.channel(int(channel))
+        forum = isinstance(where, discord.ForumChannel)
+        try:
+            await self._show_again(where, root, ticket, moved)
+        except discord.HTTPException as exc:
+            if not forum or exc.code != ARCHIVED:
+                raise
+            log.info("discord: ticket #%s's post %s is archived: unarchiving it to update its card", ticket.number, root)
+            await self.parts.client.http.edit_channel(int(root), archived=False)
+            await self._show_again(where, root, ticket, moved)
+
+    async def _show_again(self, where: discord.ForumChannel | discord.TextChannel, root: str, ticket: TicketView,
+                          moved: MoveNote | None) -> None:
         forum = isinstance(where, discord.ForumChannel)
         holder = self._in(root if forum else where.id)
         went = None if moved is None else f"to {moved.team}" + (f": continue in <#{moved.link}>" if moved.link else "")
