@@ -16,6 +16,7 @@ from tests.support.db import Database
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.mails import raw_mail
 from tests.support.slack_bot import CHANNEL, block_text, fake_slack, running_bot
+from tests.test_metrics import Samples, delta, scrape
 
 BILLING = "C0BILLING"
 WORKFLOW = f"""
@@ -38,6 +39,11 @@ def failures(code: str) -> float:
     return value or 0.0
 
 
+def refused(before: Samples, after: Samples, code: str) -> float:
+    """What GET /metrics says was refused between two scrapes."""
+    return delta(before, after, "tiketti_chat_post_failures_total", platform="slack", code=code, kind="permanent")
+
+
 def in_billing(args: dict[str, Any]) -> bool:
     return args.get("channel") == BILLING
 
@@ -53,8 +59,8 @@ async def test_a_team_channel_without_the_bot_is_told_in_the_tickets_channel(dat
     async with fake_slack() as slack:
         # not_in_channel: "Cannot post user messages to a channel they are not in" (chat.postMessage, Errors)
         slack.fail_next("chat.postMessage", status=200, error="not_in_channel", times=50, when=in_billing)
-        before = failures("not_in_channel")
         async with running_bot(database, tmp_path, slack=slack, workflow_file=path) as bot:
+            before = await scrape(bot.runtime)
             n = await bot.mail(raw_mail(to="billing@helpdesk.test", subject="Invoice twice"))
             await bot.settled()
             assert slack.roots(BILLING) == []
@@ -72,7 +78,7 @@ async def test_a_team_channel_without_the_bot_is_told_in_the_tickets_channel(dat
             assert len([m for m in slack.roots(CHANNEL) if "couldn't post" in m.text]) == 1
             # Tried once per change of each ticket (opened; its acknowledgement mailed), never per sweep.
             assert len(billing_posts(slack)) <= 4
-            assert failures("not_in_channel") - before == len(billing_posts(slack))
+            assert refused(before, await scrape(bot.runtime), "not_in_channel") == len(billing_posts(slack))
 
 
 async def test_a_message_too_long_for_slack_is_told_in_its_thread_and_the_next_goes_on(database: Database,
