@@ -33,6 +33,7 @@ __all__ = ["pages"]  # re-exported: how every answer is sent
 
 # What all pages of one answer hold, minus room for the ticket's head and the closing lines.
 ANSWER_ROOM = MAX_PAGES * (MAX_BLOCKS_TEXT - PAGE_ROOM) - 2000
+MAX_HISTORY_ROW = 1500  # one event's line; a change of a long value (hundreds of tags) is cut there
 
 THREAD_HELP = (
     "*Inside a ticket's thread* (Slack runs no slash commands there):\n"
@@ -129,7 +130,8 @@ def history(number: int, lines: Sequence[AuditLine]) -> Answer:
             what += f" {line.field}: {line.before or '—'} → {line.after or '—'}"
         if line.detail:
             what += f" ({line.detail})"
-        rows.append(f"{line.created_at.strftime('%Y-%m-%d %H:%M')} · {line.actor} · {what}")
+        row = f"{line.created_at.strftime('%Y-%m-%d %H:%M')} · {line.actor} · {what}"
+        rows.append(row if len(row) <= MAX_HISTORY_ROW else row[:MAX_HISTORY_ROW - 1] + "…")  # e.g. 400 tags before/after
     kept, size = [], 0
     for row in reversed(rows):  # the latest events, as many as the pages hold (escaping may grow a row)
         size += 2 * len(row) + 1
