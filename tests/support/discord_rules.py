@@ -27,6 +27,7 @@ that states it; `fake_discord` calls these and answers what Discord answers.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.support import discord_guild as g
@@ -88,3 +89,16 @@ def write_problem(bot_permissions: int, channel: Json) -> tuple[int, int, str] |
     if not bot_permissions & needed:
         return 403, 50013, "Missing Permissions"
     return None
+
+
+def pinged(body: Json) -> list[str]:
+    """Who a message notifies (https://discord.com/developers/docs/resources/message#allowed-mentions-object):
+    without `allowed_mentions` everyone its content mentions; with it, only the users it lets through
+    (`parse: ["users"]` all of them, `users: [ids]` those), and `@everyone` only with `parse: ["everyone"]`."""
+    named = re.findall(r"<@!?(\d+)>", body.get("content") or "")
+    allowed = body.get("allowed_mentions")
+    if allowed is None:
+        return [*named, *(["everyone"] if "@everyone" in (body.get("content") or "") else [])]
+    parse = allowed.get("parse") or []
+    users = named if "users" in parse else [u for u in named if u in {str(i) for i in allowed.get("users") or []}]
+    return [*users, *(["everyone"] if "everyone" in parse and "@everyone" in (body.get("content") or "") else [])]

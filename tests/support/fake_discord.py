@@ -236,7 +236,7 @@ class FakeDiscord:
 
     # ---- channels and messages -------------------------------------------------------
 
-    def threads(self) -> list[Json]:
+    def threads(self) -> list[Json]:  # the threads and forum posts
         return [c for c in self.channels.values() if c["type"] == 11]
 
     def in_channel(self, channel_id: int | str) -> list[Json]:
@@ -244,7 +244,6 @@ class FakeDiscord:
 
     def message(self, channel_id: int | str, message_id: int | str) -> Json:
         return next(m for m in self.in_channel(channel_id) if m["id"] == str(message_id))
-
     async def _get_channel(self, request: web.Request) -> web.Response:
         channel = self.channels.get(int(request.match_info["channel"]))
         return as_json(channel) if channel else error(404, 10003, "Unknown Channel")
@@ -332,6 +331,7 @@ class FakeDiscord:
         message = p.message(message_id or self.next_id(), channel_id, author, body, files or {},
                             guild_id=self.guild_id if in_guild else None,
                             member=self.member_json(author) if in_guild else None)
+        message["pinged"] = rules.pinged(body)  # who Discord would notify (not a field Discord returns)
         self.messages.setdefault(channel_id, []).append(message)
         channel["last_message_id"] = message["id"]
         if channel["type"] == 11 and channel.get("thread_metadata", {}).get("archived"):

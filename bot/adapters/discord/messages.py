@@ -53,8 +53,11 @@ class DiscordThread:
 
     async def post_pulled_in(self, details: TicketDetails, users: Sequence[str]) -> None:
         assert self.thread is not None, "colleagues are pulled in from a message in a thread"
-        await self.thread.send(answers.pulled_in(details, [int(u) for u in users]),
-                               allowed_mentions=discord.AllowedMentions(users=True))
+        """The summary quotes customer text, which may hold `<@id>` or `@everyone`: only the colleagues
+        pulled in are pinged, never whoever the quoted text names."""
+        ids = [int(u) for u in users]
+        await self.thread.send(answers.pulled_in(details, ids), allowed_mentions=discord.AllowedMentions(
+            everyone=False, roles=False, replied_user=False, users=[discord.Object(u) for u in ids]))
 
 
 def text_of(message: discord.Message) -> str:
