@@ -159,3 +159,15 @@ def test_every_part_of_a_thread_message_is_within_slacks_limits(chars: int) -> N
     assert [message_errors(p) for p in parts] == [[]] * len(parts)
     assert len(parts) == (1 if chars < 10_000 else 2)
     assert CHANNEL  # the same channel the e2e tests use
+
+
+def test_a_long_list_of_attachments_is_shown_whole_not_cut_mid_line() -> None:
+    from tests.support.block_kit import message_errors
+    from tests.test_slack_blocks import MAIL, AttachmentView
+
+    files = tuple(AttachmentView(f"scan-{i:02d}-" + "long-file-name-" * 9 + ".pdf", "application/pdf", 1000, True)
+                  for i in range(25))
+    [message] = ticket_blocks.thread_messages(replace(MAIL, attachments=files))
+    assert message_errors(message) == []
+    shown = block_text(message["blocks"])
+    assert all(f"scan-{i:02d}-" in shown for i in range(20)) and "… and 5 more" in shown

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.adapters.commands import SPECS
-from bot.adapters.slack.blocks import MAX_PAGES, PAGE_ROOM, pages, text_length
+from bot.adapters.slack.blocks import MAX_PAGES, PAGE_ROOM, pages, sections_of, text_length
 from bot.adapters.slack.limits import MAX_BLOCKS, MAX_BLOCKS_TEXT, mrkdwn_line, slack_user_id, split_for_slack
 from bot.adapters.slack.ticket_blocks import (
     PRIORITY_EMOJI,
@@ -74,14 +74,7 @@ def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: di
         return text(f"{title}: {empty}")
     links = links or {}
     lines = [_line(t, links.get(t.number)) for t in tickets]
-    blocks, chunk = [section(f"*{mrkdwn_line(title, 100)}* ({len(tickets)})")], ""
-    for line in lines:
-        if len(chunk) + len(line) + 1 > 2900:
-            blocks.append(section(chunk))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk:
-        blocks.append(section(chunk))
+    blocks = [section(f"*{mrkdwn_line(title, 100)}* ({len(tickets)})"), *sections_of(lines, 2900)]
     if queue:  # first, so a queue longer than the pages still offers it
         blocks.insert(1, {"type": "actions", "elements": [{"type": "button", "action_id": "ticket.next",
                                                            "style": "primary", "text": plain("Handle next", 75),

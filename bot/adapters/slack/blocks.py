@@ -27,6 +27,17 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": mrkdwn(text[:MAX_SECTION_TEXT])}
 
 
+def sections_of(lines: list[str], limit: int = MAX_SECTION_TEXT) -> list[dict[str, Any]]:
+    """Lines (each already within `limit`) in as few sections as hold them, never cut between two lines."""
+    blocks, chunk = [], ""
+    for line in lines:
+        if chunk and len(chunk) + len(line) + 1 > limit:
+            blocks.append(section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    return [*blocks, section(chunk)] if chunk else blocks
+
+
 def context(*texts: str) -> dict[str, Any]:
     return {"type": "context", "elements": [mrkdwn(t[:MAX_FIELD_TEXT]) for t in texts[:10]]}
 

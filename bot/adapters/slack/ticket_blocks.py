@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.formatting import human_size
-from bot.adapters.slack.blocks import context, mrkdwn, pack, plain, section, slack_date
+from bot.adapters.slack.blocks import context, mrkdwn, pack, plain, section, sections_of, slack_date
 from bot.adapters.slack.controls import (  # noqa: F401 - the root's action ids, where the listeners look for them
     ACTIONS_BLOCK,
     ASSIGN,
@@ -209,7 +209,7 @@ def thread_messages(msg: MessageView) -> list[dict[str, Any]]:
         lines = [_attachment(a) for a in msg.attachments[:20]]
         if len(msg.attachments) > 20:
             lines.append(f"… and {len(msg.attachments) - 20} more")
-        blocks.append(section("\n".join(lines)))
+        blocks.extend(sections_of(lines))  # 20 long file names are more than one section holds
     notes = []
     if truncated:
         notes.append(":page_facing_up: Too long for Slack: the whole text is attached as a file.")
