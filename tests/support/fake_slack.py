@@ -30,6 +30,7 @@ from aiohttp import web
 
 from tests.support.block_kit import view_errors
 from tests.support.fake_socket import FakeSocketMode
+from tests.support.slack_channels import SlackChannels
 from tests.support.slack_directory import SlackDirectory
 from tests.support.slack_files import SlackFiles
 from tests.support.slack_interaction_rules import InteractionRules, escape_command
@@ -88,7 +89,7 @@ class Failure:
     when: Callable[[dict[str, Any]], bool] | None = None  # fails only a call whose arguments this accepts
 
 
-class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
+class FakeSlack(SlackDirectory, SlackFiles, SlackReading, SlackChannels):
     """Start with `async with FakeSlack(token=...) as slack:`; use `slack.base_url`.
 
     `members` (channel -> user ids), `usergroups` (S… -> user ids) and `private` (private channel ids)
@@ -297,26 +298,6 @@ class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
         micros = next(self._seq) * 100
         return f"{1_700_000_000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def archive(self, channel: str) -> None:
-        """The channel is archived: chat.postMessage and chat.update answer is_archived."""
-        self.archived.add(channel)
-
-    def delete(self, channel: str, ts: str) -> None:
-        """Someone deleted the message (and, for a root, Slack keeps no thread under it for us)."""
-        self.messages.pop((channel, ts), None)
-
-    def _channel_error(self, channel: Any) -> dict[str, Any] | None:
-        """chat.postMessage's channel errors (https://api.slack.com/methods/chat.postMessage, "Errors"):
-        channel_not_found ("Value passed for channel was invalid"), not_in_channel ("Cannot post user
-        messages to a channel they are not in"), is_archived ("Channel has been archived")."""
-        if self.channels is not None and channel not in self.channels:
-            return {"ok": False, "error": "channel_not_found"}
-        if channel in self.outside:
-            return {"ok": False, "error": "not_in_channel"}
-        if channel in self.archived:
-            return {"ok": False, "error": "is_archived"}
-        return None
-
     def _content_error(self, args: dict[str, Any], *, need: bool = True) -> dict[str, Any] | None:
         return self._channel_error(args.get("channel")) or content_error(args, need=need)
 
@@ -349,14 +330,6 @@ class FakeSlack(SlackDirectory, SlackFiles, SlackReading):
             posted.blocks = self._with_block_ids(args["blocks"])
         posted.versions.append({"text": posted.text, "blocks": posted.blocks})
         return {"ok": True, "channel": posted.channel, "ts": posted.ts, "text": posted.text, "message": posted.payload()}
-
-    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        """chat.delete (https://api.slack.com/methods/chat.delete): message_not_found when it is gone already."""
-        key = (str(args.get("channel")), str(args.get("ts")))
-        if key not in self.messages:
-            return {"ok": False, "error": "message_not_found"}
-        self.delete(*key)
-        return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if error := self._content_error(args):
