@@ -204,7 +204,7 @@ async def use(bot: SlackBot, door: Door, scene: Scene, who: str, allowed: bool) 
             return [f"refused or failed: {said[:200]!r}"]
         if door.shows:
             return [] if door.shows in said else [f"the answer lacks {door.shows!r}: {said[:200]!r}"]
-        return [] if changed or len(bot.slack.views) > before.views else ["nothing changed"]
+        return [] if changed or seen(bot).views > before.views else ["nothing changed"]
     problems = []
     if "only" not in said and "pulled into" not in said:
         problems.append(f"not refused with a reason, said {said[:200]!r}")

@@ -181,7 +181,7 @@ async def test_send_to_customer_shortcut_previews_then_mails_the_message(bot: Sl
     await bot.event(typed)
     await bot.send(bot.requests.message_action({**typed, "thread_ts": root.ts}, callback_id=SEND_TO_CUSTOMER,
                                                user="U0ANA"))
-    view = await eventually(lambda: next((v for v in bot.slack.views.values() if v["callback_id"] == SEND_MODAL), None))
+    view = await eventually(lambda: next((v for v in bot.slack.views.values() if v.get("callback_id") == SEND_MODAL), None))
     preview = block_text(view["blocks"])
     assert "mia@customer.example" in preview and f"Re: Password reset [#{number}]" in preview
     [field] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
@@ -206,7 +206,8 @@ async def test_shortcut_outside_a_ticket_thread_says_where_it_works(bot: SlackBo
 async def test_empty_reply_in_the_modal_is_refused_inline(bot: SlackBot) -> None:
     _, root = await ticket_with_root(bot)
     await bot.send(bot.requests.click(root.payload(), ticket_blocks.REPLY, user="U0ANA"))
-    view = await eventually(lambda: next(iter(bot.slack.views.values()), None))
+    view = await eventually(lambda: next((v for v in bot.slack.views.values()
+                                          if v.get("callback_id") == ticket_blocks.REPLY_MODAL), None))
     values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": "   "}}}
     reply = await bot.send(bot.requests.view_submission(view, values, user="U0ANA"))
     assert reply.json()["response_action"] == "errors"

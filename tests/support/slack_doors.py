@@ -186,7 +186,8 @@ def submit(form: str) -> Act:
             view = forms.new_ticket_modal(bot.runtime.slack.parts)
             values = {"requester": {"requester": "someone@outside.example"}, "subject": {"subject": "Hello"},
                       "body": {"body": "Written down from a call"}}
-        return await _send(bot, bot.requests.view_submission({**view, "id": "V0FORM"}, values, user=who))
+        shown = bot.slack._store_view(view, f"V0FORM{len(bot.slack.views)}")["view"]  # as views.open left it
+        return await _send(bot, bot.requests.view_submission(shown, values, user=who))
     return act
 
 
@@ -292,27 +293,40 @@ class Seen:
     responses: int
     ephemeral: int
     writes: int
-    views: int
+    views: int  # forms offered (views that ask for input), as they stand
     mail: int
+    modal_calls: int = 0  # views.open / views.update calls so far
 
 
-WRITES = ("chat.postMessage", "chat.update", "views.open", "views.update", "reactions.add",
-          "files.completeUploadExternal")
+# Slack writes anyone but the one person could see: ephemeral answers and modals (shown to the clicker
+# alone) are not among them; a modal that offers a form is counted as `views`.
+WRITES = ("chat.postMessage", "chat.update", "reactions.add", "files.completeUploadExternal")
+MODALS = ("views.open", "views.update")
 
 
 def writes(bot: SlackBot) -> int:
-    """Slack writes anyone but the one person could see (ephemeral answers are not among them)."""
     return sum(len(bot.slack.calls_to(m, ok_only=True)) for m in WRITES)
 
 
+def forms_offered(bot: SlackBot) -> int:
+    """Open views that ask for something (an input, or a submit button); a modal saying why not is an answer.
+    The forms a door submits (`submit`, V0FORM…) were open before it was used: they do not count."""
+    return sum(1 for k, v in bot.slack.views.items() if not k.startswith("V0FORM") and (v.get("submit") or any(
+        b.get("type") == "input" for b in v.get("blocks") or [])))
+
+
+def _modal_calls(bot: SlackBot) -> list[Any]:
+    return [c for c in bot.slack.calls if c.method in MODALS and c.error is None]
+
+
 def seen(bot: SlackBot) -> Seen:
-    return Seen(len(bot.slack.responses), len(bot.slack.ephemeral), writes(bot), len(bot.slack.views),
-                len(bot.sink.received))
+    return Seen(len(bot.slack.responses), len(bot.slack.ephemeral), writes(bot), forms_offered(bot),
+                len(bot.sink.received), len(_modal_calls(bot)))
 
 
 def answers_since(bot: SlackBot, before: Seen, who: str, reply: Reply | None) -> tuple[list[str], list[str]]:
-    """What `who` alone was told since `before` (response_url, ephemeral, a modal's errors), and what
-    anyone else was told (or what was not private)."""
+    """What `who` alone was told since `before` (response_url, ephemeral, a modal's errors or text), and
+    what anyone else was told (or what was not private)."""
     told, others = [], []
     for r in bot.slack.responses[before.responses:]:
         told.append(r.get("text", "") + "\n" + block_text(r.get("blocks") or []))
@@ -320,7 +334,13 @@ def answers_since(bot: SlackBot, before: Seen, who: str, reply: Reply | None) ->
             others.append(f"a response_url answer of type {r.get('response_type')!r}")
     for e in bot.slack.ephemeral[before.ephemeral:]:
         (told if e["user"] == who else others).append(e.get("text", "") + "\n" + block_text(e.get("blocks") or []))
+    for call in _modal_calls(bot)[before.modal_calls:]:  # a modal is seen by whoever clicked alone
+        view = call.args.get("view") or {}
+        if not view.get("submit"):  # a notice (loading, refused, done), not the form itself
+            told.append(block_text(view.get("blocks") or []).strip())
+        else:  # a form shown again: what it says on top (modal_steps.again)
+            told += [block_text([b]) for b in view.get("blocks") or [] if b.get("block_id") == "again.warning"]
     if reply is not None and reply.content_type == "application/json" and reply.text:
         if errors := reply.json().get("errors"):
             told.append("errors: " + json.dumps(errors))
-    return told, others
+    return [t for t in told if t and "Loading…" not in t], others

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack import answers, inbound, ticket_blocks
+from bot.adapters.slack import answers, inbound, modal_steps, ticket_blocks
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.ticket_blocks import plain, section
@@ -80,22 +80,40 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def form_problems(values: dict[str, Any]) -> dict[str, str]:
+    """What the New ticket form lacks, by field, as the ack's `errors` (nothing here asks anyone)."""
+    problems = {}
+    requester = str(values.get("requester") or "").strip()
+    if "@" not in requester:
+        problems["requester"] = "An email address, e.g. name@example.com"
+    if not str(values.get("body") or "").strip():
+        problems["body"] = "Say what it is about"
+    return problems
+
+
 def register(app: Any, parts: SlackParts) -> None:
     @app.view(NEW_MODAL)
     async def on_new(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Acknowledged at once: a missing field in the ack, the rest ("Opening…") after it."""
         v = _values(view)
+        if problems := form_problems(v):
+            await ack(response_action="errors", errors=problems)
+            return
+        await ack(response_action="update", view=modal_steps.sending("New ticket"))
+        await parts.backlog.later(lambda: open_ticket(body, view, v), "new ticket", body)
+
+    async def open_ticket(body: dict[str, Any], view: dict[str, Any], v: dict[str, Any]) -> None:
         user = body["user"]["id"]
         try:
             actor = await parts.people.actor(user, body["user"].get("name", ""))
             result = await creation.open_ticket(parts.ctx, actor, requester=v["requester"], subject=v["subject"],
                                                 body=v["body"], template=v.get("template"), send=bool(v["send"]))
         except UserFacingError as exc:
-            message = str(exc)
-            where = "requester" if "email" in message else "body" if "mail" in message else "subject"
-            await ack(response_action="errors", errors={where: message[:150]})
+            await modal_steps.show(parts, view.get("id"), modal_steps.again(view, str(exc)), "new ticket")
             return
-        await ack()
-        await parts.tell(user, None, answers.done(result.summary, await parts.thread_link(result.ticket.number)))
+        link = await parts.thread_link(result.ticket.number)
+        shown = f":white_check_mark: {result.summary}" + (f" <{link}|open the thread>" if link else "")
+        await modal_steps.show(parts, view.get("id"), modal_steps.notice("New ticket", shown), "new ticket")
 
     @app.action(NEXT)
     async def on_next(ack: Any, body: dict[str, Any]) -> None:
@@ -141,17 +159,21 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
             parts.backlog.soon(lambda: open_menu_form(body, number, choice), "root menu")
 
     async def open_menu_form(body: dict[str, Any], number: int, choice: str | None) -> None:
-        user = body["user"]["id"]
+        """The form opens first ("Loading…": the trigger lives 3 s), then is filled, or says why not."""
+        title = "Tags" if choice == "tags" else "Move to team"
+        view_id = await modal_steps.open_at_once(parts, body, f"{title} #{number}")
+        if view_id is None:
+            return
         try:
-            actor = await parts.people.actor(user, body["user"].get("name", ""))
-            await permit(ctx, actor, Action.CLASSIFY if choice == "tags" else Action.MOVE, number)  # before any form
+            actor = await parts.people.actor(body["user"]["id"], body["user"].get("name", ""))
+            await permit(ctx, actor, Action.CLASSIFY if choice == "tags" else Action.MOVE, number)
             ticket = (await queries.show(ctx, actor, number)).ticket
-        except UserFacingError as exc:  # refused (or gone): no form for them
-            await parts.tell(user, (body.get("channel") or {}).get("id"), answers.text(f":warning: {exc}"))
+        except UserFacingError as exc:  # refused (or gone): the form says so and offers nothing
+            await modal_steps.show(parts, view_id, modal_steps.notice(title, f":warning: {exc}"), title)
             return
         teams = [t.name for t in ctx.config.workflow.teams]
         modal = ticket_blocks.tags_modal(ticket) if choice == "tags" else ticket_blocks.move_modal(ticket, teams)
-        await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
+        await modal_steps.show(parts, view_id, modal, title)
 
     @app.view(ticket_blocks.TAGS_MODAL)
     async def on_tags(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -3,8 +3,10 @@
 Every click is acknowledged first (Slack allows 3 seconds) and worked after;
 the root message is then re-rendered by the thread sync (`bot.chat.thread_sync`)
 from committed state, so a refused action changes nothing and only the clicker is told why. A modal's
-submission is the exception: its answer must carry any error, so the reply is
-stored before the ack, which is one short transaction.
+submission is acknowledged first too: errors that need no network (an empty reply) are answered in the
+ack (`response_action: errors`); otherwise the ack shows "Sending…" and the work, kept before the ack
+like every click, ends by updating that view (bot.adapters.slack.modal_steps). The Reply button opens
+its form before anything else, as "Loading…", because its trigger_id lives 3 seconds and opens one view.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.errors import something_went_wrong
-from bot.adapters.slack import answers, inbound, ticket_blocks
+from bot.adapters.slack import answers, inbound, modal_steps, ticket_blocks
+from bot.adapters.slack.limits import MAX_INPUT_VALUE
 from bot.adapters.slack.notices import reply_opened_too
 from bot.adapters.slack.parts import SlackParts, plain_text
 from bot.domain.access import Action
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 SEND_TO_CUSTOMER = "ticket.send_to_customer"  # the message shortcut's callback_id
 SEND_MODAL = "ticket.send_modal"
 INTERNAL_TICKET = ":lock: #{number} is an internal ticket: nothing to mail; write a note in the thread"
+TOO_LONG = (":warning: This message is {length:,} characters; a reply form holds at most {most:,}, and a preview "
+            "must be exactly what is mailed, so nothing was cut or sent. Shorten it, or send it in parts.")
 
 Act = Callable[[Actor, int], Awaitable[ActionResult]]
 
@@ -110,27 +115,44 @@ def register(app: Any, parts: SlackParts) -> None:
         await _open_reply(parts, body, number, callback_id=SEND_MODAL, text=plain_text(message.get("text") or ""))
 
     async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Acknowledged at once ("Sending…"); who, whether a colleague was faster, and the mail come after."""
         meta = inbound.metadata_object(view)  # ours, echoed by Slack: anything else is a 400 (adapter)
         value = ((view.get("state") or {}).get("values") or {}).get(ticket_blocks.REPLY_BLOCK, {}).get(ticket_blocks.REPLY_INPUT, {})
         text, number, opened = value.get("value") or "", inbound.ticket_number(meta.get("ticket")), _opened(meta)
-        user = body["user"]["id"]
+        if problem := reply_problem(text):  # needs no network: answered in the ack, the form stays as typed
+            await ack(response_action="errors", errors={ticket_blocks.REPLY_BLOCK: problem})
+            return
+        await ack(response_action="update", view=modal_steps.sending(f"Reply to #{number}"))
+        await parts.backlog.later(lambda: send_reply(body, view, meta, number, opened, text), "reply", body)
+
+    async def send_reply(body: dict[str, Any], view: dict[str, Any], meta: dict[str, Any], number: int,
+                         opened: datetime | None, text: str) -> None:
+        view_id = view.get("id")
         try:
-            actor = await parts.people.actor(user, body["user"].get("name", ""))
+            actor = await parts.people.actor(body["user"]["id"], body["user"].get("name", ""))
             newer = await collision.newer_than(ctx, actor, number, opened) if opened and not meta.get("confirmed") else []
             if newer:  # someone else moved first: show what happened, and let them send anyway
                 details = await queries.show(ctx, actor, number)
-                again = ticket_blocks.reply_modal(details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
-                                          reply_by_dm=details.reply_by_dm,
-                                          callback_id=view.get("callback_id") or ticket_blocks.REPLY_MODAL, initial_text=text,
-                                          subject_tag=ctx.config.subject_tag, submit="Send anyway",
-                                          warnings=[f"Since you opened this, {line}." for line in newer])
-                await ack(response_action="update", view=again)
+                confirm = ticket_blocks.reply_modal(
+                    details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
+                    reply_by_dm=details.reply_by_dm, callback_id=view.get("callback_id") or ticket_blocks.REPLY_MODAL,
+                    initial_text=text, subject_tag=ctx.config.subject_tag, submit="Send anyway",
+                    warnings=[f"Since you opened this, {line}." for line in newer])
+                await modal_steps.show(parts, view_id, confirm, "reply")
                 return
             await replies.reply(ctx, actor, number, text)
         except UserFacingError as exc:
-            await ack(response_action="errors", errors={ticket_blocks.REPLY_BLOCK: str(exc)[:150]})
+            await modal_steps.show(parts, view_id, modal_steps.again(view, str(exc)), "reply")
             return
-        await ack()
+        except Conflict:
+            raise  # lost a race, nothing sent: the backlog runs it again
+        except Exception:
+            went_wrong = something_went_wrong(log, "slack: reply on #%s", number)
+            await modal_steps.show(parts, view_id, modal_steps.again(view, f"Not sent: {went_wrong}"), "reply")
+            return
+        await modal_steps.show(parts, view_id, modal_steps.notice(
+            f"Reply to #{number}", f":white_check_mark: Your reply to #{number} is on its way to the customer."),
+            "reply")
         await collision.reply_closed(ctx, actor, number)
 
     app.view(ticket_blocks.REPLY_MODAL)(on_submit)
@@ -148,26 +170,44 @@ def _opened(meta: dict[str, Any]) -> datetime | None:
     return opened
 
 
+def reply_problem(text: str) -> str | None:
+    """What is wrong with a reply before anyone is asked (the ack's `errors`), if anything."""
+    if not text.strip():
+        return "An empty reply: write what to send."
+    if len(text) > MAX_INPUT_VALUE:  # Slack's plain_text_input holds at most 3,000: never cut, refuse
+        return f"{len(text):,} characters: a reply form holds {MAX_INPUT_VALUE:,}. Nothing was cut or sent."
+    return None
+
+
 async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, callback_id: str, text: str = "") -> None:
-    """Open the form first (its trigger expires in 3 seconds), then warn whoever else is on it."""
+    """Open the form first ("Loading…": its trigger lives 3 seconds, once), then learn who and what, then fill it."""
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id")
     thread = (body.get("message") or {}).get("thread_ts")  # the shortcut's thread: answer there
+    title = f"Reply to #{number}"
+    if len(text) > MAX_INPUT_VALUE:  # the preview must be exactly what is mailed: a cut one would not be
+        await parts.tell(user, channel, answers.text(TOO_LONG.format(length=len(text), most=MAX_INPUT_VALUE)),
+                         thread_ts=thread)
+        return
+    view_id = await modal_steps.open_at_once(parts, body, title)
+    if view_id is None:
+        return
     try:
         actor = await parts.people.actor(user, body["user"].get("name", ""))
         details = await queries.show(parts.ctx, actor, number)
         if details.ticket.internal:  # nobody to mail: no form with an empty recipient
             await permit(parts.ctx, actor, Action.REPLY, number)  # who may not reply hears that instead
-            await parts.tell(user, channel, answers.text(INTERNAL_TICKET.format(number=number)), thread_ts=thread)
+            await modal_steps.show(parts, view_id, modal_steps.notice(title, INTERNAL_TICKET.format(number=number)),
+                                   "reply")
             return
         crowd = await collision.reply_opened(parts.ctx, actor, number)
     except UserFacingError as exc:
-        await parts.tell(user, channel, answers.text(f":warning: {exc}"), thread_ts=thread)
+        await modal_steps.show(parts, view_id, modal_steps.notice(title, f":warning: {exc}"), "reply")
         return
     meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})
     modal = ticket_blocks.reply_modal(details.ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
                               subject_tag=parts.ctx.config.subject_tag, warnings=list(crowd.lines),
                               reply_by_dm=details.reply_by_dm)
-    await parts.api.api.views_open(trigger_id=body["trigger_id"], view=modal)
+    await modal_steps.show(parts, view_id, modal, "reply")
     for other in crowd.others:
         await parts.tell(other, channel, reply_opened_too(actor.name or actor.chat_user_id, number))
