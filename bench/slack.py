@@ -5,7 +5,8 @@
     .venv/bin/python bench/slack.py --part drain --drain-start restart
 
 The whole bot runs (web server, outbox, Slack adapter) against the fake Slack Web
-API of the tests (tests/support/fake_slack.py), in this process.
+API of the tests (tests/support/fake_slack.py), in this process. The drain part
+is in bench/slack_drain.py.
 
 1. ack: Slack gives an app 3 seconds to answer a request, and retries or shows
    an error otherwise; the bot keeps the request (bot.adapters.slack.kept), acks,
@@ -16,11 +17,17 @@ API of the tests (tests/support/fake_slack.py), in this process.
    request's time until its HTTP response is the ack latency. `--part idle`
    sends one request at a time instead, each after the work of the one before.
 2. drain: a burst of new tickets under a per-channel chat.postMessage limit
-   (the fake answers 429 + Retry-After beyond it). How close to the limit does
-   the thread sync post, how many 429s does it provoke, and does every ticket get
-   exactly one root? `--drain-start live` delivers the mail while the bot runs;
-   `restart` delivers it first (as `tiketti ingest` or a restart would) and lets
-   the thread sync's sweep find it.
+   (the fake answers 429 + Retry-After beyond it; Slack's is 1 post/s), the bot
+   pacing as in production (`ChannelGate()`). How close to the limit does the
+   thread sync post, how soon is every root out, how many 429s does it provoke,
+   and does every ticket get exactly one root? `--random-429 0.2` also answers a
+   fifth of all Web API calls 429 (Retry-After 1 s), as Slack's workspace-wide
+   and per-method limits would; `--post-limit 0` lifts the channel limit.
+   `--drain-start live` delivers the mail while the bot runs; `restart`
+   delivers it first (as `tiketti ingest` or a restart would) and lets the
+   thread sync's sweep find it.
+
+    .venv/bin/python bench/slack.py --part drain --tickets 200 --random-429 0.2 --post-limit 0
 
 It prints figures and never fails on timing: this is a benchmark, not a test.
 """
@@ -36,11 +43,8 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,18 +54,15 @@ if str(ROOT) not in sys.path:  # run as a script: make `bench`, `bot` and `tests
 
 import aiohttp  # noqa: E402
 
+from bench.slack_drain import customer_mail, database, drain, print_drain  # noqa: E402
 from bot.adapters.slack import ticket_blocks  # noqa: E402
-from bot.app import build_core  # noqa: E402
 from bot.domain.model import MessageKind  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
-from tests.support.db import Database, make_database  # noqa: E402
-from tests.support.fake_slack import FakeSlack, Posted  # noqa: E402
-from tests.support.mails import deliver, messages, raw_mail  # noqa: E402
-from tests.support.slack_bot import BOT_USER, CHANNEL, TOKEN, USERS, SlackBot, running_bot  # noqa: E402
+from tests.support.fake_slack import Posted  # noqa: E402
+from tests.support.mails import messages  # noqa: E402
+from tests.support.slack_bot import USERS, SlackBot, running_bot  # noqa: E402
 from tests.support.slack_requests import SlackRequest  # noqa: E402
 
 TARGET_P99_MS = 100.0
-TARGET_DRAIN = 0.90  # posts/s within 10 % of the limit
 AGENTS = sorted(USERS)
 MIX = [("note", 40), ("claim", 30), ("close", 15), ("reopen", 15)]  # % of the ack requests
 
@@ -79,7 +80,7 @@ def main() -> None:
     if args.part == "idle":
         asyncio.run(idle_ack(args))
     if args.part in ("drain", "both"):
-        _print_drain(asyncio.run(drain(args)))
+        print_drain(asyncio.run(drain(args)))
 
 
 def _parse_args() -> argparse.Namespace:
@@ -90,30 +91,16 @@ def _parse_args() -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=5000, help="signed requests in the ack run (default 5000)")
     p.add_argument("--clients", type=int, default=50, help="concurrent HTTP clients in the ack run (default 50)")
     p.add_argument("--open-tickets", type=int, default=50, help="tickets the ack run clicks and notes on (default 50)")
-    p.add_argument("--tickets", type=int, default=1000, help="new tickets in the drain run (default 1000)")
-    p.add_argument("--post-limit", type=int, default=50, help="chat.postMessage per channel per second (default 50)")
+    p.add_argument("--tickets", type=int, default=200, help="new tickets in the drain run (default 200)")
+    p.add_argument("--post-limit", type=int, default=1,
+                   help="chat.postMessage per channel per second, 0 for none (default 1, Slack's)")
+    p.add_argument("--random-429", type=float, default=0.0, metavar="SHARE",
+                   help="answer this share of all Web API calls 429, Retry-After 1 (default 0)")
     p.add_argument("--drain-start", choices=["live", "restart"], default="live",
                    help="mail arrives while the bot runs (live), or before it starts (restart)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--load", help=argparse.SUPPRESS)  # internal: be the load generator for this request file
     return p.parse_args()
-
-
-@asynccontextmanager
-async def database(kind: str) -> AsyncIterator[tuple[Database, Path]]:
-    """A fresh migrated store: SQLite in a temp dir, or a PostgreSQL schema of its own (dropped after)."""
-    with tempfile.TemporaryDirectory(prefix="tiketti-bench-slack-") as tmp:
-        gen = make_database(kind, Path(tmp))
-        db = await anext(gen)
-        try:
-            yield db, Path(tmp)
-        finally:
-            await gen.aclose()
-
-
-def customer_mail(i: int) -> bytes:
-    return raw_mail(frm=f"Customer {i} <c{i}@customer.example>", subject=f"Bench ticket {i}",
-                    body=f"Hello, order {1000 + i} has not arrived. Could you check?")
 
 
 # --- 1. ack latency -------------------------------------------------------------------
@@ -268,94 +255,6 @@ async def idle_ack(args: argparse.Namespace, rounds: int = 60) -> None:
         print(f"{kind:<6} p50 {statistics.median(ms):.1f} ms   p90 {ms[int(len(ms) * 0.9)]:.1f} ms   max {ms[-1]:.1f} ms")
 
 
-# --- 2. drain under the rate limit ------------------------------------------------------
-
-
-class TimedSlack(FakeSlack):
-    """The fake, noting when chat.postMessage was first tried and when each root and first reply landed."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.first_try: float | None = None
-        self.roots_at: dict[str, float] = {}
-        self.first_reply_at: dict[str, float] = {}
-
-    def _rate_limited(self, channel: str) -> int:
-        self.first_try = self.first_try or time.perf_counter()
-        return super()._rate_limited(channel)
-
-    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
-        body = super()._post(args)
-        if body.get("ok"):
-            thread = args.get("thread_ts")
-            if not thread:
-                self.roots_at[body["ts"]] = time.perf_counter()
-            elif thread not in self.first_reply_at:
-                self.first_reply_at[str(thread)] = time.perf_counter()
-        return body
-
-    def complete(self, n: int) -> bool:
-        return len(self.roots_at) >= n and len(self.first_reply_at) >= n
-
-
-async def drain(args: argparse.Namespace) -> dict[str, Any]:
-    n, result = args.tickets, {"db": args.db, "tickets": args.tickets, "limit": args.post_limit,
-                               "start": args.drain_start}
-    async with database(args.db) as (db, tmp), TimedSlack(token=TOKEN, bot_user_id=BOT_USER, users=USERS) as slack:
-        slack.limit_posts(args.post_limit)
-        if args.drain_start == "restart":
-            result["deliver_s"] = await _deliver_before_start(db, tmp, n)
-        async with running_bot(db, tmp, slack=slack, ack_enabled=False) as bot:
-            if args.drain_start == "live":
-                start = time.perf_counter()
-                for i in range(n):
-                    await bot.mail(customer_mail(i))
-                result["deliver_s"] = time.perf_counter() - start
-            result["complete"] = await _until(lambda: slack.complete(n), timeout=30 + 10 * n / args.post_limit)
-            assert slack.first_try is not None
-            done = max([*slack.roots_at.values(), *slack.first_reply_at.values()])
-            await bot.settled()
-            posts = slack.calls_to("chat.postMessage")
-            result.update(seconds=done - slack.first_try, posts=sum(c.error is None for c in posts),
-                          rate_limited=sum(c.status == 429 for c in posts), check=_check_roots(slack, n))
-    result["rate"] = 2 * n / result["seconds"]
-    return result
-
-
-async def _deliver_before_start(db: Database, tmp: Path, n: int) -> float:
-    """The mail comes in while the bot is down (or through `tiketti ingest`): only the sweep can find it."""
-    core = await build_core(make_settings(db, tmp, ack_enabled=False), engine=db.engine())
-    try:
-        start = time.perf_counter()
-        for i in range(n):
-            await deliver(core, customer_mail(i))
-        return time.perf_counter() - start
-    finally:
-        await core.close()
-
-
-async def _until(done: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
-
-
-def _check_roots(slack: FakeSlack, n: int) -> dict[str, Any]:
-    """From the fake's records: one root per ticket 1..n, none lost or doubled, each with one customer message."""
-    keys = Counter(((r.metadata or {}).get("event_payload") or {}).get("key") for r in slack.roots(CHANNEL))
-    wanted = {f"ticket-{i}" for i in range(1, n + 1)}
-    replies = [sum(1 for m in slack.thread(CHANNEL, r.ts) if m.metadata) for r in slack.roots(CHANNEL)]
-    check = {"roots": sum(keys.values()), "missing": len(wanted - set(keys)),
-             "doubled": sum(c - 1 for k, c in keys.items() if c > 1), "strangers": len(set(keys) - wanted),
-             "threads_with_one_message": replies.count(1)}
-    check["ok"] = (check["roots"] == n and not check["missing"] and not check["doubled"] and not check["strangers"]
-                   and check["threads_with_one_message"] == n)
-    return check
-
-
 # --- reporting -------------------------------------------------------------------------
 
 
@@ -372,24 +271,6 @@ def _print_ack(r: dict[str, Any]) -> None:
     catch_up = f"{r['catch_up_s']:.1f} s" if r["catch_up_s"] is not None else "not within 600 s"
     print(f"work after the acks: done {catch_up} after the last ack; notes stored {r['notes_stored']} of "
           f"{r['notes_sent']} sent; errors logged {sum(r['errors'].values())} {r['errors'] or ''}\n")
-
-
-def _print_drain(r: dict[str, Any]) -> None:
-    n, limit, c = r["tickets"], r["limit"], r["check"]
-    print(f"\n== Drain: {n} new tickets ({2 * n} posts: root + customer message), limit {limit} "
-          f"chat.postMessage/s per channel, {r['db']}, mail {'before start' if r['start'] == 'restart' else 'live'} ==\n")
-    print(f"mail delivered: {n} in {r['deliver_s']:.1f} s ({n / r['deliver_s']:.0f} mails/s)")
-    if not r["complete"]:
-        print("NOT COMPLETE: some roots or first replies were still missing at the timeout")
-    share = r["rate"] / limit
-    met = "yes" if share >= TARGET_DRAIN else f"NO (short by {(TARGET_DRAIN - share) * 100:.0f} points)"
-    print(f"first chat.postMessage -> every root and first reply: {r['seconds']:.1f} s "
-          f"(at the limit: {2 * n / limit:.1f} s)")
-    print(f"posts/s: {r['rate']:.1f} = {share:.0%} of the limit; target >= {TARGET_DRAIN:.0%}: {met}")
-    print(f"chat.postMessage: {r['posts']} posted, {r['rate_limited']} answered 429")
-    print(f"roots check: {'OK' if c['ok'] else 'FAILED'} - {c['roots']} roots, {c['missing']} missing, "
-          f"{c['doubled']} doubled, {c['strangers']} unknown; {c['threads_with_one_message']} threads hold exactly "
-          f"one customer message\n")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ through a storm of random 429s. How fast it drains is measured in bench/slack.py
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,9 @@ class Clock:
 
 
 def posts_at_once(gate: ChannelGate, channel: str = "C1") -> int:
-    """How many posts the channel may make right now (each one taken and recorded as posted)."""
+    """How many posts the channel may make right now (each one taken)."""
     count = 0
     while gate.take(channel) == 0.0:
-        gate.posted(channel, gate._clock())
         count += 1
     return count
 
@@ -74,13 +74,28 @@ def test_a_429_after_a_burst_empties_the_channels_bucket() -> None:
     gate = ChannelGate(per_second=1.0, burst=3, clock=clock)
     for _ in range(2):
         assert gate.take("C1") == 0.0
-        gate.posted("C1", clock.now)
     clock.now += 0.5
     sent_at = clock.now
     assert gate.take("C1") == 0.0
     gate.refused("C1", sent_at, retry_after=1.0)  # posts went out in the second before: likely the channel's limit
     clock.now += 1.0
     assert posts_at_once(gate) == 1  # after the pause: on at the rate, not in a burst
+
+
+async def test_roots_take_the_channels_turns_before_thread_posts() -> None:
+    gate = ChannelGate(per_second=50.0, burst=1)
+    await gate.wait("C1")  # the burst is spent: the next turns come one at a time
+    order: list[str] = []
+
+    async def post(name: str, first: bool) -> None:
+        await gate.wait("C1", first=first)
+        order.append(name)
+
+    replies = [asyncio.create_task(post(f"reply {i}", False)) for i in range(3)]
+    await asyncio.sleep(0)  # the replies wait in line first
+    roots = [asyncio.create_task(post(f"root {i}", True)) for i in range(2)]
+    await asyncio.gather(*replies, *roots)
+    assert order == ["root 0", "root 1", "reply 0", "reply 1", "reply 2"]
 
 
 class StormySlack(FakeSlack):

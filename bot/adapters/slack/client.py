@@ -13,6 +13,9 @@ Retry-After has passed (`ChannelGate`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
 import time
 from collections import defaultdict, deque
@@ -35,7 +38,10 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "tiketti_post"
 UNCERTAIN_TRIES = 5  # 5xx / connection failures of one post before the caller gives up for now
-POSTS_PER_SECOND = 1.0  # per channel: "1 message per second" (api.slack.com/methods/chat.postMessage)
+# Per channel: "1 message per second" (api.slack.com/methods/chat.postMessage), paced 3 % under it:
+# a limit counted over any one second refuses a post that arrives a few ms early, and each refusal
+# costs a whole Retry-After second.
+POSTS_PER_SECOND = 0.97
 BURST = 3  # "bursts over that limit for short periods": a few posts at once, then the rate
 
 
@@ -62,7 +68,7 @@ class ChannelGate:
     - each channel has a token bucket filling at `per_second` up to `burst`: a backlog drains at the
       documented rate from the first post, with no 429 needed to find it;
     - a 429 pauses every channel's posts until Retry-After has passed (it may be the workspace's);
-    - a 429 while the channel was above its rate (another post went out in the second before) may be
+    - a 429 while the channel was above its rate (another post was sent in the second before) may be
       the channel's own: its bucket is emptied, so after the pause it goes on at the rate, not in a
       burst. A 429 that came while we kept to the rate was someone else's limit: the refused post
       is given its token back, so the channel is at full pace again the moment the pause ends.
@@ -78,14 +84,36 @@ class ChannelGate:
         self.per_second, self.burst, self._clock = per_second, burst, clock
         self._tokens: dict[str, float] = {}
         self._filled_at: dict[str, float] = {}
-        self._sent: dict[str, deque[float]] = defaultdict(deque)  # when the channel's posts that got through went
+        self._sent: dict[str, deque[float]] = defaultdict(deque)  # when the channel's recent posts were sent
         self._paused_until = 0.0
+        self._lines: dict[str, list[tuple[int, int]]] = defaultdict(list)  # who waits, in turn order
+        self._order = itertools.count()
+        self._changed: dict[str, asyncio.Event] = {}  # set when a channel's line changed
 
-    async def wait(self, channel: str) -> float:
-        """Wait for the channel's turn and take it; returns the time taken, to give to `posted` or `refused`."""
-        while (delay := self.take(channel)) > 0:
-            await asyncio.sleep(delay)
-        return self._clock()
+    async def wait(self, channel: str, *, first: bool = False) -> float:
+        """Wait for the channel's turn and take it; returns the time taken, to give to `refused` on a 429.
+
+        Posts take their turns in order, and those marked `first` (roots) before the others (thread
+        posts): a backlog shows every ticket before it fills in threads."""
+        line, me = self._lines[channel], (0 if first else 1, next(self._order))
+        heapq.heappush(line, me)
+        self._kick(channel)  # the head may have changed: whoever waits looks again
+        try:
+            while True:
+                delay = self.take(channel) if line[0] == me else None
+                if delay == 0.0:
+                    return self._clock()
+                changed = self._changed.setdefault(channel, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), delay)
+        finally:
+            line.remove(me)
+            heapq.heapify(line)
+            self._kick(channel)
+
+    def _kick(self, channel: str) -> None:
+        if (changed := self._changed.pop(channel, None)) is not None:
+            changed.set()
 
     def take(self, channel: str) -> float:
         """Take the channel's turn if it has come (0.0), else the seconds until it may have."""
@@ -95,14 +123,12 @@ class ChannelGate:
         tokens = self._fill(channel, now)
         if tokens >= 1.0:
             self._tokens[channel] = tokens - 1.0
+            sent = self._sent[channel]
+            sent.append(now)
+            while sent and sent[0] <= now - 1.0 / self.per_second:
+                sent.popleft()
             return 0.0
         return (1.0 - tokens) / self.per_second
-
-    def posted(self, channel: str, sent_at: float) -> None:
-        sent = self._sent[channel]
-        sent.append(sent_at)
-        while sent and sent[0] < sent_at - 1.0:
-            sent.popleft()
 
     def refused(self, channel: str, sent_at: float, retry_after: float) -> None:
         """A 429: nobody posts until Retry-After has passed; the channel's bucket as the cause suggests."""
@@ -110,7 +136,7 @@ class ChannelGate:
         self._paused_until = max(self._paused_until, now + retry_after)
         tokens = self._fill(channel, now)
         window = 1.0 / self.per_second
-        if any(sent_at - window < t <= sent_at for t in self._sent[channel]):  # we were above the channel's rate
+        if sum(sent_at - window < t <= sent_at for t in self._sent[channel]) > 1:  # others sent just before: above the rate
             self._tokens[channel] = 0.0
         else:  # not ours: the refused post did not count, it keeps its place
             self._tokens[channel] = min(float(self.burst), tokens + 1.0)
@@ -157,12 +183,11 @@ class SlackApi:
             return found
         uncertain = 0
         while True:
-            sent_at = await self.gate.wait(channel)
+            sent_at = await self.gate.wait(channel, first=thread_ts is None)
             try:
                 resp = await self._poster.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                     metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}}, **message)
-                self.gate.posted(channel, sent_at)
                 return str(resp["ts"])
             except SlackApiError as exc:
                 status = exc.response.status_code
