@@ -42,6 +42,7 @@ UNCERTAIN_TRIES = 5  # 5xx / connection failures of one post before the caller g
 # a limit counted over any one second refuses a post that arrives a few ms early, and each refusal
 # costs a whole Retry-After second.
 POSTS_PER_SECOND = 0.97
+SENT_MEMORY = 10.0  # seconds of send times kept: a 429 answered late is still judged against its second
 BURST = 3  # "bursts over that limit for short periods": a few posts at once, then the rate
 
 
@@ -66,7 +67,8 @@ class ChannelGate:
     (https://api.slack.com/docs/rate-limits); the answer does not say which. So:
 
     - each channel has a token bucket filling at `per_second` up to `burst`: a backlog drains at the
-      documented rate from the first post, with no 429 needed to find it;
+      documented rate from the first post, with no 429 needed to find it. Posts wait in line for
+      their turns, roots before thread posts;
     - a 429 pauses every channel's posts until Retry-After has passed (it may be the workspace's);
     - a 429 while the channel was above its rate (another post was sent in the second before) may be
       the channel's own: its bucket is emptied, so after the pause it goes on at the rate, not in a
@@ -125,7 +127,7 @@ class ChannelGate:
             self._tokens[channel] = tokens - 1.0
             sent = self._sent[channel]
             sent.append(now)
-            while sent and sent[0] <= now - 1.0 / self.per_second:
+            while sent and sent[0] < now - SENT_MEMORY:
                 sent.popleft()
             return 0.0
         return (1.0 - tokens) / self.per_second
