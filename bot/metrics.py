@@ -12,8 +12,8 @@ Names (all prefixed `tiketti_`; counters get `_total` in the exposition):
   report (a delivery report applied to its ticket), report_unmatched (kept for `quarantine list --system`)
 - `OUTBOX_MAILS` `tiketti_outbox_mails_total{result}`: sent, failed, retried
 - `SLACK_API_ERRORS` `tiketti_slack_api_errors_total{method,error}`: error responses from Slack's Web API
-- `CHAT_POST_FAILURES` `tiketti_chat_post_failures_total{platform,code,kind}`: posts and root updates a chat
-  platform refused, by the platform's error code ("not_in_channel", "50007"; a passing failure by its
+- `CHAT_POST_FAILURES` `tiketti_chat_post_failures_total{platform,code,kind}`: thread posts, root updates and
+  notices that failed on a chat platform, by the platform's error code ("not_in_channel", "50007"; a passing failure by its
   exception's name) and kind: permanent (given up for that item, agents told) or transient (retried)
 - `SLA_BREACHES` `tiketti_sla_breaches_total{kind}`: SLA breaches recorded by this instance
   (kind: first_response or resolution); counted by the runtime from each SlaBreached event

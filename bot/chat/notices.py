@@ -17,6 +17,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from bot import metrics
 from bot.chat.surface import ChatSurface, Place, Scope, Undeliverable
 from bot.domain.chat_contacts import dm_platform
 from bot.handlers import events, notices, placement, threads
@@ -143,9 +144,11 @@ class NoticeDelivery:
             ref = NOT_HERE if place is None else \
                 await self.surface.post_notice(place, event, key=key, maybe_posted=attempts > 1)
         except Undeliverable as exc:
+            metrics.CHAT_POST_FAILURES.labels(self.platform, exc.code, "permanent").inc()
             await self._give_up(notice_id, key, str(exc))
             return 0
         except Exception as exc:
+            metrics.CHAT_POST_FAILURES.labels(self.platform, type(exc).__name__, "transient").inc()
             reason = f"{type(exc).__name__}: {exc}"
             if attempts >= MAX_ATTEMPTS:
                 await self._give_up(notice_id, key, reason)
