@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.discord import controls
 from tests.support.db import Database
-from tests.support.discord_bot import ANA, BEN, DiscordBot, running_discord_bot
+from tests.support.discord_bot import ANA, BEN, DiscordBot, action_of, running_discord_bot
 from tests.support.mails import raw_mail
 from tests.support.slack_bot import eventually
 
@@ -45,7 +45,7 @@ def card(bot: DiscordBot, thread: dict[str, Any]) -> str:
 
 
 def controls_shown(bot: DiscordBot, thread: dict[str, Any]) -> list[str]:
-    return [c["custom_id"] for row in bot.starter(thread)["components"] for c in row["components"]]
+    return [action_of(c["custom_id"]) for row in bot.starter(thread)["components"] for c in row["components"]]
 
 
 async def test_the_card_assigns_sets_priority_and_category_and_reopens(bot: DiscordBot) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.adapters.discord import controls, embeds, reply_form
 from tests.support.db import Database
-from tests.support.discord_bot import BEN, EVA, DiscordBot, roster_discord_bot
+from tests.support.discord_bot import BEN, EVA, DiscordBot, action_of, roster_discord_bot
 from tests.support.discord_doors import store_state
 from tests.support.mails import raw_mail
 
@@ -30,10 +30,10 @@ async def test_an_internal_ticket_shows_internal_and_offers_no_reply(bot: Discor
     [embed] = card["embeds"]
     requester = next(f["value"] for f in embed["fields"] if f["name"] == "Requester")
     assert requester == embeds.INTERNAL and "nothing is mailed" in embed["footer"]["text"]
-    buttons = [c["custom_id"] for row in card["components"] for c in row["components"]]
+    buttons = [action_of(c["custom_id"]) for row in card["components"] for c in row["components"]]
     assert buttons[:2] == [controls.CLAIM, controls.CLOSE] and controls.REPLY not in buttons
     customer = bot.starter(await bot.thread_of(parent))  # the parent still has its Reply
-    assert controls.REPLY in [c["custom_id"] for row in customer["components"] for c in row["components"]]
+    assert controls.REPLY in [action_of(c["custom_id"]) for row in customer["components"] for c in row["components"]]
 
     before = await store_state(bot.core)
     clicked = await bot.click(controls.REPLY, child, BEN)  # a Reply on an older card of it: no form

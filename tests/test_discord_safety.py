@@ -1,5 +1,6 @@
 """What the customer writes never acts in Discord: a pulled-in summary quoting their mail pings only the
-colleagues pulled in (allowed_mentions), whatever ids or @everyone the mail holds."""
+colleagues pulled in (allowed_mentions), whatever ids or @everyone the mail holds. What cannot reach the
+customer is told to agents: a reply to a DM customer whose DMs are closed (50007)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from tests.support import discord_rules
 from tests.support.db import Database
-from tests.support.discord_bot import ANA, BEN, EVA, running_discord_bot
+from tests.support.discord_bot import ANA, BEN, EVA, MIA, running_discord_bot
+from tests.support.discord_dm import dm_ticket
 from tests.support.mails import raw_mail
 from tests.support.slack_bot import eventually
 
@@ -32,3 +34,21 @@ async def test_a_pulled_in_summary_pings_only_who_was_pulled_in(sqlite_database:
         [posted] = await eventually(summary)
         assert f"<@{BEN['id']}>" in str(posted["content"])  # quoted, as the customer wrote it
         assert posted["pinged"] == [EVA["id"]]
+
+
+async def test_a_reply_to_a_customer_whose_dms_are_closed_is_told_to_agents_in_the_thread(
+        sqlite_database: Database, tmp_path: Path) -> None:
+    async with running_discord_bot(sqlite_database, tmp_path) as bot:
+        number = await dm_ticket(bot, MIA, "My parcel is lost somewhere")
+        thread = await bot.thread_of(number)
+        bot.discord.close_dms(MIA)  # Privacy Settings: no DMs from server members (Discord answers 50007)
+        done = await bot.slash("reply", ANA, channel=thread, text="We found it.", number=number)
+        assert "DM" in done.followups[0]["content"]
+        await bot.settled()
+
+        def told() -> list[str]:
+            return [m["content"] for m in bot.thread_messages(thread) if "DMs are closed" in m["content"]]
+
+        [notice] = await eventually(told)
+        assert "reply by mail or ask them to open DMs" in notice
+        assert not [m for m in bot.discord.in_channel(bot.discord.dm_channel(MIA)["id"]) if "We found it" in m["content"]]

@@ -170,7 +170,7 @@ async def test_every_control_is_drawn_and_handled_on_every_platform(platforms: P
                       for o in e["options"]]
         assert menu_shown == [slack_controls.CONTROLS[c][1] for c in wanted if slack_controls.CONTROLS[c][1]]
         card = discord_controls.TicketControls(platforms.discord.parts, t)
-        assert {i.custom_id for i in card.children} == {discord_controls.CONTROLS[c] for c in wanted}  # type: ignore[attr-defined]
+        assert {i.custom_id for i in card.children} == {discord_controls.card_id(c, t.number) for c in wanted}  # type: ignore[attr-defined]
         hint = render.actions(t, wanted)
         assert all(f"[{c.verb}]" in hint for c in wanted) and (t.status == Status.CLOSED or "[note]" in hint)
 

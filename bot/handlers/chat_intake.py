@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.chat_contacts import chat_address, dm_platform
-from bot.domain.model import Contact, Message, MessageKind, Ticket
+from bot.domain.model import Attachment, Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
 from bot.handlers import events, sla
 from bot.handlers.audit import audit
 from bot.handlers.context import Context
 from bot.handlers.ports import Conflict, UnitOfWork
-from bot.handlers.snapshots import message_view, ticket_view
+from bot.handlers.snapshots import AttachmentView, message_view, ticket_view
 
 # As with mail: a customer writing again brings the ticket back to the team's attention.
 _ON_CUSTOMER_MESSAGE = {
@@ -46,6 +46,9 @@ class ChatMessageIn:
     dm_channel: str  # where answers go back to
     message_id: str  # the platform's id: the natural key that makes redelivery harmless
     text: str
+    # Files sent with it (name, content type, size, bytes; None: too large to keep), stored as the
+    # message's attachments: a platform's links to them expire (Discord's CDN URLs are signed).
+    files: tuple[tuple[str, str, int, bytes | None], ...] = ()
 
     @property
     def chat_ref(self) -> str:
@@ -79,6 +82,9 @@ async def _receive(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
             ticket_id=ticket.number, kind=MessageKind.INBOUND, created_at=now, body_text=msg.text,
             body_display=msg.text, author_contact_id=contact.id, author_label=f"{contact.name or msg.user_id} (DM)",
             chat_ref=msg.chat_ref))
+        for name, content_type, size, content in msg.files:
+            await uow.attachments.add(Attachment(message_id=message.id, filename=name,  # type: ignore[arg-type]
+                                                 content_type=content_type, size=size, content=content))
         await uow.chat_threads.ensure(dm_platform(msg.platform), ticket.number, msg.dm_channel, now)
         actor = f"contact:{contact.email}"
         summary = f"{contact.name or contact.email} wrote by DM"
@@ -93,7 +99,8 @@ async def _receive(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
                 summary += f": {before.label} → {target.label}"
         await (sla.start if created else sla.refresh)(ctx, uow, ticket, now)
         view = await ticket_view(uow, ticket)
-        shown = message_view(ticket.number, message)
+        shown = message_view(ticket.number, message, [AttachmentView(n, t, size, content is not None)
+                                                       for n, t, size, content in msg.files])
         if created:
             uow.events.append(events.TicketOpened(ticket=view, first_message=shown))
         else:

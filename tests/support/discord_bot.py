@@ -7,6 +7,7 @@ Discord would: gateway events (MESSAGE_CREATE, INTERACTION_CREATE) and raw mail.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -89,10 +90,12 @@ class DiscordBot:
 
     # ---- what people do ------------------------------------------------------------
 
-    async def say(self, channel_id: int | str, author: Json, content: str, *, mentions: list[Json] = ()) -> Json:  # type: ignore[assignment]
-        """A person types a message (in a thread, or in a DM with the bot: they share the server with it)."""
+    async def say(self, channel_id: int | str, author: Json, content: str, *, mentions: list[Json] = (),  # type: ignore[assignment]
+                  files: dict[str, str] | None = None) -> Json:
+        """A person types a message (in a thread, or in a DM with the bot: they share the server with it),
+        maybe with `files` attached (name -> text)."""
         assert self.discord.is_member(author), "Discord lets only people who share a server with the bot write to it"
-        message = self.discord.post(int(channel_id), author, {"content": content, "mentions": list(mentions)})
+        message = self.discord.post(int(channel_id), author, {"content": content, "mentions": list(mentions)}, files)
         await self.discord.dispatch("MESSAGE_CREATE", message)
         return message
 
@@ -123,7 +126,10 @@ class DiscordBot:
         return await eventually(answered)
 
     async def click(self, custom_id: str, thread: Json, user: Json) -> Response:
+        """`user` clicks `custom_id` (a control's, e.g. `controls.CLAIM`) on the ticket's card: the button
+        the card shows for it (its id names the ticket), else the id as given (a card drawn before)."""
         starter = self.starter(thread)
+        custom_id = on_card(starter, custom_id)
         channel = thread if self.in_forum(thread) else self.discord.channels[int(thread["parent_id"])]
         token = await self.interact(3, {"custom_id": custom_id, "component_type": 2}, user, channel, starter)
         response = await self.response(token)
@@ -133,6 +139,7 @@ class DiscordBot:
         """`user` picks `values` in the select `custom_id` on the ticket's card (a member picker resolves the
         chosen members, as Discord sends them); the final answer."""
         starter = self.starter(thread)
+        custom_id = on_card(starter, custom_id)
         shown = [c for row in starter["components"] for c in row["components"] if c.get("custom_id") == custom_id]
         kind = shown[0]["type"] if shown else 3
         data: Json = {"custom_id": custom_id, "component_type": kind, "values": values}
@@ -199,6 +206,17 @@ class DiscordBot:
         token = await self.interact(5, data, user, channel)
         first = await self.response(token)
         return await self.response(token, followups=1) if first.kind == 5 else first
+
+
+def on_card(card: Json, control_id: str) -> str:
+    """The custom id the card shows for the control `control_id` (`tiketti:claim` → `tiketti:claim:12`)."""
+    shown = [c["custom_id"] for row in card.get("components", []) for c in row["components"] if c.get("custom_id")]
+    return next((c for c in shown if action_of(c) == control_id), control_id)
+
+
+def action_of(custom_id: str) -> str:
+    """A card control's id without the ticket number it carries."""
+    return re.sub(r":[0-9]+$", "", custom_id)
 
 
 @asynccontextmanager

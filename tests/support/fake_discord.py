@@ -36,6 +36,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support import discord_cdn as cdn
 from tests.support import discord_guild as g
 from tests.support import discord_limits
 from tests.support import discord_payloads as p
@@ -75,6 +76,7 @@ class FakeDiscord:
         self.lose_answer: dict[str, int] = {}  # route name or path -> status to answer once, after the work
         self.nonces = Nonces()
         self.closed_dms: set[str] = set()  # users who take no DMs from the server (50007)
+        self.cdn_clock_offset = 0.0  # seconds the CDN's clock is ahead: expire_files() moves it a day on
         self._storms: list[list[Any]] = []  # [calls still to refuse, retry_after, route or None]
         self.rate_limited = 0  # 429s answered so far
         self.sockets: list[web.WebSocketResponse] = []
@@ -91,8 +93,6 @@ class FakeDiscord:
         channel = (p.forum_channel if forum else p.text_channel)(self.next_id(), self.guild_id, name)
         self.channels[int(channel["id"])] = channel
         return channel
-
-    # ---- the server: members, roles, overwrites ------------------------------------------
 
     def join(self, user: Json, roles: list[str] | None = None) -> None:
         """`user` becomes a member holding `roles` (ids); members' roles reach the bot with what they do."""
@@ -134,21 +134,19 @@ class FakeDiscord:
         return self.answers.make(kind, data, user, channel, message, forged=forged)
 
     def storm(self, requests: int, retry_after: float = 0.02, *, route: str | None = None) -> None:
-        """Answer the bot's next `requests` REST calls (to `route` only, if given) with 429, as Discord
-        does when a burst overruns its rate limits: nothing is done, and the body says when to try again
-        (every fifth one a global limit). discord.py waits and retries by itself, up to five times a call.
-        Storms queue up: a call is refused by the first one it matches."""
+        """Answer the bot's next `requests` REST calls (to `route` only, if given) with 429 and when to try
+        again, as Discord does under load (every fifth a global limit); discord.py retries, up to five times
+        a call. Storms queue up: a call is refused by the first one it matches."""
         self._storms.append([requests, retry_after, route])
-
-    # ---- serving -------------------------------------------------------------------
 
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application(middlewares=[self._record])
         r = app.router
         r.add_get("/gateway", self._gateway)
+        r.add_get("/cdn/{channel}/{file}/{name}", lambda request: cdn.serve(self, request))
         base = "/api/v10"
         r.add_get(base + "/users/@me", self._me)
-        r.add_get(base + "/oauth2/applications/@me", self._application)
+        r.add_get(base + "/oauth2/applications/@me", lambda _: as_json(p.application(self.app_id, self.bot)))
         r.add_put(base + "/applications/{app}/guilds/{guild}/commands", self._put_commands)
         r.add_get(base + "/channels/{channel}", self._get_channel)
         r.add_patch(base + "/channels/{channel}", self._edit_channel)
@@ -188,7 +186,8 @@ class FakeDiscord:
         route = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
         name = f"{request.method} {route.removeprefix('/api/v10')}"
         self.calls.append((name, request.path))
-        public = name == "GET /gateway" or "/interactions/" in name or "/webhooks/" in name  # token in the URL
+        public = name == "GET /gateway" or "/interactions/" in name or "/webhooks/" in name \
+            or name.startswith("GET /cdn/")  # a token (or a signature) in the URL
         if not public and request.headers.get("Authorization") != f"Bot {p.TOKEN}":
             return as_json({"message": "401: Unauthorized", "code": 0}, status=401)
         if (status := take(self.fail_next, name, request.path)) is not None:
@@ -207,8 +206,6 @@ class FakeDiscord:
     def called(self, name: str) -> int:
         return sum(1 for n, _ in self.calls if n == name)
 
-    # ---- gateway ---------------------------------------------------------------------
-
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         return await serve_gateway(self, request)
 
@@ -221,9 +218,6 @@ class FakeDiscord:
 
     async def _me(self, request: web.Request) -> web.Response:
         return as_json(self.bot)
-
-    async def _application(self, request: web.Request) -> web.Response:
-        return as_json(p.application(self.app_id, self.bot))
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         try:
@@ -272,9 +266,11 @@ class FakeDiscord:
         """Discord archives a thread left idle for its auto_archive_duration (a forum post too)."""
         thread["thread_metadata"]["archived"] = True
 
+    def expire_files(self) -> None:  # a day passes: every attachment URL handed out so far has expired
+        self.cdn_clock_offset += cdn.LIFETIME + 1
+
     def close_dms(self, user: Json) -> None:  # `user` takes no DMs from server members: the bot gets 50007
         self.closed_dms.add(user["id"])
-
     async def _history(self, request: web.Request) -> web.Response:
         """GET /channels/{id}/messages: newest first, also with `after` (Discord pages `after` from the
         newest of each page); `before` and `after` bound the ids; at most `limit` (1-100, default 50)."""
@@ -332,6 +328,7 @@ class FakeDiscord:
                             guild_id=self.guild_id if in_guild else None,
                             member=self.member_json(author) if in_guild else None)
         message["pinged"] = rules.pinged(body)  # who Discord would notify (not a field Discord returns)
+        cdn.sign(self, message)
         self.messages.setdefault(channel_id, []).append(message)
         channel["last_message_id"] = message["id"]
         if channel["type"] == 11 and channel.get("thread_metadata", {}).get("archived"):

@@ -13,10 +13,10 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.adapters.discord import messages
+from bot.adapters.discord import messages, reply_form
 from bot.adapters.discord.commands import ticket_group
 from bot.adapters.discord.confirm import MergeAnyway
-from bot.adapters.discord.controls import TicketControls
+from bot.adapters.discord.controls import CardButton, CardSelect, TicketControls
 from bot.adapters.discord.parts import DiscordParts
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,9 @@ class TikettiClient(discord.Client):
     def register(self) -> None:
         """What Discord may send us: the cards' controls, the confirmations, `/ticket` (before syncing it)."""
         assert self.parts is not None
-        self.add_view(TicketControls(self.parts))  # every control, so a click on any card ever posted is handled
-        self.add_dynamic_items(MergeAnyway)  # state in the custom id: confirmations from before a restart work
+        self.add_view(TicketControls(self.parts))  # cards drawn before custom ids named their ticket
+        # state in the custom id: cards' controls and confirmations from before a restart work
+        self.add_dynamic_items(CardButton, CardSelect, MergeAnyway)
         self.tree.add_command(ticket_group(self.parts), guild=self.guild)
 
     async def setup_hook(self) -> None:
@@ -64,6 +65,11 @@ class TikettiClient(discord.Client):
 
     async def on_ready(self) -> None:
         self.ready.set()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """A Reply form opened before a restart: discord.py has forgotten it, its custom id says enough."""
+        assert self.parts is not None
+        await reply_form.submitted_after_restart(self.parts, interaction)
 
     async def on_message(self, message: discord.Message) -> None:
         assert self.parts is not None

@@ -3,10 +3,13 @@ Priority and Category.
 
 Which controls a card shows is decided for every platform at once
 (`bot.adapters.capabilities.controls_for`): `CONTROLS` says how each looks here, and the
-card is drawn from that list. The view is persistent: custom ids are fixed, and a view
-with every control is registered at each start, so controls on cards posted before a
-restart keep working. Which ticket a click is about comes from the message clicked: a
-thread's starter message has the thread's id, which is the ticket's recorded root.
+card is drawn from that list. Each control is a `discord.ui.DynamicItem` whose custom id
+carries what it does and the ticket's number (`tiketti:claim:123`): registered at every
+start (`CardButton`, `CardSelect`), so a click on a card posted before a restart is
+understood from the click alone, with nothing kept in memory (discord.py's advice for
+state-carrying components). Cards drawn before the number was in the id (`tiketti:claim`)
+still work: a view of every control under those ids is registered too, and such a click
+finds its ticket from the message clicked (a starter's id is its thread's, the ticket's root).
 
 Everyone in the channel sees the controls; what a click may do is the core's decision
 (`bot.handlers.permissions`). A refusal is answered ephemerally, and a form (Reply, Tags,
@@ -16,6 +19,7 @@ ticket (no customer) shows no Reply; a Reply click on an older card of one says 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,12 +57,60 @@ _BUTTONS = {
 }
 
 Change = Callable[[Actor, int, list[Any]], Awaitable[ActionResult]]
+_NUMBER = "[1-9][0-9]{0,17}"
+_BY_NAME = {c.value: c for c in Control}
+
+
+def card_id(control: Control, number: int) -> str:
+    """The custom id of `control` on ticket `number`'s card: what it does and on which ticket."""
+    return f"{CONTROLS[control]}:{number}"
+
+
+class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                 template=re.compile(f"tiketti:(?P<control>claim|reply|close|reopen|tags|move):(?P<number>{_NUMBER})")):
+    """A button of a ticket's card, whatever process drew it."""
+
+    def __init__(self, control: Control, number: int, style: discord.ButtonStyle | None = None) -> None:
+        label, default = _BUTTONS[control]
+        super().__init__(discord.ui.Button(label=label, style=style or default, custom_id=card_id(control, number)))
+        self.control, self.number = control, number
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> CardButton:
+        return cls(_BY_NAME[match["control"]], int(match["number"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await press(_parts(interaction), interaction, self.control, self.number)
+
+
+class CardSelect(discord.ui.DynamicItem[discord.ui.Item[Any]],
+                 template=re.compile(f"tiketti:(?P<control>assign|priority|category):(?P<number>{_NUMBER})")):
+    """A select of a ticket's card (Assign, Priority, Category); the chosen values come with the click."""
+
+    def __init__(self, item: discord.ui.Item[Any], control: Control, number: int) -> None:
+        super().__init__(item)
+        self.control, self.number = control, number
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> CardSelect:
+        return cls(item, _BY_NAME[match["control"]], int(match["number"]))  # `item` as Discord sent it
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await choose(_parts(interaction), interaction, self.control, self.number, list(getattr(self.item, "values", [])))
+
+
+def _parts(interaction: discord.Interaction) -> DiscordParts:
+    parts = getattr(interaction.client, "parts", None)
+    assert isinstance(parts, DiscordParts), "the Tiketti client carries its parts"
+    return parts
 
 
 class TicketControls(discord.ui.View):
     def __init__(self, parts: DiscordParts, ticket: TicketView | None = None) -> None:
-        """The controls of `ticket`'s card as it stands; without a ticket, every control (the view registered
-        at start, so a click on any card ever posted is handled)."""
+        """The controls of `ticket`'s card as it stands (each naming the ticket in its custom id); without
+        a ticket, every control under its old fixed id (registered at start for cards drawn before)."""
         super().__init__(timeout=None)
         self.parts = parts
         shown = tuple(Control) if ticket is None else controls_in(parts.ctx.config.workflow, ticket)
@@ -66,59 +118,71 @@ class TicketControls(discord.ui.View):
             self.add_item(self._item(control, ticket))
 
     def _item(self, control: Control, ticket: TicketView | None) -> discord.ui.Item[TicketControls]:
-        custom_id = CONTROLS[control]
         if control in _BUTTONS:
             label, style = _BUTTONS[control]
             if control is Control.CLAIM and ticket is not None and ticket.assignee is not None:
                 style = discord.ButtonStyle.secondary  # taken: claiming is still possible, no longer the call
-            button: discord.ui.Button[TicketControls] = discord.ui.Button(label=label, style=style, custom_id=custom_id)
-            button.callback = lambda interaction: self._press(interaction, control)  # type: ignore[method-assign]
+            if ticket is not None:
+                return CardButton(control, ticket.number, style)
+            button: discord.ui.Button[TicketControls] = discord.ui.Button(label=label, style=style,
+                                                                          custom_id=CONTROLS[control])
+            button.callback = lambda interaction: self._legacy(interaction, control, [])  # type: ignore[method-assign]
             return button
         select = _select(control, ticket, self.parts)
-        select.callback = lambda interaction: self._choose(interaction, control, select.values)  # type: ignore[method-assign]
+        if ticket is not None:
+            return CardSelect(select, control, ticket.number)
+        select.callback = lambda interaction: self._legacy(interaction, control, select.values)  # type: ignore[method-assign]
         return select
 
-    async def _ticket(self, interaction: discord.Interaction) -> int | None:
+    async def _legacy(self, interaction: discord.Interaction, control: Control, values: list[Any]) -> None:
+        """A click on a card drawn before custom ids named the ticket: the ticket is the message's."""
         message, channel = interaction.message, interaction.channel
-        if message is None:
-            return None
         parent = getattr(channel, "parent_id", None) or interaction.channel_id
-        return await self.parts.ticket_in(message.id, parent)
-
-    async def _press(self, interaction: discord.Interaction, control: Control) -> None:
-        if control is Control.REPLY:  # a form must be the first answer: no defer, a few short checks
-            await open_reply_form(self.parts, interaction, await self._ticket(interaction))
-        elif control in (Control.TAGS, Control.MOVE):
-            await open_ticket_form(self.parts, interaction, await self._ticket(interaction), control.value)
+        number = None if message is None else await self.parts.ticket_in(message.id, parent)
+        if control in _BUTTONS:
+            await press(self.parts, interaction, control, number)
         else:
-            handler = {Control.CLAIM: tickets.claim, Control.CLOSE: tickets.close, Control.REOPEN: tickets.reopen}[control]
-            await self._act(interaction, control, lambda who, n, _values: handler(self.parts.ctx, who, n), [])
+            await choose(self.parts, interaction, control, number, values)
 
-    async def _choose(self, interaction: discord.Interaction, control: Control, values: list[Any]) -> None:
-        ctx = self.parts.ctx
-        changes: dict[Control, Change] = {
-            Control.ASSIGN: lambda who, n, v: tickets.assign(ctx, who, n, self.parts.actor(v[0])),
-            Control.PRIORITY: lambda who, n, v: tickets.set_priority(ctx, who, n, Priority.parse(str(v[0]))),
-            Control.CATEGORY: lambda who, n, v: classify.set_category(ctx, who, n, str(v[0])),
-        }
-        await self._act(interaction, control, changes[control], values)
 
-    async def _act(self, interaction: discord.Interaction, control: Control, change: Change, values: list[Any]) -> None:
-        async def work() -> Answer:
-            number = await self._ticket(interaction)
-            if number is None:
-                raise NotFound("this message is not a ticket Tiketti knows")
-            if not values and control not in _BUTTONS:
-                return answers.text("nothing chosen")
-            result = await change(self.parts.actor(interaction.user), number, values)
-            return answers.done(result.summary, None)
+async def press(parts: DiscordParts, interaction: discord.Interaction, control: Control, number: int | None) -> None:
+    """A button of ticket `number`'s card (None: not a ticket Tiketti knows)."""
+    if control is Control.REPLY:  # a form must be the first answer: no defer, a few short checks
+        await open_reply_form(parts, interaction, number)
+    elif control in (Control.TAGS, Control.MOVE):
+        await open_ticket_form(parts, interaction, number, control.value)
+    else:
+        handler = {Control.CLAIM: tickets.claim, Control.CLOSE: tickets.close, Control.REOPEN: tickets.reopen}[control]
+        await _act(parts, interaction, control, number, lambda who, n, _values: handler(parts.ctx, who, n), [])
 
-        await deferred(interaction, work, control.value)
+
+async def choose(parts: DiscordParts, interaction: discord.Interaction, control: Control, number: int | None,
+                 values: list[Any]) -> None:
+    ctx = parts.ctx
+    changes: dict[Control, Change] = {
+        Control.ASSIGN: lambda who, n, v: tickets.assign(ctx, who, n, parts.actor(v[0])),
+        Control.PRIORITY: lambda who, n, v: tickets.set_priority(ctx, who, n, Priority.parse(str(v[0]))),
+        Control.CATEGORY: lambda who, n, v: classify.set_category(ctx, who, n, str(v[0])),
+    }
+    await _act(parts, interaction, control, number, changes[control], values)
+
+
+async def _act(parts: DiscordParts, interaction: discord.Interaction, control: Control, number: int | None,
+               change: Change, values: list[Any]) -> None:
+    async def work() -> Answer:
+        if number is None:
+            raise NotFound("this message is not a ticket Tiketti knows")
+        if not values and control not in _BUTTONS:
+            return answers.text("nothing chosen")
+        result = await change(parts.actor(interaction.user), number, values)
+        return answers.done(result.summary, None)
+
+    await deferred(interaction, work, control.value)
 
 
 def _select(control: Control, ticket: TicketView | None, parts: DiscordParts) -> discord.ui.Item[TicketControls]:
     """Assign (a member picker), Priority or Category, showing the ticket's current choice."""
-    custom_id = CONTROLS[control]
+    custom_id = CONTROLS[control] if ticket is None else card_id(control, ticket.number)
     if control is Control.ASSIGN:
         chosen = ticket.assignee_chat_id if ticket is not None else None
         defaults = [discord.SelectDefaultValue(id=int(chosen), type=discord.SelectDefaultValueType.user)] \

@@ -19,6 +19,7 @@ import discord
 
 from bot.adapters.discord import answers, dm_commands
 from bot.adapters.discord.parts import PLATFORM, DiscordParts, mentioned
+from bot.adapters.formatting import human_size
 from bot.chat import notes
 from bot.chat.notes import Edit, Line, Reaction, Tone
 from bot.handlers import chat_intake
@@ -29,6 +30,7 @@ from bot.handlers.snapshots import TicketDetails
 log = logging.getLogger(__name__)
 
 MARK = {Tone.DENIED: "⛔", Tone.WARNING: "⚠️"}
+MAX_FILES = 10  # Discord sends at most 10 attachments a message
 
 
 class DiscordThread:
@@ -61,10 +63,29 @@ class DiscordThread:
 
 
 def text_of(message: discord.Message) -> str:
-    """The message as stored: its text (mentions made readable) and its attachments listed."""
+    """The message as stored: its text (mentions made readable) and its attachments listed, each with a
+    link to the message that holds it. Never the file's CDN URL alone: Discord signs those and they
+    expire within a day; the message link does not, and opening it shows the file afresh."""
     text = message.clean_content if message.mentions else message.content
-    files = [f"📎 {a.filename} {a.url}" for a in message.attachments]
+    files = [f"📎 {a.filename} ({human_size(a.size)}) in {message.jump_url}" for a in message.attachments]
     return "\n".join([text, *files]).strip()
+
+
+async def files_of(parts: DiscordParts, message: discord.Message) -> tuple[tuple[str, str, int, bytes | None], ...]:
+    """A DM's attachments to store with it (agents cannot open a customer's DM): each read now, while its
+    signed URL works, when it is within the configured size; a larger one, or one Discord will not
+    give, is listed without content."""
+    limit = parts.ctx.config.max_attachment_bytes
+    kept = []
+    for a in message.attachments[:MAX_FILES]:
+        content = None
+        if a.size <= limit:
+            try:
+                content = await a.read()
+            except (discord.HTTPException, discord.NotFound) as exc:
+                log.warning("discord: could not read attachment %s of message %s (%s)", a.filename, message.id, exc)
+        kept.append((a.filename, a.content_type or "application/octet-stream", a.size, content))
+    return tuple(kept)
 
 
 async def on_message(parts: DiscordParts, message: discord.Message) -> None:
@@ -117,5 +138,6 @@ async def _direct(parts: DiscordParts, message: discord.Message) -> None:
     author = message.author
     outcome = await chat_intake.receive_chat_message(parts.ctx, ChatMessageIn(
         platform="discord", user_id=str(author.id), user_name=getattr(author, "global_name", None) or author.name,
-        dm_channel=str(message.channel.id), message_id=str(message.id), text=text))
+        dm_channel=str(message.channel.id), message_id=str(message.id), text=text,
+        files=await files_of(parts, message)))
     log.info("discord: direct message %s: %s #%s", message.id, outcome.action, outcome.ticket_number)

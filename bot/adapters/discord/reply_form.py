@@ -13,7 +13,13 @@ for the same reason (`bot.adapters.collisions.ReplyHeld`) gets the same button.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
+import time
+import weakref
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import discord
 
@@ -21,7 +27,7 @@ from bot.adapters.collisions import held_because
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.embeds import cut
-from bot.adapters.discord.forms import FORM_SECONDS, modal_id
+from bot.adapters.discord.forms import FORM_SECONDS
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.replying import answer, deferred
 from bot.domain.access import Action
@@ -35,37 +41,88 @@ from bot.handlers.permissions import permit
 log = logging.getLogger(__name__)
 
 REPLY_CHARS = 4000  # Discord's limit for a text input
+REPLY_FORM, REPLY_TEXT = "tiketti:reply-form", "tiketti:reply-text"
+_FORM_ID = re.compile(f"{REPLY_FORM}:(?P<number>[1-9][0-9]{{0,17}}):(?P<opened>[0-9]{{1,15}}):[0-9a-f]+")
+# Per client, the Reply forms it opened (custom id -> when), which discord.py dispatches itself: kept
+# after a submit too (discord.py's task and ours run in no set order), forgotten with the form's timeout.
+OPEN_FORMS: weakref.WeakKeyDictionary[discord.Client, dict[str, float]] = weakref.WeakKeyDictionary()
 REVIEW_SECONDS = 15 * 60  # how long a held reply's *Review and send* button works (the text is kept in memory)
 INTERNAL_REPLY = "internal ticket: nothing to mail; write a note in the thread"
 
 
 class ReplyModal(discord.ui.Modal):
-    """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox."""
+    """Write the answer; submitting it mails the customer (or writes to their DM) through the outbox.
+
+    Its custom id carries the ticket and when the form opened (`tiketti:reply-form:123:<ms>:<nonce>`):
+    discord.py forgets an open form when the bot restarts, so a submit it no longer knows is read from
+    the interaction alone (`submitted_after_restart`) and the typed text is not lost."""
 
     def __init__(self, parts: DiscordParts, number: int, to: str, subject: str, warnings: Sequence[str] = (),
                  text: str = "") -> None:
         """`to` as the agent should read it: the customer's address, or "their Discord DM"; `warnings`:
         who else is answering (`bot.handlers.collision`), shown first in the field; `text`: a held reply's."""
-        super().__init__(title=f"Reply to #{number}"[:45], custom_id=modal_id("reply", number), timeout=FORM_SECONDS)
-        self.parts, self.number, self.opened = parts, number, parts.ctx.clock()
+        opened = parts.ctx.clock()
+        custom_id = f"{REPLY_FORM}:{number}:{int(opened.timestamp() * 1000)}:{secrets.token_hex(6)}"
+        super().__init__(title=f"Reply to #{number}"[:45], custom_id=custom_id, timeout=FORM_SECONDS)
+        self.parts, self.number, self.opened = parts, number, opened
         hint = " · ".join([*(f"⚠️ {w}" for w in warnings), f"To {to} · {subject}"])
         self.text: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
             label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
-            placeholder=hint[:100], default=text[:REPLY_CHARS] or None, custom_id="tiketti:reply-text")
+            placeholder=hint[:100], default=text[:REPLY_CHARS] or None, custom_id=REPLY_TEXT)
         self.add_item(self.text)
+        _opened(parts.client, custom_id)
+
+    async def on_timeout(self) -> None:
+        OPEN_FORMS.get(self.parts.client, {}).pop(self.custom_id, None)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        async def work() -> Answer:
-            who = self.parts.actor(interaction.user)  # checked again: the form may outlive their role
-            newer = await collision.newer_than(self.parts.ctx, who, self.number, self.opened)
-            if newer:  # someone moved first: nothing is mailed until they have read it
-                return held(self.parts, self.number, [f"since you opened the form, {line}" for line in newer],
-                            self.text.value, interaction.user.id)
-            result = await replies.reply(self.parts.ctx, who, self.number, self.text.value)
-            await collision.reply_closed(self.parts.ctx, who, self.number)
-            return answers.done(f"✉️ {result.summary}", None)
+        await submit_reply(self.parts, interaction, self.number, self.opened, self.text.value)
 
-        await deferred(interaction, work, "reply")
+
+def _opened(client: discord.Client, custom_id: str) -> None:
+    now, forms = time.monotonic(), OPEN_FORMS.setdefault(client, {})
+    for old in [k for k, at in forms.items() if now - at > FORM_SECONDS]:
+        del forms[old]
+    forms[custom_id] = now
+
+
+async def submitted_after_restart(parts: DiscordParts, interaction: discord.Interaction) -> bool:
+    """Handle a Reply form's submit that discord.py does not know (opened before a restart); False if
+    `interaction` is not one."""
+    data = interaction.data or {}
+    custom_id = str(data.get("custom_id") or "")
+    match = _FORM_ID.fullmatch(custom_id)
+    if interaction.type is not discord.InteractionType.modal_submit or match is None \
+            or custom_id in OPEN_FORMS.get(parts.client, {}):
+        return False
+    opened = datetime.fromtimestamp(int(match["opened"]) / 1000, UTC)
+    text = next((str(c.get("value") or "") for c in _inputs(data) if c.get("custom_id") == REPLY_TEXT), "")
+    await submit_reply(parts, interaction, int(match["number"]), opened, text)
+    return True
+
+
+def _inputs(data: Any) -> list[dict[str, Any]]:
+    """The text inputs of a submitted form, in action rows or in labels."""
+    found = []
+    for row in data.get("components") or []:
+        found += [*(row.get("components") or []), *([row["component"]] if row.get("component") else [])]
+    return found
+
+
+async def submit_reply(parts: DiscordParts, interaction: discord.Interaction, number: int, opened: datetime,
+                       text: str) -> None:
+    """Mail `text` unless the customer wrote or a colleague replied since `opened`: then hold it."""
+    async def work() -> Answer:
+        who = parts.actor(interaction.user)  # checked again: the form may outlive their role
+        newer = await collision.newer_than(parts.ctx, who, number, opened)
+        if newer:  # someone moved first: nothing is mailed until they have read it
+            return held(parts, number, [f"since you opened the form, {line}" for line in newer], text,
+                        interaction.user.id)
+        result = await replies.reply(parts.ctx, who, number, text)
+        await collision.reply_closed(parts.ctx, who, number)
+        return answers.done(f"✉️ {result.summary}", None)
+
+    await deferred(interaction, work, "reply")
 
 
 async def reply_form(parts: DiscordParts, who: Actor, number: int, *, text: str = "",
