@@ -20,8 +20,8 @@ from bot.adapters.errors import something_went_wrong
 from bot.adapters.slack import answers
 from bot.adapters.slack.confirm import merge_question
 from bot.adapters.slack.digest import report_answer
-from bot.adapters.slack.escaping import SLACK, channel_name, name_mentions
-from bot.adapters.slack.forms import open_new_ticket_form
+from bot.adapters.slack.escaping import SLACK, as_typed, channel_name, name_mentions
+from bot.adapters.slack.forms import open_new_ticket_at_once, open_new_ticket_form
 from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.responding import respond_checked
 from bot.domain.errors import UserFacingError
@@ -77,8 +77,9 @@ def register(app: Any, parts: SlackParts) -> None:
     async def on_ticket(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
         verb = (command.get("text") or "").strip().split(" ")[0].lower()
-        if verb == "new":  # opens a form: its trigger expires in 3 seconds, so it does not wait in the queue
-            parts.backlog.soon(lambda: answer(command, respond), "/ticket new")
+        if verb == "new" and command.get("trigger_id"):  # a form: its trigger lives 3 s, so no queue, and it opens first
+            template = (command.get("text") or "").strip()[3:].strip()
+            parts.backlog.soon(lambda: open_new_ticket_at_once(parts, command, as_typed(template)), "/ticket new")
         else:  # kept before the ack (the command is the whole request), then answered through response_url
             await parts.backlog.later(lambda: answer(command, respond), "/ticket", command)
 

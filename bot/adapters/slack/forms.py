@@ -66,6 +66,23 @@ async def open_new_ticket_form(parts: SlackParts, actor: Actor, trigger_id: str,
     await parts.api.api.views_open(trigger_id=trigger_id, view=new_ticket_modal(parts, template_name))
 
 
+async def open_new_ticket_at_once(parts: SlackParts, command: dict[str, Any], template_name: str) -> None:
+    """`/ticket new`: the form opens before users.info or the database are asked (the trigger lives 3 s),
+    then is filled in, or says why not (refused, no such template)."""
+    body = {"trigger_id": command.get("trigger_id"), "user": {"id": command["user_id"]},
+            "channel": {"id": command.get("channel_id")}}
+    view_id = await modal_steps.open_at_once(parts, body, "New ticket")
+    if view_id is None:
+        return
+    try:
+        actor = await parts.people.actor(command["user_id"], command.get("user_name", ""))
+        await permit(parts.ctx, actor, Action.NEW)
+        modal = new_ticket_modal(parts, template_name)
+    except UserFacingError as exc:
+        modal = modal_steps.notice("New ticket", f":warning: {exc}")
+    await modal_steps.show(parts, view_id, modal, "new ticket")
+
+
 def _values(view: dict[str, Any]) -> dict[str, Any]:
     state = (view.get("state") or {}).get("values") or {}
     out: dict[str, Any] = {}

@@ -19,6 +19,7 @@ from typing import Any
 from bot.adapters.commands import TicketCommand, UsageError, parse_ticket
 from bot.adapters.slack import answers
 from bot.adapters.slack.command import execute
+from bot.adapters.slack.escaping import SLACK
 from bot.adapters.slack.parts import PLATFORM, SlackParts, mentioned, plain_text
 from bot.chat import notes
 from bot.chat.notes import Edit, Line, Once, Reaction, Tone
@@ -159,7 +160,8 @@ async def _command(parts: SlackParts, event: dict[str, Any], text: str, told: On
                                 root=root or "")
             return
         else:
-            cmd: TicketCommand = parse_ticket(f"{verb} {number} {rest}".strip())
+            # Event text is escaped like /ticket's: a person is a <@U…> mention, the rest is unescaped.
+            cmd: TicketCommand = parse_ticket(f"{verb} {number} {rest}".strip(), SLACK)
             answer = await execute(parts, actor, cmd)
             if verb not in ("show", "history"):
                 return  # the root shows the change; no need to say it twice
