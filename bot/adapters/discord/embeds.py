@@ -24,6 +24,7 @@ from bot.handlers.events import MailQuarantined, SlaBreached, SlaWarning
 from bot.handlers.snapshots import MessageView, TicketView
 
 MESSAGE_CHARS = 2000
+EMBED_CHARS = 6000  # title, description, field names and values, footer and author together
 THREAD_NAME_CHARS = 100
 MAX_PARTS = 3  # a longer message: its first part, and the whole text as a file
 STATUS_EMOJI = {
@@ -116,6 +117,20 @@ def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | Non
         embed.set_footer(text="Internal ticket: type in this thread to write notes; nothing is mailed.")
     else:
         embed.set_footer(text="Type in this thread: internal note, never mailed. Reply: mails the customer.")
+    return fit(embed)
+
+
+def fit(embed: discord.Embed) -> discord.Embed:
+    """Keep the embed within Discord's 6,000 characters in all (each part is already within its own limit):
+    the longest field is shortened until it fits. What it cut stays reachable: `/ticket show`."""
+    while len(embed) > EMBED_CHARS and embed.fields:
+        i, longest = max(enumerate(embed.fields), key=lambda f: len(f[1].value or ""))
+        over = len(embed) - EMBED_CHARS
+        value = longest.value or ""
+        embed.set_field_at(i, name=longest.name, value=cut(value, max(len(value) - over, 40)),
+                           inline=longest.inline)
+        if len(value) <= 40:
+            break
     return embed
 
 
