@@ -62,10 +62,10 @@ async def test_the_card_assigns_sets_priority_and_category_and_reopens(bot: Disc
     shown = card(bot, thread)
     assert f"<@{BEN['id']}>" in shown and "urgent" in shown
     [category] = [c for row in bot.starter(thread)["components"] for c in row["components"]
-                  if c["custom_id"] == controls.CATEGORY]
+                  if action_of(c["custom_id"]) == controls.CATEGORY]
     assert [o["value"] for o in category["options"] if o.get("default")] == ["billing"]  # the card shows the choice
     [assign] = [c for row in bot.starter(thread)["components"] for c in row["components"]
-                if c["custom_id"] == controls.ASSIGN]
+                if action_of(c["custom_id"]) == controls.ASSIGN]
     assert [(str(d["id"]), d["type"]) for d in assign["default_values"]] == [(BEN["id"], "user")]
 
     await bot.click(controls.CLOSE, thread, ANA)

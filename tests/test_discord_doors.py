@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.adapters.discord import controls
 from bot.store import orm
 from tests.support.db import Database
-from tests.support.discord_bot import ANA, BEN, EVA, LEE, DiscordBot, roster_discord_bot
+from tests.support.discord_bot import ANA, BEN, EVA, LEE, DiscordBot, action_of, roster_discord_bot
 from tests.support.discord_doors import public_writes, refusals, store_state
 from tests.support.fake_discord import Response
 from tests.support.mails import raw_mail
@@ -267,7 +267,7 @@ async def _offered(bot: DiscordBot, desk: Desk) -> None:
     handled = {item.custom_id for view in bot.runtime.discord.client.persistent_views  # type: ignore[attr-defined]
                for item in view.children if getattr(item, "custom_id", None)}
     card = bot.starter(desk.thread)
-    shown = {c["custom_id"] for row in card["components"] for c in row["components"]}
+    shown = {action_of(c["custom_id"]) for row in card["components"] for c in row["components"]}
     confirm = {c["custom_id"].rsplit(":", 2)[0] for row in desk.question["components"] for c in row["components"]}
     assert {d.name for d in DOORS if d.kind == "slash"} == registered
     assert {d.name for d in DOORS if d.kind in ("button", "select")} == handled and shown <= handled
