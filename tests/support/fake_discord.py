@@ -10,7 +10,8 @@ is those minutes passing), and records every interaction response and follow-up.
 is held to Discord's limits (`discord_limits`: content, components, modals; `discord_rules`:
 embeds, forum tags, archived threads, the bot's permissions, closed DMs; `discord_interactions`:
 the 3 s and 15 min of an interaction token), answered as Discord answers. `archive` is Discord
-archiving an idle thread; `close_dms` a member who takes no DMs from the server. `add_channel` gives the guild more tickets channels
+archiving an idle thread; `close_dms` a member who takes no DMs from the server. Attachments are
+served from signed URLs that expire (`discord_cdn`; `expire_files` is a day passing). `add_channel` gives the guild more tickets channels
 (before the bot connects); `storm` answers the bot's next REST calls with 429 and
 a retry_after, as Discord does under load; `fail_next` answers a route (its name or
 its path) once with an error before doing anything, `lose_answer` does the work and
