@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.store.db import create_engine
 from bot.store.migrate import alembic_config, current_revisions, ensure_schema, head_revisions
 from tests.support.cli import run_tiketti
+from tests.support.db import temporary_pg_database
 from tests.test_cli import customer_mail
 
 # What storing one mail never needs: chat SDKs, the scheduler, charts, the web server, Alembic.
@@ -53,8 +54,17 @@ def test_head_read_from_the_files_is_alembics_head() -> None:
     assert head_revisions() == frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-async def test_schema_check_runs_alembic_only_when_behind(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+@pytest.fixture(params=["sqlite", "postgres"])
+async def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    else:
+        async for url in temporary_pg_database():
+            yield url
+
+
+async def test_schema_check_runs_alembic_only_when_behind(empty_store_url: str) -> None:
+    engine = create_engine(empty_store_url)
     try:
         assert await current_revisions(engine) is None
         assert await ensure_schema(engine) is True
@@ -72,19 +82,21 @@ async def test_standalone_ingest_imports_no_chat_scheduler_charts_web_or_alembic
     assert not set(HEAVY) & _imported(res.stderr)
 
 
-async def test_ingest_hands_the_mail_to_the_running_listener(core: Core, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lmtp", [True, False], ids=["lmtp", "smtp"])
+async def test_ingest_hands_the_mail_to_the_running_listener(core: Core, tmp_path: Path, lmtp: bool) -> None:
     pipeline = MailPipeline(core.ctx)
-    listener = InboundListener(core.ctx, pipeline, "127.0.0.1", 0, lmtp=True)
+    listener = InboundListener(core.ctx, pipeline, "127.0.0.1", 0, lmtp=lmtp)
     await listener.start()
     try:
-        env = _env(core, tmp_path, TIKETTI_INBOUND_SMTP_PORT=str(listener.port), TIKETTI_INBOUND_LMTP="true",
+        env = _env(core, tmp_path, TIKETTI_INBOUND_SMTP_PORT=str(listener.port), TIKETTI_INBOUND_LMTP=str(lmtp).lower(),
                    PYTHONPROFILEIMPORTTIME="1")
         res = await asyncio.to_thread(run_tiketti, ["ingest"], env=env, cwd=tmp_path, stdin=customer_mail())
     finally:
         await listener.stop()
         pipeline.close(wait=True)
     assert res.returncode == 0, res.stderr.decode()[-2000:]
-    assert res.stdout.decode().startswith(f"handed to the running instance (LMTP 127.0.0.1:{listener.port}): 2.0.0")
+    assert res.stdout.decode().startswith(
+        f"handed to the running instance ({'LMTP' if lmtp else 'SMTP'} 127.0.0.1:{listener.port}): 2.0.0")
     assert await _tickets(core) == 1
     assert not {"sqlalchemy", "pydantic", "pydantic_settings", "asyncio"} & _imported(res.stderr)
 
