@@ -137,8 +137,10 @@ class ChannelGate:
         now = self._clock()
         self._paused_until = max(self._paused_until, now + retry_after)
         tokens = self._fill(channel, now)
+        with contextlib.suppress(ValueError):  # a refused post never counted against the channel
+            self._sent[channel].remove(sent_at)
         window = 1.0 / self.per_second
-        if sum(sent_at - window < t <= sent_at for t in self._sent[channel]) > 1:  # others sent just before: above the rate
+        if any(sent_at - window < t <= sent_at for t in self._sent[channel]):  # others sent just before: above the rate
             self._tokens[channel] = 0.0
         else:  # not ours: the refused post did not count, it keeps its place
             self._tokens[channel] = min(float(self.burst), tokens + 1.0)
