@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.commands import UsageError, parse_ticket
 from bot.adapters.slack import ticket_blocks
+from bot.adapters.slack.escaping import SLACK, as_typed
 from bot.adapters.slack.interactions import SEND_TO_CUSTOMER
 from bot.handlers import queries
 from tests.support.db import Database
@@ -147,3 +149,24 @@ async def test_a_message_too_long_for_the_form_is_refused_not_cut(bot: SlackBot)
     told = await eventually(lambda: [e for e in bot.slack.ephemeral if e["user"] == "U0ANA"])
     assert "3,500 characters" in told[-1]["text"] and "nothing was cut" in told[-1]["text"]
     assert not bot.slack.calls_to("views.open")
+
+
+@pytest.mark.parametrize("sent, typed", [
+    ("Price &lt; 10 &amp; free", "Price < 10 & free"),
+    ("a typed &amp;lt; stays", "a typed &lt; stays"),
+    ("ask <@U0BEN|ben> in <#C0BILL|billing>", "ask @ben in #billing"),
+    ("<!here> and <!subteam^S0HELP|@helpers>", "@here and @helpers"),
+    ("see <https://example.com/a?b=1&amp;c=2|the page>", "see the page (https://example.com/a?b=1&c=2)"),
+    ("Order | to <mailto:sales@supplier.example|sales@supplier.example>", "Order | to sales@supplier.example"),
+])
+def test_slack_markup_reads_as_typed(sent: str, typed: str) -> None:
+    assert as_typed(sent) == typed
+
+
+def test_only_a_mention_slack_made_is_a_person() -> None:
+    assert parse_ticket("assign 3 <@U0BEN|ben>", SLACK).assignee == "U0BEN"
+    assert parse_ticket("assign 3 <@W0ENT>", SLACK).assignee == "W0ENT"
+    for typed in ("@ben", "ben", "U0BEN", "&lt;@U0BEN&gt;"):
+        with pytest.raises(UsageError, match="no such person"):
+            parse_ticket(f"assign 3 {typed}", SLACK)
+    assert parse_ticket("assign 3 @U3 Cleo").assignee == "U3"  # the console's plain dialect is unchanged

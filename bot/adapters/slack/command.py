@@ -44,8 +44,10 @@ async def execute(parts: SlackParts, actor: Actor, cmd: TicketCommand, trigger_i
 
 
 async def _change(parts: SlackParts, actor: Actor, cmd: TicketCommand, _trigger: str | None) -> dict[str, Any]:
-    if cmd.verb == "move":  # `/ticket move 3 #billing`: Slack sends the channel as <#C…|billing>
-        cmd = dataclasses.replace(cmd, text=channel_name(cmd.text))
+    if cmd.verb == "move":  # `/ticket move 3 #billing`: Slack sends the channel as <#C…|billing> (or <#C…>)
+        named = channel_name(cmd.text)
+        by_channel = next((t.name for t in parts.ctx.config.workflow.teams if t.channel == named), None)
+        cmd = dataclasses.replace(cmd, text=by_channel or named)
     outcome = await perform_change(parts.ctx, actor, cmd, parts.people.person)
     if isinstance(outcome, str):
         return answers.text(outcome)
