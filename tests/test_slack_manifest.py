@@ -7,10 +7,9 @@ buttons or shortcuts that silently do nothing.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 import yaml
 
