@@ -104,7 +104,7 @@ class ChannelGate:
             while True:
                 delay = self.take(channel) if line[0] == me else None
                 if delay == 0.0:
-                    return self._clock()
+                    return self._sent[channel][-1]  # the time `take` noted, exactly: `refused` looks it up
                 changed = self._changed.setdefault(channel, asyncio.Event())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), delay)
@@ -139,8 +139,7 @@ class ChannelGate:
         tokens = self._fill(channel, now)
         with contextlib.suppress(ValueError):  # a refused post never counted against the channel
             self._sent[channel].remove(sent_at)
-        window = 1.0 / self.per_second
-        if any(sent_at - window < t <= sent_at for t in self._sent[channel]):  # others sent just before: above the rate
+        if any(sent_at - 1.0 < t <= sent_at for t in self._sent[channel]):  # another sent in the second before
             self._tokens[channel] = 0.0
         else:  # not ours: the refused post did not count, it keeps its place
             self._tokens[channel] = min(float(self.burst), tokens + 1.0)
