@@ -69,6 +69,13 @@ def test_a_429_we_did_not_cause_costs_no_place_in_the_channels_pace() -> None:
     assert posts_at_once(gate) == 3  # the refused post's turn, the one still due, and the second's refill
 
 
+async def test_a_refused_post_is_known_by_the_time_wait_gave() -> None:
+    gate = ChannelGate(per_second=1.0, burst=3)  # the real clock: wait's time must be the one take noted
+    sent_at = await gate.wait("C1")
+    gate.refused("C1", sent_at, retry_after=0.0)  # alone in its second: not ours, its turn comes back
+    assert posts_at_once(gate) == 3
+
+
 def test_a_429_after_a_burst_empties_the_channels_bucket() -> None:
     clock = Clock()
     gate = ChannelGate(per_second=1.0, burst=3, clock=clock)
