@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import Core, build_core
 from bot.settings import Settings
-from tests.support.db import Database, make_database
+from tests.support.db import Database, make_database, temporary_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -23,6 +23,18 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
     async for db in make_database("sqlite", tmp_path):
         yield db
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def cli_env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """The environment a `tiketti` process (tests/support/cli.py) is started with: a store of its own,
+    once on SQLite and once in a fresh PostgreSQL database."""
+    base = {"TIKETTI_SUPPORT_ADDRESS": "support@helpdesk.test", "TIKETTI_OUTBOUND_DIR": str(tmp_path / "out")}
+    if request.param == "sqlite":
+        yield {**base, "TIKETTI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    else:
+        async for url in temporary_pg_database():
+            yield {**base, "TIKETTI_DATABASE_URL": url}
 
 
 def make_settings(db: Database, tmp_path: Path, **overrides: object) -> Settings:

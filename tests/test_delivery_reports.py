@@ -26,7 +26,6 @@ from bot.mail.pipeline import MailPipeline
 from bot.mail.transport import SmtpTransport
 from tests.support import reports
 from tests.support.cli import run_tiketti
-from tests.support.db import temporary_pg_database
 from tests.support.mails import deliver, messages, outbox, raw_mail, ticket, ticket_count
 from tests.support.people import OPERATOR
 from tests.support.smtp_sink import SmtpSink
@@ -225,20 +224,12 @@ async def test_a_customer_forwarding_a_bounce_is_a_person_asking(core: Core, sin
         assert outcome.action == "created" and outcome.ticket_number is not None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    base = {"TIKETTI_SUPPORT_ADDRESS": "support@helpdesk.test", "TIKETTI_OUTBOUND_DIR": str(tmp_path / "out")}
-    if request.param == "sqlite":
-        yield {**base, "TIKETTI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
-    else:
-        async for url in temporary_pg_database():
-            yield {**base, "TIKETTI_DATABASE_URL": url}
 
 
-def test_agents_read_unmatched_reports_apart_from_broken_mail(env: dict[str, str], tmp_path: Path) -> None:
+def test_agents_read_unmatched_reports_apart_from_broken_mail(cli_env: dict[str, str], tmp_path: Path) -> None:
     """The operator's view: `quarantine list` is what needs a person; `--system` the reports nobody sent us about."""
     def tiketti(*args: str, stdin: bytes | None = None) -> str:
-        done = run_tiketti(list(args), env=env, cwd=tmp_path, stdin=stdin)
+        done = run_tiketti(list(args), env=cli_env, cwd=tmp_path, stdin=stdin)
         assert done.returncode == 0, done.stderr.decode()
         return done.stdout.decode()
 

@@ -4,47 +4,35 @@ terminal: control characters and escape sequences in senders, subjects and reaso
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.app import build_core
 from bot.cli import shown
 from bot.handlers import intake
 from bot.settings import Settings
 from tests.support.cli import run_tiketti
-from tests.support.db import temporary_pg_database
 
 # Clear the screen, set the window title, recolour, and an RTL override that reverses what follows.
 SENDER = "\x1b]0;pwned\x07Eve <eve@elsewhere.example>"
 SUBJECT = "\x1b[2J\x1b[31mURGENT\x1b[0m invoice \u202egpj.exe"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    base = {"TIKETTI_SUPPORT_ADDRESS": "support@helpdesk.test", "TIKETTI_OUTBOUND_DIR": str(tmp_path / "out")}
-    if request.param == "sqlite":
-        yield {**base, "TIKETTI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
-    else:
-        async for url in temporary_pg_database():
-            yield {**base, "TIKETTI_DATABASE_URL": url}
 
 
 def printable(output: str) -> bool:
     return not any(ord(c) < 0x20 and c != "\n" or 0x7f <= ord(c) <= 0x9f or c == "\u202e" for c in output)
 
 
-async def test_list_and_show_escape_control_characters(env: dict[str, str], tmp_path: Path) -> None:
+async def test_list_and_show_escape_control_characters(cli_env: dict[str, str], tmp_path: Path) -> None:
     # A row as an older version (or another writer) kept it: the escapes stored as they came.
-    core = await build_core(Settings(database_url=env["TIKETTI_DATABASE_URL"], support_address="support@helpdesk.test"))
+    core = await build_core(Settings(database_url=cli_env["TIKETTI_DATABASE_URL"], support_address="support@helpdesk.test"))
     try:
         qid = await intake.quarantine(core.ctx, b"From: x\r\n\r\nbody", "unparseable: \x1b[8mhidden", source="pipe",
                                       sender=SENDER, subject=SUBJECT)
     finally:
         await core.close()
-    listing = run_tiketti(["quarantine", "list"], env=env, cwd=tmp_path).stdout.decode()
-    details = run_tiketti(["quarantine", "show", str(qid)], env=env, cwd=tmp_path).stdout.decode()
+    listing = run_tiketti(["quarantine", "list"], env=cli_env, cwd=tmp_path).stdout.decode()
+    details = run_tiketti(["quarantine", "show", str(qid)], env=cli_env, cwd=tmp_path).stdout.decode()
     for output in (listing, details):
         assert printable(output), output
         assert r"\x1b]0;pwned\x07Eve <eve@elsewhere.example>" in output
@@ -52,10 +40,10 @@ async def test_list_and_show_escape_control_characters(env: dict[str, str], tmp_
         assert r"unparseable: \x1b[8mhidden" in output
 
 
-def test_ingested_mail_with_encoded_escapes_is_listed_printable(env: dict[str, str], tmp_path: Path) -> None:
+def test_ingested_mail_with_encoded_escapes_is_listed_printable(cli_env: dict[str, str], tmp_path: Path) -> None:
     raw = (b"Subject: =?utf-8?q?=1B]0;title=07Pay_now_=1B[5m?=\r\nTo: support@helpdesk.test\r\n\r\nno sender\r\n")
-    assert run_tiketti(["ingest"], env=env, cwd=tmp_path, stdin=raw).returncode == 0
-    listing = run_tiketti(["quarantine", "list"], env=env, cwd=tmp_path).stdout.decode()
+    assert run_tiketti(["ingest"], env=cli_env, cwd=tmp_path, stdin=raw).returncode == 0
+    listing = run_tiketti(["quarantine", "list"], env=cli_env, cwd=tmp_path).stdout.decode()
     assert listing.startswith("#1") and "Pay now" in listing and printable(listing)
 
 
