@@ -276,16 +276,16 @@ def surface_gaps(cls: type) -> list[str]:
 
 
 def test_a_surface_missing_a_method_or_a_parameter_is_found_out() -> None:
-    """The check above can fail: a class without `tell`, and one whose post_root drops `replaces`."""
+    """The check above can fail: a class without `post_move`, and one whose post_root drops `replaces`."""
     from bot.adapters.console.surface import ConsoleSurface
 
-    class NoTell(ConsoleSurface):
-        tell = None  # type: ignore[assignment]
+    class NoMove(ConsoleSurface):
+        post_move = None  # type: ignore[assignment]
 
     class NoReplaces(ConsoleSurface):
         async def post_root(self, channel: str, ticket: TicketView, *, key: str, maybe_posted: bool) -> str:  # type: ignore[override]
             return ""
 
     assert surface_gaps(ConsoleSurface) == []
-    assert surface_gaps(NoTell) == ["tell: missing"]
+    assert surface_gaps(NoMove) == ["post_move: missing"]
     assert surface_gaps(NoReplaces) == ["post_root: takes no keyword-only parameter 'replaces'"]

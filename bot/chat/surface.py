@@ -84,10 +84,6 @@ class ChatSurface(Protocol):
         """A notice (`bot.chat.notices`: an SLA warning, a task due, quarantined mail...) at `place`."""
         ...
 
-    async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
-        """Say something to one person only (an ephemeral message where the platform has them)."""
-        ...
-
     def refused(self, exc: Exception) -> Undeliverable | None:
         """`exc`, raised by one of these calls, as a refusal for good (in words an agent can act on);
         None when trying again may help (a rate limit, a 5xx, a timeout, a dropped connection)."""

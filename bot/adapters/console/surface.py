@@ -74,7 +74,6 @@ class ConsoleSurface:
         self._activity: list[int | None] = []  # the ticket of each change shown, in order
         self.repeated: list[str] = []
         self.calls: list[str] = []  # the key of every post and "update-<n>" of every root update asked for
-        self.told: list[tuple[str, str]] = []
 
     # ---- for tests: faults and reading -------------------------------------------------------
 
@@ -195,10 +194,6 @@ class ConsoleSurface:
     def refused(self, exc: Exception) -> Undeliverable | None:
         """The console refuses nothing of its own: only what a test makes it (`fail_next(error=...)`)."""
         return exc if isinstance(exc, Undeliverable) else None
-
-    async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
-        self.told.append((user, text))
-        self._say(f"(to @{render.one_line(user, 30)} only) {render.clean(text)}")
 
     # ---- keeping --------------------------------------------------------------------------------
 

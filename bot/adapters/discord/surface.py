@@ -69,12 +69,6 @@ class _Surface:
                                  scope=Scope.CHANNEL)
         return refusal(exc)
 
-    async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
-        """Discord has ephemeral messages only in answer to an interaction: anything else private is a DM."""
-        dm = await self.parts.client.create_dm(discord.Object(int(user)))
-        said = f"{text}\n(in <#{where}>)" if where else text
-        await dm.send(embeds.cut(said, embeds.MESSAGE_CHARS), allowed_mentions=discord.AllowedMentions.none())
-
 
 class DiscordSurface(_Surface):
     platform = PLATFORM

@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.adapters.slack import answers, ticket_blocks
+from bot.adapters.slack import ticket_blocks
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.notices import kept_notice
@@ -133,11 +133,6 @@ class SlackSurface:
     def refused(self, exc: Exception) -> Undeliverable | None:
         """Slack's errors that no retry mends, in words agents can act on (`refusals.REFUSALS`)."""
         return refusal(exc)
-
-    async def tell(self, user: str, text: str, *, where: str | None = None) -> None:
-        """An ephemeral message: only `user` sees it, in `where` (the tickets channel by default)."""
-        await self.api.api.chat_postEphemeral(channel=where or self.default_channel, user=user, **answers.text(text))
-
 
 def move_words(note: MoveNote) -> str:
     """What a thread says of a move (our own mrkdwn: the team is escaped, the links are ours)."""
