@@ -125,6 +125,13 @@ DOORS: tuple[Door, ...] = (
     slash("merge", number=lambda d: d.b, into=lambda d: d.a),
     Door("merge-anyway", "confirm"),
     ticketless("next"),
+    # the toolkit (/helpdesk, issue 14)
+    ticketless("search", query="invoice"), ticketless("kb", words="invoice"), ticketless("replies"),
+    ticketless("macros"),
+    slash("macro", name="refund-approved"),
+    slash("time", spent="25m", what="checked the ledger"),
+    slash("ask", expert="expert@supplier.example", question="Is this charge ours?"),
+    slash("undo"),
 )
 
 
@@ -261,8 +268,7 @@ async def _offered(bot: DiscordBot, desk: Desk) -> None:
     """The table names every door the bot offers: each registered subcommand, each control the bot registers
     for the cards (a card shows some of them, as its ticket stands)."""
     assert len({d.name for d in DOORS}) == len(DOORS)
-    [command] = bot.discord.commands
-    registered = {o["name"] for o in command["options"]}
+    registered = {o["name"] for command in bot.discord.commands for o in command["options"]}  # /ticket, /helpdesk
     assert bot.runtime.discord is not None
     handled = {item.custom_id for view in bot.runtime.discord.client.persistent_views  # type: ignore[attr-defined]
                for item in view.children if getattr(item, "custom_id", None)}

@@ -141,8 +141,11 @@ def test_a_root_offers_the_controls_its_state_allows() -> None:
 async def test_every_verb_is_served_on_every_platform(platforms: Platforms) -> None:
     assert set(slack_command.VERBS) == VERBS
     assert set(console_commands.VERBS) == VERBS
-    [group] = platforms.discord.client.tree.get_commands(guild=platforms.discord.client.guild)
-    assert group.name == "ticket" and {c.name for c in group.commands} == VERBS  # type: ignore[union-attr]
+    # Discord holds at most 25 subcommands in one command: `/ticket` works a ticket, `/helpdesk` is the toolkit
+    ticket, toolkit = platforms.discord.client.tree.get_commands(guild=platforms.discord.client.guild)
+    assert (ticket.name, toolkit.name) == ("ticket", "helpdesk")
+    served = [c.name for group in (ticket, toolkit) for c in group.commands]  # type: ignore[union-attr]
+    assert len(served) == len(set(served)) and set(served) == VERBS
     assert await _slack_handles(platforms.slack, {"command": "/ticket", "text": "help", "user_id": "U1"})
     assert not await _slack_handles(platforms.slack, {"command": "/tickets", "text": "help", "user_id": "U1"})
 

@@ -8,25 +8,25 @@ mine, queue, history, tasks, help), handing it their own answer renderer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
+from bot.adapters.answers import Answers, ThreadLink
 from bot.adapters.collisions import reply_unless_answered
 from bot.adapters.commands import TicketCommand, UsageError, split_due, split_outbound
+from bot.adapters.toolkit import experts, kb, macros, replies, search, time, undo
 from bot.handlers import classify, merge, queries, tasks, tickets
 from bot.handlers.context import Actor, Context
-from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
-from bot.handlers.tasks import TaskView
+from bot.handlers.snapshots import TicketView
 from bot.handlers.tickets import ActionResult
 
 ResolveUser = Callable[[str, str], Awaitable[Actor]]  # (chat user id, name given) -> Actor
 
-A = TypeVar("A", covariant=True)
-ThreadLink = Callable[[int], Awaitable[str | None]]
+A = TypeVar("A")
 
-QUESTIONS = frozenset({"help", "show", "mine", "queue", "history", "tasks"})
+QUESTIONS = frozenset({"help", "show", "mine", "queue", "history", "tasks", "search", "kb", "replies", "macros"})
 # `new` and `report` are the platform's own (a form, figures and charts): SPECS = QUESTIONS | CHANGES | those.
 CHANGES = frozenset({"claim", "assign", "reply", "note", "close", "reopen", "priority", "status", "category", "tag",
-                     "move", "next", "merge", "child", "task", "done"})
+                     "move", "next", "merge", "child", "task", "done", "macro", "time", "ask", "undo"})
 
 
 async def perform_change(ctx: Context, actor: Actor, cmd: TicketCommand, resolve: ResolveUser) -> ActionResult | str:
@@ -77,6 +77,14 @@ async def perform_change(ctx: Context, actor: Actor, cmd: TicketCommand, resolve
         case "done":
             task = await tasks.complete_task(ctx, actor, n)
             return f"task {task.id} on #{task.ticket_number} done: {task.text}"
+        case "macro":
+            return await macros.perform(ctx, actor, cmd)
+        case "time":
+            return await time.perform(ctx, actor, cmd)
+        case "ask":
+            return await experts.perform(ctx, actor, cmd)
+        case "undo":
+            return await undo.perform(ctx, actor, cmd)
     raise UsageError(f"'/ticket {cmd.verb}' changes nothing; try /ticket help")
 
 
@@ -86,17 +94,6 @@ def _team_and_subject(ctx: Context, text: str) -> tuple[str | None, str]:
     if team is not None and rest.strip():
         return team.name, rest.strip()
     return None, text
-
-
-class Answers(Protocol[A]):
-    """How an adapter words its answers (bot.adapters.slack.answers, bot.adapters.discord.answers)."""
-
-    def help_answer(self) -> A: ...
-    def details(self, d: TicketDetails, link: str | None) -> A: ...
-    def ticket_list(self, title: str, tickets: Sequence[TicketView], empty: str, links: dict[int, str],
-                    queue: bool = False) -> A: ...
-    def history(self, number: int, lines: Sequence[AuditLine]) -> A: ...
-    def task_list(self, items: Sequence[TaskView]) -> A: ...
 
 
 async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render: Answers[A], link: ThreadLink) -> A:
@@ -110,6 +107,8 @@ async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render
         case "mine":
             mine = await queries.mine(ctx, actor)
             return render.ticket_list("Your tickets", mine, "none active", await _links(mine, link))
+        case "queue" if cmd.text:  # a saved view of the workflow file
+            return await search.answer(ctx, actor, cmd, render, link)
         case "queue":
             waiting = await queries.queue(ctx, actor)
             return render.ticket_list("Queue: nobody has these yet", waiting, "nothing waiting",
@@ -118,6 +117,14 @@ async def answer_question(ctx: Context, actor: Actor, cmd: TicketCommand, render
             return render.history(n, await queries.history(ctx, actor, n))
         case "tasks":
             return render.task_list(await tasks.my_tasks(ctx, actor))
+        case "search":
+            return await search.answer(ctx, actor, cmd, render, link)
+        case "kb":
+            return await kb.answer(ctx, actor, cmd, render, link)
+        case "replies":
+            return await replies.answer(ctx, actor, cmd, render, link)
+        case "macros":
+            return await macros.answer(ctx, actor, cmd, render, link)
     raise UsageError(f"'/ticket {cmd.verb}' is not a question; try /ticket help")
 
 

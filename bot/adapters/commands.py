@@ -43,7 +43,8 @@ SPECS: dict[str, Spec] = {
     "show": Spec("/ticket show N [--original]", "the whole thread and details (--original: mails as received, "
                  "quoted history and signatures included)"),
     "mine": Spec("/ticket mine", "your active tickets", number=False),
-    "queue": Spec("/ticket queue", "active tickets nobody has taken", number=False),
+    "queue": Spec("/ticket queue [view]", "active tickets nobody has taken, or a saved view (billing-open)",
+                  number=False, rest="any"),
     "history": Spec("/ticket history N", "who changed what, and when"),
     "category": Spec("/ticket category N <category>", "e.g. billing, complaint, technical", rest="text"),
     "tag": Spec("/ticket tag N +tag -tag…", "add (+) or remove (-) free tags", rest="text"),
@@ -60,6 +61,19 @@ SPECS: dict[str, Spec] = {
     "new": Spec("/ticket new", "open a ticket by hand, or mail a supplier as a ticket", number=False, rest="any"),
     "report": Spec("/ticket report [today|week|month|YYYY-MM-DD..YYYY-MM-DD] [team]", "how the team is doing",
                    number=False, rest="any"),
+    # The agent's toolkit (bot.adapters.toolkit): finding, answering faster, counting time, asking outside.
+    "search": Spec("/ticket search words… [status:open] [team:billing] [tag:vip] [from:mia@…|domain] "
+                   "[assignee:@ana|none] [category:…] [priority:high] [after:YYYY-MM-DD] [before:…] [page:2]",
+                   "find tickets by words in subjects and messages", number=False, rest="text"),
+    "kb": Spec("/ticket kb words…", "search the knowledge base", number=False, rest="text"),
+    "replies": Spec("/ticket replies [words]", "canned replies (send one with /ticket reply N :name)",
+                    number=False, rest="any"),
+    "macros": Spec("/ticket macros", "the macros you may apply", number=False),
+    "macro": Spec("/ticket macro N name", "apply a macro: several changes (and a reply) in one step", rest="text"),
+    "time": Spec("/ticket time N 25m [what was done]", "log time spent on ticket N", rest="text"),
+    "ask": Spec("/ticket ask N expert@example.com | question…",
+                "MAIL an outside expert; their answer lands in the thread as an internal note", rest="text"),
+    "undo": Spec("/ticket undo N", "take back your reply to N while it is held, before it is mailed"),
 }
 
 

@@ -181,12 +181,13 @@ class DiscordBot:
         return response.data["choices"]
 
     def command_data(self, sub: str, options: dict[str, Any], focused: str | None = None) -> Json:
-        command = next(c for c in self.discord.commands if c["name"] == "ticket")
+        # `/ticket` or `/helpdesk` (the toolkit: Discord holds 25 subcommands in one command)
+        command = next(c for c in self.discord.commands if any(o["name"] == sub for o in c["options"]))
         sub_spec = next(o for o in command["options"] if o["name"] == sub)
         kinds = {o["name"]: o["type"] for o in sub_spec.get("options", [])}
         opts = [{"name": k, "type": kinds[k], "value": v, **({"focused": True} if k == focused else {})}
                 for k, v in options.items()]
-        data: Json = {"id": command["id"], "name": "ticket", "type": 1, "guild_id": str(self.discord.guild_id),
+        data: Json = {"id": command["id"], "name": command["name"], "type": 1, "guild_id": str(self.discord.guild_id),
                       "options": [{"name": sub, "type": 1, "options": opts}]}
         members = [v for k, v in options.items() if kinds.get(k) == 6]
         if members:

@@ -138,8 +138,26 @@ def stored_command(c: Json) -> Json:
         raise ValueError("integration_types: not a list of installation types")
     if not isinstance(c.get("dm_permission", True), bool):
         raise ValueError("dm_permission: not a boolean")
+    _check_options(c.get("options") or [], c.get("name", ""))
     return {**c, "default_member_permissions": None if dmp is None else str(int(dmp)),
             "dm_permission": c.get("dm_permission", True), "contexts": contexts, "integration_types": installs}
+
+
+# https://discord.com/developers/docs/interactions/application-commands#application-command-object:
+# "options: Parameters for the command, max of 25"; names 1-32 characters, descriptions 1-100.
+MAX_OPTIONS, MAX_NAME, MAX_DESCRIPTION = 25, 32, 100
+
+
+def _check_options(options: list[Json], where: str) -> None:
+    if len(options) > MAX_OPTIONS:
+        raise ValueError(f"{where}.options: must be {MAX_OPTIONS} or fewer in length")
+    for o in options:
+        name = f"{where}.{o.get('name', '')}"
+        if not 1 <= len(o.get("name", "")) <= MAX_NAME:
+            raise ValueError(f"{name}: name must be 1-{MAX_NAME} characters")
+        if not 1 <= len(o.get("description", "")) <= MAX_DESCRIPTION:
+            raise ValueError(f"{name}: description must be 1-{MAX_DESCRIPTION} characters")
+        _check_options(o.get("options") or [], name)
 
 
 def usable_in_dm(command: Json) -> bool:

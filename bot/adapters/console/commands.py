@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.adapters.actions import CHANGES, perform_change
+from bot.adapters.actions import CHANGES, answer_question, perform_change
 from bot.adapters.capabilities import controls_in
 from bot.adapters.commands import (  # noqa: F401 - the console's parser is the shared one
     SPECS,
@@ -71,7 +71,15 @@ async def _mine(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
 
 
 async def _queue(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    if cmd.text:  # a saved view
+        return await _toolkit(ctx, actor, cmd)
     return render.ticket_list("queue", await queries.queue(ctx, actor), "nothing waiting")
+
+
+async def _toolkit(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
+    """The toolkit's questions (search, kb, replies, macros), worded like every adapter's answers."""
+    from bot.adapters.console import answers
+    return await answer_question(ctx, actor, cmd, answers, answers.no_link)
 
 
 async def _history(ctx: Context, actor: Actor, cmd: TicketCommand) -> str:
@@ -107,4 +115,5 @@ VERBS: dict[str, Serve] = {
     **dict.fromkeys(CHANGES, _change),
     "help": _help, "show": _show, "mine": _mine, "queue": _queue, "history": _history, "tasks": _tasks,
     "new": _new, "report": _report,
+    **dict.fromkeys(("search", "kb", "replies", "macros"), _toolkit),
 }

@@ -12,7 +12,8 @@ from bot.adapters.discord.digest import report_answer
 from bot.adapters.discord.parts import DiscordParts
 from bot.handlers.context import Actor
 
-QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks", "report"})
+QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks", "report", "search", "kb", "replies",
+                                      "macros"})
 
 
 async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assignee: Actor | None = None) -> Answer:

@@ -50,8 +50,11 @@ def task_list(items: Sequence[TaskView]) -> Answer:
 
 
 def help_answer() -> Answer:
-    lines = [f"`{SPECS[v].usage}` — {SPECS[v].does}" for v in VERBS]
-    return Answer("**/ticket commands**\n" + "\n".join(lines) + "\n\n" + THREAD_HELP)
+    from bot.adapters.discord.toolkit_commands import NAME  # /helpdesk: the toolkit's verbs
+    from bot.adapters.discord.toolkit_commands import VERBS as TOOLKIT
+    lines = [f"`{SPECS[v].usage.replace('/ticket', '/' + NAME, 1) if v in TOOLKIT else SPECS[v].usage}` — "
+             f"{SPECS[v].does}" for v in VERBS]
+    return fitted("**/ticket commands**\n" + "\n".join(lines) + "\n\n" + THREAD_HELP, "help.txt")
 
 
 def done(summary: str, link: str | None) -> Answer:
@@ -70,6 +73,13 @@ def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: di
         return Answer(f"{title}: {empty}")
     return fitted(f"**{title}** ({len(tickets)})\n" + "\n".join(line(t, links.get(t.number)) for t in tickets),
                   "tickets.txt")
+
+
+def lines(title: str, items: Sequence[str], empty: str) -> Answer:
+    """A titled list of plain lines (articles, canned replies, macros); bare URLs link themselves."""
+    if not items:
+        return Answer(f"{title}: {empty}")
+    return fitted(f"**{cut(title, 100)}** ({len(items)})\n" + "\n".join(cut(i, 1000) for i in items), "list.txt")
 
 
 def details(d: TicketDetails, link: str | None) -> Answer:

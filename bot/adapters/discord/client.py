@@ -18,6 +18,7 @@ from bot.adapters.discord.commands import ticket_group
 from bot.adapters.discord.confirm import MergeAnyway
 from bot.adapters.discord.controls import CardButton, CardSelect, TicketControls
 from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.toolkit_commands import toolkit_group
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class TikettiClient(discord.Client):
         # state in the custom id: cards' controls and confirmations from before a restart work
         self.add_dynamic_items(CardButton, CardSelect, MergeAnyway)
         self.tree.add_command(ticket_group(self.parts), guild=self.guild)
+        self.tree.add_command(toolkit_group(self.parts), guild=self.guild)
 
     async def setup_hook(self) -> None:
         """Runs once after login, before the gateway: buttons from before a restart work again at once."""

@@ -53,40 +53,10 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
 
     async def run(interaction: discord.Interaction, verb: str, number: int | None = None, *,
                   assignee: discord.abc.User | None = None, **fields: object) -> None:
-        if interaction.guild_id != parts.guild_id:  # a DM or another server: Discord should not send it at all
-            await answer(interaction, Answer(OUTSIDE_THE_SERVER))
-            return
-
-        async def work() -> Answer:
-            n = number if number or verb == "done" else await _thread_ticket(parts, interaction)
-            cmd = TicketCommand(verb, n, **fields)  # type: ignore[arg-type]
-            who = parts.actor(assignee) if assignee is not None else None
-            try:
-                return await actions.execute(parts, parts.actor(interaction.user), cmd, assignee=who)
-            except NeedsConfirmation as asked:  # two customers' tickets: ask with a button (confirm.py)
-                return merge_question(asked)
-            except ReplyHeld as held_reply:  # a colleague answers too: nothing mailed, a button to review
-                return held(parts, held_reply.number, held_reply.lines, held_reply.text, interaction.user.id)
-
-        await deferred(interaction, work, f"/ticket {verb}")
+        await run_verb(parts, interaction, verb, number, assignee=assignee, **fields)
 
     async def numbers(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
-        """The caller's tickets and the queue, filtered by what is typed (a number or words of the subject).
-        Someone who may not see the queue gets no choices at all: not a subject, not a number, and no
-        audit row per keystroke (`may` asks without recording; the command itself is checked by `permit`)."""
-        if interaction.guild_id != parts.guild_id:
-            return []
-        who = parts.actor(interaction.user)
-        if not await may(parts.ctx, who, Action.QUEUE):  # asked quietly: a keystroke is not an attempt to audit
-            return []
-        try:
-            found = {t.number: t for t in [*await queries.mine(parts.ctx, who), *await queries.queue(parts.ctx, who)]}
-        except Denied:  # their standing changed between the two questions
-            return []
-        typed = current.strip().lstrip("#").lower()
-        return [app_commands.Choice(name=cut(f"#{t.number} {t.subject}", 100), value=t.number)
-                for t in sorted(found.values(), key=lambda t: -t.number)
-                if not typed or str(t.number).startswith(typed) or typed in t.subject.lower()][:25]
+        return await ticket_numbers(parts, interaction, current)
 
     def simple(verb: str, description: str) -> None:
         """A verb on one ticket (the thread's own when no number is given)."""
@@ -184,3 +154,42 @@ async def _thread_ticket(parts: DiscordParts, interaction: discord.Interaction) 
     if interaction.channel_id is None or interaction.channel_id in parts.ticket_channels():
         return None
     return await parts.ticket_in(interaction.channel_id, getattr(interaction.channel, "parent_id", None))
+
+
+async def run_verb(parts: DiscordParts, interaction: discord.Interaction, verb: str, number: int | None = None, *,
+                   assignee: discord.abc.User | None = None, **fields: object) -> None:
+    if interaction.guild_id != parts.guild_id:  # a DM or another server: Discord should not send it at all
+        await answer(interaction, Answer(OUTSIDE_THE_SERVER))
+        return
+
+    async def work() -> Answer:
+        n = number if number or verb == "done" else await _thread_ticket(parts, interaction)
+        cmd = TicketCommand(verb, n, **fields)  # type: ignore[arg-type]
+        who = parts.actor(assignee) if assignee is not None else None
+        try:
+            return await actions.execute(parts, parts.actor(interaction.user), cmd, assignee=who)
+        except NeedsConfirmation as asked:  # two customers' tickets: ask with a button (confirm.py)
+            return merge_question(asked)
+        except ReplyHeld as held_reply:  # a colleague answers too: nothing mailed, a button to review
+            return held(parts, held_reply.number, held_reply.lines, held_reply.text, interaction.user.id)
+
+    await deferred(interaction, work, f"/ticket {verb}")
+
+
+async def ticket_numbers(parts: DiscordParts, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+    """The caller's tickets and the queue, filtered by what is typed (a number or words of the subject).
+    Someone who may not see the queue gets no choices at all: not a subject, not a number, and no
+    audit row per keystroke (`may` asks without recording; the command itself is checked by `permit`)."""
+    if interaction.guild_id != parts.guild_id:
+        return []
+    who = parts.actor(interaction.user)
+    if not await may(parts.ctx, who, Action.QUEUE):  # asked quietly: a keystroke is not an attempt to audit
+        return []
+    try:
+        found = {t.number: t for t in [*await queries.mine(parts.ctx, who), *await queries.queue(parts.ctx, who)]}
+    except Denied:  # their standing changed between the two questions
+        return []
+    typed = current.strip().lstrip("#").lower()
+    return [app_commands.Choice(name=cut(f"#{t.number} {t.subject}", 100), value=t.number)
+            for t in sorted(found.values(), key=lambda t: -t.number)
+            if not typed or str(t.number).startswith(typed) or typed in t.subject.lower()][:25]

@@ -82,6 +82,15 @@ def ticket_list(title: str, tickets: Sequence[TicketView], empty: str, links: di
     return {"text": f"{title} ({len(tickets)})", "blocks": blocks}
 
 
+def lines(title: str, items: Sequence[str], empty: str) -> Answer:
+    """A titled list of plain lines (articles, canned replies, macros), escaped for mrkdwn; bare URLs link."""
+    if not items:
+        return text(f"{title}: {empty}")
+    rows = [mrkdwn_line(item, 1000) for item in items]
+    return {"text": f"{title} ({len(items)})",
+            "blocks": [section(f"*{mrkdwn_line(title, 100)}* ({len(items)})"), *sections_of(rows, 2900)]}
+
+
 def task_list(items: Sequence[TaskView]) -> Answer:
     if not items:
         return text("Your tasks: none open")
