@@ -49,6 +49,13 @@ class Action(StrEnum):
     REPORT = "report"
     QUARANTINE = "quarantine"
     CONFIGURE = "configure"
+    # the agent's toolkit (issue 14)
+    SEARCH = "search"  # full-text search and saved views; a light agent finds only tickets they were pulled into
+    KB = "kb"  # search the knowledge base
+    CANNED = "canned"  # list and save canned replies (sending one is a REPLY)
+    MACRO = "macro"  # apply a macro (each of its changes is checked as well)
+    TIME = "time"  # log time spent on a ticket
+    ASK = "ask"  # mail an outside expert about a ticket
 
     @property
     def phrase(self) -> str:
@@ -63,11 +70,15 @@ _PHRASES = {
     Action.CHILD: "split child tickets off", Action.QUEUE: "see the queue", Action.NEW: "open tickets",
     Action.SEND: "mail outside addresses", Action.REPORT: "read reports", Action.QUARANTINE: "handle quarantined mail",
     Action.CONFIGURE: "change the configuration",
+    Action.SEARCH: "search tickets", Action.KB: "search the knowledge base", Action.CANNED: "use canned replies",
+    Action.MACRO: "apply macros to", Action.TIME: "log time on", Action.ASK: "consult outside experts about",
 }
 
 LIGHT_ACTIONS = frozenset({Action.SHOW, Action.NOTE})  # what being pulled into a ticket allows
 ADMIN_ONLY = frozenset({Action.QUARANTINE, Action.CONFIGURE})
-TICKETLESS = frozenset({Action.QUEUE, Action.NEW, Action.SEND, Action.REPORT, Action.QUARANTINE, Action.CONFIGURE})
+TICKETLESS = frozenset({Action.QUEUE, Action.NEW, Action.SEND, Action.REPORT, Action.QUARANTINE, Action.CONFIGURE,
+                        Action.SEARCH, Action.KB, Action.CANNED})
+LIGHT_TICKETLESS = frozenset({Action.SEARCH, Action.KB})  # light agents too (search shows them their tickets only)
 
 
 @dataclass(frozen=True)
@@ -172,7 +183,7 @@ def decide(standing: Standing, action: Action, scope: TicketScope | None = None)
 def _decide_ticketless(standing: Standing, action: Action) -> str | None:
     if action not in TICKETLESS:
         raise ValueError(f"{action} is about a ticket; say which")
-    if standing.role < Role.AGENT:
+    if standing.role < Role.AGENT and not (standing.role == Role.LIGHT and action in LIGHT_TICKETLESS):
         return f"only the helpdesk's agents can {action.phrase}"
     if action == Action.REPORT and standing.role < Role.MANAGER and standing.restricted and not standing.teams:
         return "only managers and the teams' agents can read reports"
