@@ -7,7 +7,7 @@ from bot.domain.access import Action
 from bot.domain.chat_contacts import is_reserved
 from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
-from bot.handlers import contact_link, events, sla
+from bot.handlers import contact_link, events, reply_text, sla
 from bot.handlers.audit import audit
 from bot.handlers.context import Actor, Context, agent_for, load_ticket, requester_of
 from bot.handlers.errors import Refused
@@ -26,6 +26,7 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
     if not text.strip():
         raise Refused("an empty reply was not sent")
     await permit(ctx, actor, Action.REPLY, number)
+    text = await reply_text.expand(ctx, actor, number, text)  # `:canned-reply`, `:kb:article`
     async with ctx.transaction() as uow:
         ticket = await load_ticket(uow, number)
         if ticket.status == Status.CLOSED:
