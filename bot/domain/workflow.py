@@ -111,6 +111,42 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Macro:
+    """Several changes to a ticket (and a canned reply) in one named step, checked whole at load.
+
+    Steps are applied in a fixed order (see bot.handlers.macros): team, assignee, status, priority,
+    category, tags, note in one transaction, then the reply. `assign` is "me", "none" or an agent's chat
+    user id or email; `roles` the least role that may apply it ("agents", "managers", "admins")."""
+
+    name: str
+    title: str
+    status: str | None = None  # one of ours, or a team's custom status name
+    priority: Priority | None = None
+    category: str | None = None
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    team: str | None = None
+    assign: str | None = None
+    note: str | None = None
+    reply: str | None = None  # a canned reply's name, sent as ":name"
+    teams: tuple[str, ...] = ()  # only these teams' tickets; empty: every ticket
+    roles: tuple[str, ...] = ("agents",)
+
+    def applies_to(self, team: str | None) -> bool:
+        return not self.teams or (team is not None and team.lower() in {t.lower() for t in self.teams})
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """What it does, in words, for lists and selects: 'status solved, +refund, reply :refund-done'."""
+        tags = [f"+{t}" for t in self.add_tags] + [f"-{t}" for t in self.remove_tags]
+        words = [f"team {self.team}" if self.team else "", f"assign {self.assign}" if self.assign else "",
+                 f"status {self.status}" if self.status else "", f"priority {self.priority}" if self.priority else "",
+                 f"category {self.category}" if self.category else "", " ".join(tags),
+                 "a note" if self.note else "", f"reply :{self.reply}" if self.reply else ""]
+        return tuple(w for w in words if w)
+
+
+@dataclass(frozen=True)
 class Workflow:
     teams: tuple[Team, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -121,6 +157,7 @@ class Workflow:
     auto_close_days: int = 7  # solved tickets close for good after this many days
     sla: SlaConfig | None = None  # service levels ([sla] section); None: no SLAs
     roster: Roster = field(default_factory=Roster)  # [roles]; with none and no team members, channel members are agents
+    macros: tuple[Macro, ...] = ()  # [[macros]]: several changes and a reply in one step
 
     def standing(self, who: Identity) -> Standing:
         return standing_of(who, self.roster, ((t.name, t.members) for t in self.teams))
@@ -149,6 +186,15 @@ class Workflow:
             if known.lower() == name.strip().lower():
                 return known
         raise WorkflowError(f"unknown category {name!r}; use one of: {', '.join(self.categories)}")
+
+    def macro(self, name: str) -> Macro | None:
+        """By name or title, any case."""
+        wanted = " ".join(name.split()).lower()
+        return next((m for m in self.macros if wanted in (m.name.lower(), m.title.lower())), None)
+
+    def macros_for(self, team: str | None) -> tuple[Macro, ...]:
+        """The macros that apply to a ticket of `team`."""
+        return tuple(m for m in self.macros if m.applies_to(team))
 
     def template(self, name: str) -> Template | None:
         return next((t for t in self.templates if t.name.lower() == name.strip().lower()), None)
@@ -207,9 +253,12 @@ def parse_workflow(data: Mapping[str, Any]) -> Workflow:
         sla = parse_sla(data["sla"], names) if "sla" in data else None
     except SlaError as exc:
         raise WorkflowError(str(exc)) from None
+    macros = tuple(_macro(m, i, teams, categories) for i, m in enumerate(data.get("macros", [])))
+    if len({m.name.lower() for m in macros}) < len(macros):
+        raise WorkflowError("macros: two macros have the same name")
     return Workflow(teams=teams, rules=rules, categories=categories, default_team=default_team, skills=skills,
                     templates=templates, auto_close_days=int(data.get("auto_close_days", 7)), sla=sla,
-                    roster=_roster(data.get("roles") or {}))
+                    roster=_roster(data.get("roles") or {}), macros=macros)
 
 
 ROLE_KEYS = ("admins", "managers", "agents", "light")
@@ -267,6 +316,76 @@ def _template(d: Mapping[str, Any], i: int, teams: set[str]) -> Template:
     return Template(name=_required(d, "name", where), subject=str(d.get("subject", "")), team=d.get("team"),
                     priority=Priority.parse(d.get("priority", "normal")), category=d.get("category"),
                     tags=_strings(d, "tags"), questions=_strings(d, "questions"), children=children)
+
+
+MACRO_KEYS = frozenset({"name", "title", "status", "priority", "category", "tags", "add_tags", "remove_tags", "team",
+                        "assign", "note", "reply", "teams", "roles"})
+MACRO_ROLES = ("agents", "managers", "admins")
+_MACRO_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
+
+
+def _macro(d: Mapping[str, Any], i: int, teams: tuple[Team, ...], categories: tuple[str, ...]) -> Macro:
+    """One [[macros]] entry; every error names the macro, and an unknown word fails here, not on a ticket."""
+    name = _required(d, "name", f"macros[{i}]")
+    where = f"macro {name!r}"
+    if not _MACRO_NAME.match(name):
+        raise WorkflowError(f"{where}: a name is one word of letters, digits, '-', '_' or '.' (refund-approved)")
+    if unknown := sorted(set(d) - MACRO_KEYS):
+        raise WorkflowError(f"{where}: {unknown[0]!r} is not a macro step; use {', '.join(sorted(MACRO_KEYS))}")
+    team_names = {t.name.lower(): t.name for t in teams}
+
+    def team_named(value: object, key: str) -> str:
+        found = team_names.get(str(value).strip().lower())
+        if found is None:
+            raise WorkflowError(f"{where}: {key} {value!r} is not one of the teams ({', '.join(team_names.values()) or 'none'})")
+        return found
+
+    status = d.get("status")
+    if status is not None:
+        status = " ".join(str(status).split())
+        custom = {s.name.lower() for t in teams for s in t.statuses}
+        if status.lower() not in custom:
+            try:
+                Status.parse(status)
+            except ValueError as exc:
+                raise WorkflowError(f"{where}: {exc}") from None
+    try:
+        priority = Priority.parse(str(d["priority"])) if "priority" in d else None
+    except ValueError as exc:
+        raise WorkflowError(f"{where}: {exc}") from None
+    category = d.get("category")
+    if category is not None:
+        category = next((c for c in categories if c.lower() == str(category).strip().lower()), None)
+        if category is None:
+            raise WorkflowError(f"{where}: category {d['category']!r} is not one of: {', '.join(categories)}")
+    tags = _strings(d, "tags")
+    add = [t.strip().lstrip("+#").lower() for t in (*tags, *_strings(d, "add_tags")) if not t.strip().startswith("-")]
+    remove = [t.strip().lstrip("-#").lower() for t in tags if t.strip().startswith("-")]
+    remove += [t.strip().lstrip("-#").lower() for t in _strings(d, "remove_tags")]
+    if any(not t or " " in t for t in (*add, *remove)):
+        raise WorkflowError(f"{where}: a tag is one word (\"+refund\", \"-pending\")")
+    assign = d.get("assign")
+    if assign is not None and (not isinstance(assign, str) or not assign.strip()):
+        raise WorkflowError(f"{where}: assign is \"me\", \"none\" or an agent's chat user id or email")
+    roles = tuple(str(r).strip().lower() for r in _strings(d, "roles")) or ("agents",)
+    if bad := [r for r in roles if r not in MACRO_ROLES]:
+        raise WorkflowError(f"{where}: roles {bad[0]!r} is not a role that may apply macros; use {', '.join(MACRO_ROLES)}")
+    note, reply = d.get("note"), d.get("reply")
+    if note is not None and not str(note).strip():
+        raise WorkflowError(f"{where}: an empty note")
+    if reply is not None:
+        reply = str(reply).strip().lstrip(":")
+        if not _MACRO_NAME.match(reply):
+            raise WorkflowError(f"{where}: reply names a canned reply (\"refund-done\"), not a text")
+    macro = Macro(name=name, title=" ".join(str(d.get("title") or name).split()), status=status, priority=priority,
+                  category=category, add_tags=tuple(dict.fromkeys(add)), remove_tags=tuple(dict.fromkeys(remove)),
+                  team=team_named(d["team"], "team") if "team" in d else None,
+                  assign=assign.strip() if assign else None, note=str(note).strip() if note else None, reply=reply,
+                  teams=tuple(team_named(t, "teams") for t in _strings(d, "teams")), roles=roles)
+    if not macro.steps:
+        raise WorkflowError(f"{where} does nothing: give it a step (status, priority, category, tags, team, "
+                            "assign, note or reply)")
+    return macro
 
 
 def _discord_id(d: Mapping[str, Any], key: str, where: str) -> str | None:
