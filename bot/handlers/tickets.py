@@ -39,7 +39,9 @@ async def act(ctx: Context, actor: Actor, number: int, change: Change) -> Action
     return ActionResult(ticket=view, summary=f"#{number} {summary}")
 
 
-async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, target: Status) -> str:
+async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, target: Status,
+                detail: str | None = None) -> str:
+    """`detail` says what made the change in the audit trail (a macro)."""
     now = ctx.clock()
     if not target.is_active:
         children = [c.number for c in await uow.tickets.children(ticket.number) if c.status.is_active]
@@ -50,7 +52,7 @@ async def _move(ctx: Context, uow: UnitOfWork, ticket: Ticket, actor: Actor, tar
         before = ticket.move_to(target, now)
     except InvalidTransition as exc:
         raise Refused(f"#{ticket.number}: {exc}") from None
-    audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
+    audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target, detail=detail)
     if ticket.parent_id is not None:  # the parent shows its children's states
         parent = await load_ticket(uow, ticket.parent_id)
         parent.updated_at = now
