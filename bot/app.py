@@ -40,10 +40,12 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         ack_limit_per_hour=s.ack_limit_per_hour,
         send_limit_per_hour=s.send_limit_per_hour,
         first_response_text=s.first_response_text,
+        undo_seconds=s.undo_seconds,
         max_attachment_bytes=s.max_attachment_bytes,
         max_mime_parts=s.max_mime_parts,
         max_attachments=s.max_attachments,
         workflow=load_workflow(s.workflow_file),
+        replies_dir=s.replies_dir,
         timezone=s.timezone,
         chat_platforms=chat_platforms(s),
     )

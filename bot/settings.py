@@ -51,10 +51,17 @@ class Settings(BaseSettings):
     first_response_text: str = Field(
         "within one business day", description="Expected response time quoted in the acknowledgement"
     )
+    undo_seconds: float = Field(10.0, ge=0, le=300, description="A reply to a customer's mail waits this long in the "
+                                "outbox, with an Undo button, before it may be sent; 0 sends at once")
 
     workflow_file: Path = Field(
         Path("config/workflow.toml"),
         description="Teams, routing rules, categories and templates (see config/workflow.example.toml); optional",
+    )
+    replies_dir: Path = Field(
+        Path("config/replies"),
+        description="Canned replies: one Markdown file each with YAML front matter (see docs/configuration.md); "
+                    "re-read when a file changes, and where /ticket replies save writes",
     )
 
     # --- IMAP intake ---

@@ -7,6 +7,7 @@ kept apart from `Context` so modules that only need the facts (placement, tests)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.domain.workflow import Workflow
 
@@ -21,10 +22,12 @@ class HelpdeskConfig:
     ack_limit_per_hour: int = 3
     send_limit_per_hour: int = 10  # tickets an agent may open by mailing an outside address, per hour
     first_response_text: str = "within one business day"
+    undo_seconds: float = 10.0  # a reply's mail is held this long, so its author can take it back (bot.handlers.undo)
     max_attachment_bytes: int = 10_000_000
     max_mime_parts: int = 500  # per mail: a mail of 20,000 parts is read up to here (bot.mail.parse)
     max_attachments: int = 100  # per mail: further attachments are not stored; the ticket notes it
     workflow: Workflow = field(default_factory=Workflow)
+    replies_dir: Path = Path("config/replies")  # canned replies' folder (bot.handlers.canned_folder)
     timezone: str = "UTC"  # where "today" and "yesterday" of reports are
     # The chat platforms tickets are shown on ("slack", "discord"): a team naming a channel on one of
     # them works there only (bot.handlers.placement). Empty: whichever platform asks is the only one.
