@@ -9,7 +9,7 @@ from bot.handlers import contact_link
 from bot.handlers.context import Actor, Context, load_ticket, others_of_requester, requester_of
 from bot.handlers.errors import NotFound
 from bot.handlers.permissions import hidden_teams, permit
-from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView, message_views, ticket_view
+from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView, message_views, ticket_view, ticket_views
 
 
 async def show(ctx: Context, actor: Actor, number: int, *, original: bool = False) -> TicketDetails:
@@ -25,7 +25,7 @@ async def show(ctx: Context, actor: Actor, number: int, *, original: bool = Fals
         others = await others_of_requester(uow, ticket)
         requester = await requester_of(uow, ticket)
         dm = await contact_link.reply_dm(uow, number, requester) if requester else None
-        return TicketDetails(ticket=view, messages=messages, other_tickets=tuple([await ticket_view(uow, t) for t in others]),
+        return TicketDetails(ticket=view, messages=messages, other_tickets=tuple(await ticket_views(uow, others)),
                              reply_by_dm=dm[0] if dm else None)
 
 
@@ -36,7 +36,7 @@ async def mine(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:
         agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
         if agent is None:
             return []
-        return [await ticket_view(uow, t) for t in await uow.tickets.active(assignee_id=agent.id, limit=limit)]
+        return await ticket_views(uow, list(await uow.tickets.active(assignee_id=agent.id, limit=limit)))
 
 
 async def queue(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]:
@@ -45,7 +45,7 @@ async def queue(ctx: Context, actor: Actor, limit: int = 20) -> list[TicketView]
     hidden = sorted(hidden_teams(ctx, who))
     async with ctx.uow() as uow:
         waiting = await uow.tickets.active(unassigned=True, limit=limit, hidden_teams=hidden)
-        return [await ticket_view(uow, t) for t in waiting]
+        return await ticket_views(uow, list(waiting))
 
 
 async def history(ctx: Context, actor: Actor, number: int) -> list[AuditLine]:

@@ -52,6 +52,7 @@ class TicketView:
     first_response_breached_at: datetime | None = None
     resolution_breached_at: datetime | None = None
     internal: bool = False  # no customer: nothing is mailed from it (a child split off for another team)
+    time_spent_minutes: int = 0  # what agents logged on it (bot.handlers.time_tracking), corrections counted
 
     @property
     def status_text(self) -> str:
@@ -115,8 +116,8 @@ async def ticket_view(uow: UnitOfWork, ticket: Ticket) -> TicketView:
 
 
 async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket], *, new: Collection[int] = ()) -> list[TicketView]:
-    """Views of several tickets with one query each for their failed mail and their children
-    (a new ticket lists the customer's others).
+    """Views of several tickets with one query each for their failed mail, their children and the
+    time logged on them (a new ticket lists the customer's others).
 
     `new` names tickets created in this transaction: they can have neither yet, so a mail that
     opens a ticket for a new customer asks the store nothing here (it is half the intake path).
@@ -124,16 +125,19 @@ async def ticket_views(uow: UnitOfWork, tickets: Sequence[Ticket], *, new: Colle
     numbers = [t.number for t in tickets if t.number not in new]
     failed: dict[int, list[str]] = {}
     children: dict[int, list[tuple[int, Status]]] = {}
+    spent: dict[int, int] = {}
     if numbers:
+        spent = await uow.time_entries.totals(numbers)
         for number, to_addr, error in await uow.outbox.failures(numbers):
             failed.setdefault(number, []).append(f"mail to {to_addr} failed: {error}")
         for parent, child, status in await uow.tickets.child_states(numbers):
             children.setdefault(parent, []).append((child, status))
-    return [await _view(uow, t, tuple(failed.get(t.number, ())), tuple(children.get(t.number, ()))) for t in tickets]
+    return [await _view(uow, t, tuple(failed.get(t.number, ())), tuple(children.get(t.number, ())),
+                        spent.get(t.number, 0)) for t in tickets]
 
 
 async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],
-                children: tuple[tuple[int, Status], ...] = ()) -> TicketView:
+                children: tuple[tuple[int, Status], ...] = (), spent: int = 0) -> TicketView:
     requester = await uow.contacts.get(ticket.requester_id) if ticket.requester_id is not None else None
     assignee = await uow.agents.get(ticket.assignee_id) if ticket.assignee_id else None
     return TicketView(
@@ -164,6 +168,7 @@ async def _view(uow: UnitOfWork, ticket: Ticket, failed: tuple[str, ...],
         first_response_breached_at=ticket.first_response_breached_at,
         resolution_breached_at=ticket.resolution_breached_at,
         internal=ticket.internal,
+        time_spent_minutes=spent,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -164,6 +165,23 @@ outbox = Table(
     Index("ix_outbox_due", "state", "next_attempt_at"),
 )
 
+# A reply whose mail waits in the outbox for its undo window (bot.handlers.undo), with what the reply
+# changed on its ticket, so an undo can put exactly that back. Gone once the window is over.
+held_replies = Table(
+    "held_replies",
+    metadata,
+    Column("message_id", PK, ForeignKey("messages.id"), primary_key=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("outbox_id", PK, ForeignKey("outbox.id"), nullable=False),
+    Column("agent_id", PK, ForeignKey("agents.id"), nullable=False),
+    Column("held_until", UTCDateTime(), nullable=False, index=True),
+    Column("status_before", String(32), nullable=True),  # set when the reply changed the status
+    Column("status_label_before", String(64), nullable=True),
+    Column("status_after", String(32), nullable=True),
+    Column("first_response", Boolean, nullable=False),  # the reply was the ticket's first response
+    Column("took_assignee", Boolean, nullable=False),  # the reply assigned the ticket to its author
+)
+
 quarantine = Table(
     "quarantine",
     metadata,
@@ -251,6 +269,19 @@ tasks = Table(
     Column("done_at", UTCDateTime(), nullable=True),
     Column("reminded_at", UTCDateTime(), nullable=True),
     Index("ix_tasks_due", "done_at", "reminded_at", "due_at"),
+)
+
+# Time agents spent on tickets (bot.handlers.time_tracking), whole minutes; a correction is a negative row.
+time_entries = Table(
+    "time_entries",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("agent_id", PK, ForeignKey("agents.id"), nullable=False, index=True),
+    Column("minutes", Integer, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("source", String(16), nullable=False),  # command, reply-form, correction
+    Column("created_at", UTCDateTime(), nullable=False, index=True),  # reports pick a period by it
 )
 
 reply_drafts = Table(
@@ -351,6 +382,22 @@ notice_deliveries = Table(
     Column("lease_owner", String(64), nullable=True),
     Column("lease_until", UTCDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
+)
+
+# Mail between the helpdesk and outside experts about a ticket (bot.handlers.experts): our questions and
+# their answers, by Message-ID, so an answer finds its ticket and a follow-up continues the mail thread.
+expert_asks = Table(
+    "expert_asks",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("ticket_id", PK, ForeignKey("tickets.id"), nullable=False),
+    Column("expert", String(320), nullable=False, index=True),
+    Column("mail_message_id", String(998), nullable=False, unique=True),
+    Column("direction", String(16), nullable=False),  # question, answer
+    Column("asked_by", String(400), nullable=True),
+    Column("message_id", PK, ForeignKey("messages.id"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_expert_asks_ticket_expert", "ticket_id", "expert"),
 )
 
 mapper_registry = registry(metadata=metadata)

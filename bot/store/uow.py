@@ -12,7 +12,9 @@ from bot.store import orm
 from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.contact_links import SqlContactLinks
 from bot.store.db import session_factory
+from bot.store.experts import SqlExpertAsks
 from bot.store.inbox import SqlInbox
+from bot.store.held_replies import SqlHeldReplies
 from bot.store.notices import SqlNotices
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
 from bot.store.quarantine import SqlQuarantine
@@ -28,6 +30,7 @@ from bot.store.repositories import (
     SqlOutbox,
     SqlTickets,
 )
+from bot.store.time_entries import SqlTimeEntries
 from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 
 
@@ -53,6 +56,7 @@ class SqlUnitOfWork:
         self.chat_posts = SqlChatPosts(s)
         self.collaborators = SqlCollaborators(s)
         self.tasks = SqlTasks(s)
+        self.time_entries = SqlTimeEntries(s)
         self.reply_drafts = SqlReplyDrafts(s)
         self.reports = SqlReports(s)
         self.job_runs = SqlJobRuns(s)
@@ -60,6 +64,8 @@ class SqlUnitOfWork:
         self.contact_links = SqlContactLinks(s)
         self.inbox = SqlInbox(s)
         self.notices = SqlNotices(s)
+        self.held_replies = SqlHeldReplies(s)
+        self.expert_asks = SqlExpertAsks(s)
         self.events = []
         return self
 

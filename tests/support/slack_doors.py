@@ -249,6 +249,7 @@ DOORS = _doors(
     Door("/ticket tasks", command("tasks"), shows="Your tasks"),
     Door("/ticket report", command("report week billing"), shows="Report"),
     Door("/ticket new", command("new")),
+    Door("/ticket time", command("time {n} 25m checked the ledger")),
     # the root message's buttons, selects and menu, and the forms they open
     Door("Claim button", click(ticket_blocks.CLAIM)),
     Door("Close button", click(ticket_blocks.CLOSE)),
