@@ -7,7 +7,7 @@ from bot.domain.access import Action
 from bot.domain.chat_contacts import is_reserved
 from bot.domain.model import Message, MessageKind, Ticket
 from bot.domain.status import Status
-from bot.handlers import contact_link, events, reply_text, sla
+from bot.handlers import contact_link, events, reply_text, sla, time_tracking
 from bot.handlers.audit import audit
 from bot.handlers.context import Actor, Context, agent_for, load_ticket, requester_of
 from bot.handlers.errors import Refused
@@ -21,11 +21,15 @@ _AFTER_REPLY = {Status.NEW: Status.WAITING_ON_CUSTOMER, Status.OPEN: Status.WAIT
                 Status.CUSTOMER_REPLIED: Status.WAITING_ON_CUSTOMER}
 
 
-async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionResult:
-    """Store the reply and queue it in the outbox, in one transaction; the worker mails it after commit."""
+async def reply(ctx: Context, actor: Actor, number: int, text: str, *, minutes: int = 0) -> ActionResult:
+    """Store the reply and queue it in the outbox, in one transaction; the worker mails it after commit.
+
+    `minutes`: time spent, from the Reply form's field, logged in the same transaction (no reply, no entry)."""
     if not text.strip():
         raise Refused("an empty reply was not sent")
     await permit(ctx, actor, Action.REPLY, number)
+    if minutes:
+        await permit(ctx, actor, Action.TIME, number)
     text = await reply_text.expand(ctx, actor, number, text)  # `:canned-reply`, `:kb:article`
     async with ctx.transaction() as uow:
         ticket = await load_ticket(uow, number)
@@ -60,6 +64,9 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str) -> ActionRes
         if ticket.assignee_id is None:
             ticket.assignee_id = agent.id
             audit(uow, ticket, actor.audit_name, "assigned", now, field="assignee", before=None, after=agent.display)
+        if minutes:
+            summary += "; " + await time_tracking.record(uow, ticket, agent, actor, minutes, "with the reply", now,
+                                                         source="reply-form")
         if (target := _AFTER_REPLY.get(ticket.status)) is not None:
             before = ticket.move_to(target, now)
             audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)

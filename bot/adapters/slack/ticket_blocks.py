@@ -50,6 +50,7 @@ from bot.adapters.slack.sla_blocks import sla_line
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
+from bot.domain.time_spent import spent_text
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
 from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 
@@ -149,6 +150,8 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None 
     stamp = f"Opened {slack_date(ticket.created_at)} · updated {slack_date(ticket.updated_at)}"
     if ticket.first_response_at is None and ticket.status.is_active:
         stamp += " · no response yet"
+    if ticket.time_spent_minutes > 0:
+        stamp += f" · :stopwatch: {spent_text(ticket.time_spent_minutes)} spent"
     blocks: Blocks = [
         {"type": "header", "text": plain(f"#{ticket.number} {ticket.subject}", MAX_HEADER_TEXT)},
         {"type": "section", "fields": _fields(ticket)},
