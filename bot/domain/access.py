@@ -77,7 +77,7 @@ _PHRASES = {
 LIGHT_ACTIONS = frozenset({Action.SHOW, Action.NOTE})  # what being pulled into a ticket allows
 ADMIN_ONLY = frozenset({Action.QUARANTINE, Action.CONFIGURE})
 TICKETLESS = frozenset({Action.QUEUE, Action.NEW, Action.SEND, Action.REPORT, Action.QUARANTINE, Action.CONFIGURE,
-                        Action.SEARCH, Action.KB, Action.CANNED})
+                        Action.SEARCH, Action.KB, Action.CANNED, Action.MACRO})  # MACRO: the list of macros
 LIGHT_TICKETLESS = frozenset({Action.SEARCH, Action.KB})  # light agents too (search shows them their tickets only)
 
 
@@ -184,7 +184,8 @@ def _decide_ticketless(standing: Standing, action: Action) -> str | None:
     if action not in TICKETLESS:
         raise ValueError(f"{action} is about a ticket; say which")
     if standing.role < Role.AGENT and not (standing.role == Role.LIGHT and action in LIGHT_TICKETLESS):
-        return f"only the helpdesk's agents can {action.phrase}"
+        phrase = {Action.MACRO: "apply macros"}.get(action, action.phrase)  # no ticket to apply them to
+        return f"only the helpdesk's agents can {phrase}"
     if action == Action.REPORT and standing.role < Role.MANAGER and standing.restricted and not standing.teams:
         return "only managers and the teams' agents can read reports"
     return None
