@@ -21,6 +21,7 @@ from bot.domain.model import (
     MailboxCursor,
     MailState,
     Message,
+    MessageKind,
     OutboundMail,
     Ticket,
 )
@@ -205,6 +206,13 @@ class SqlMessages(_Repo):
         m = orm.messages.c
         q = select(Message).where(m.ticket_id == ticket_id).order_by(m.created_at, m.id)
         return (await self.session.scalars(q)).all()
+
+    async def latest_reply_by(self, agent_id: int) -> Message | None:
+        """The agent's latest reply to a customer, on any ticket (`/ticket replies save`)."""
+        m = orm.messages.c
+        q = (select(Message).where(m.author_agent_id == agent_id, m.kind == MessageKind.REPLY)
+             .order_by(m.created_at.desc(), m.id.desc()).limit(1))
+        return (await self.session.scalars(q)).first()
 
     async def move(self, from_ticket: int, to_ticket: int) -> list[int]:
         """Move a ticket's messages to another ticket (a merge); their chat refs go, as they now live elsewhere."""
