@@ -48,6 +48,9 @@ def helpdesk_config(s: Settings) -> HelpdeskConfig:
         replies_dir=s.replies_dir,
         timezone=s.timezone,
         chat_platforms=chat_platforms(s),
+        kb_dir=str(s.kb_dir),
+        kb_rescan_seconds=s.kb_rescan_seconds,
+        kb_suggestions=s.kb_suggestions,
     )
 
 

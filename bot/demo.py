@@ -38,7 +38,7 @@ Tiketti demo — the tickets channel is this terminal.
 
 
 async def run_demo(settings: Settings, *, script: str | None, smtp_port: int | None) -> int:
-    settings = _demo_settings(settings, smtp_port)
+    settings = _demo_settings(settings, smtp_port, scripted=script is not None)
     core = await build_core(settings)
     runtime = Runtime(core, web=False)
     out = sys.stdout
@@ -74,8 +74,10 @@ async def run_demo(settings: Settings, *, script: str | None, smtp_port: int | N
     return 0
 
 
-def _demo_settings(settings: Settings, smtp_port: int | None) -> Settings:
+def _demo_settings(settings: Settings, smtp_port: int | None, *, scripted: bool = False) -> Settings:
     update: dict[str, object] = {}
+    if scripted and "TIKETTI_UNDO_SECONDS" not in os.environ:
+        update["undo_seconds"] = 0  # a script has nobody to click Undo: its replies go out before it ends
     if "TIKETTI_DATABASE_URL" not in os.environ:
         # A demo starts clean, in a file of its own; real data lives elsewhere.
         for suffix in ("", "-wal", "-shm"):

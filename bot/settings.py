@@ -63,6 +63,15 @@ class Settings(BaseSettings):
         description="Canned replies: one Markdown file each with YAML front matter (see docs/configuration.md); "
                     "re-read when a file changes, and where /ticket replies save writes",
     )
+    kb_dir: Path = Field(
+        Path("config/kb"),
+        description="Knowledge base: Markdown articles with YAML front matter (title, tags, language, url), "
+                    "searched by /ticket kb and suggested on new tickets; subfolders allowed (see docs/configuration.md)",
+    )
+    kb_rescan_seconds: float = Field(10.0, ge=0, description="The knowledge-base folder is looked at for added, changed "
+                                     "and removed articles on use, at most this often; 0: at every use")
+    kb_suggestions: int = Field(3, ge=0, le=10, description="A new ticket's thread suggests up to this many articles "
+                                "that fit its subject and first message; 0 turns suggestions off")
 
     # --- IMAP intake ---
     imap_host: str | None = Field(None, description="IMAP server; unset disables IMAP intake")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import pytest
 from bot.app import Core, build_core
 from bot.settings import Settings
 from tests.support.db import Database, make_database, temporary_pg_database
+
+# Replies go out at once in tests unless a test sets a hold (tests/test_undo_send.py): the Undo window
+# (TIKETTI_UNDO_SECONDS, default 10 s) would otherwise keep every reply's mail from the SMTP sink for 10 s.
+os.environ.setdefault("TIKETTI_UNDO_SECONDS", "0")
+# New tickets are not offered the example articles of config/kb (a suggestion is one more message in the
+# thread); tests/test_kb.py gives its helpdesks a folder of their own and turns suggestions on.
+os.environ.setdefault("TIKETTI_KB_SUGGESTIONS", "0")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -22,7 +22,9 @@ class HelpdeskConfig:
     ack_limit_per_hour: int = 3
     send_limit_per_hour: int = 10  # tickets an agent may open by mailing an outside address, per hour
     first_response_text: str = "within one business day"
-    undo_seconds: float = 10.0  # a reply's mail is held this long, so its author can take it back (bot.handlers.undo)
+    # A reply's mail is held this long, so its author can take it back (bot.handlers.undo). The
+    # setting's default is 10; a config built by hand holds nothing.
+    undo_seconds: float = 0.0
     max_attachment_bytes: int = 10_000_000
     max_mime_parts: int = 500  # per mail: a mail of 20,000 parts is read up to here (bot.mail.parse)
     max_attachments: int = 100  # per mail: further attachments are not stored; the ticket notes it
@@ -32,6 +34,11 @@ class HelpdeskConfig:
     # The chat platforms tickets are shown on ("slack", "discord"): a team naming a channel on one of
     # them works there only (bot.handlers.placement). Empty: whichever platform asks is the only one.
     chat_platforms: frozenset[str] = frozenset()
+    # The knowledge base (bot.handlers.kb): its folder of Markdown articles (None: no knowledge base), how often
+    # the folder is looked at for changed files, and how many articles a new ticket is offered (0: none).
+    kb_dir: str | None = None
+    kb_rescan_seconds: float = 10.0
+    kb_suggestions: int = 3
 
     @property
     def mail_domain(self) -> str:

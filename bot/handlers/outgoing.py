@@ -25,12 +25,14 @@ async def queue_mail(
     automatic: bool = False,
     context: dict[str, object] | None = None,
     first: bool = False,
+    send_at: datetime | None = None,
 ) -> OutboundMail:
     """Render and record a mail in the outbox, in the caller's transaction.
 
     Recording before sending is what makes delivery safe: the worker sends only
     committed rows, so a rolled-back reply is never mailed. `first` is for mail
     that starts a conversation (an agent writing to a supplier): no "Re:".
+    `send_at`: not before then (a reply held for its undo window, bot.handlers.undo).
     """
     cfg = ctx.config
     mid = message_id or mail_ids.make_message_id(ticket.number, ctx.key, cfg.mail_domain)
@@ -66,7 +68,7 @@ async def queue_mail(
             mail_message_id=mid,
             raw=raw,
             created_at=now,
-            next_attempt_at=now,
+            next_attempt_at=send_at or now,
             ticket_id=ticket.number,
             message_id=message_row_id,
         )

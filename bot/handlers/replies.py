@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain import mail_ids
 from bot.domain.access import Action
 from bot.domain.chat_contacts import is_reserved
@@ -13,6 +15,7 @@ from bot.handlers.context import Actor, Context, agent_for, load_ticket, request
 from bot.handlers.errors import Refused
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.permissions import permit
+from bot.handlers.ports import HeldReply
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
 
@@ -50,33 +53,51 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str, *, minutes: 
                     author_agent_id=agent.id, author_label=agent.display, mail_message_id=mid,
                     in_reply_to=ticket.last_inbound_message_id)
         )
+        # Held for its undo window (bot.handlers.undo); a chat DM is not: the customer's thread sync posts it.
+        hold = ctx.config.undo_seconds if chat is None else 0
+        held_until = now + timedelta(seconds=hold) if hold else None
         if chat is None:
-            await queue_mail(ctx, uow, ticket, requester, template="reply", kind="reply", now=now, message_id=mid,
-                             message_row_id=message.id, context={"body": text, "agent_name": agent.display})
-            audit(uow, ticket, actor.audit_name, "reply_queued", now, detail=f"to {requester.email}, {mid}")
-            summary = f"reply sent to {requester.email}"
+            mail = await queue_mail(ctx, uow, ticket, requester, template="reply", kind="reply", now=now, message_id=mid,
+                                    message_row_id=message.id, context={"body": text, "agent_name": agent.display},
+                                    send_at=held_until)
+            audit(uow, ticket, actor.audit_name, "reply_queued", now,
+                  detail=f"to {requester.email}, {mid}" + (f", held {hold:g} s for undo" if hold else ""))
+            summary = (f"reply to {requester.email} goes out in {hold:g} s (/ticket undo {number} takes it back)"
+                       if hold else f"reply sent to {requester.email}")
         else:  # a chat customer's DM ticket (bot.handlers.chat_intake, also once linked to a mail address):
             # their adapter delivers the reply to their DM
             audit(uow, ticket, actor.audit_name, "reply_to_chat", now, detail=f"to {chat[0]} user {chat[1]}")
             summary = f"reply sent to {requester.name or requester.email} by {chat[0]} DM"
-        if ticket.record_first_response(now):
+        first = ticket.record_first_response(now)
+        if first:
             audit(uow, ticket, actor.audit_name, "first_response", now)
-        if ticket.assignee_id is None:
+        took = ticket.assignee_id is None
+        if took:
             ticket.assignee_id = agent.id
             audit(uow, ticket, actor.audit_name, "assigned", now, field="assignee", before=None, after=agent.display)
         if minutes:
             summary += "; " + await time_tracking.record(uow, ticket, agent, actor, minutes, "with the reply", now,
                                                          source="reply-form")
+        before, label = None, ticket.status_label
         if (target := _AFTER_REPLY.get(ticket.status)) is not None:
             before = ticket.move_to(target, now)
             audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
+        if held_until is not None:  # what this reply changed, so an undo can put exactly that back
+            await uow.flush()  # the outbox row's id
+            await uow.held_replies.purge(now)  # windows that are over can never be undone
+            assert message.id is not None and mail.id is not None and agent.id is not None
+            await uow.held_replies.add(HeldReply(
+                message_id=message.id, ticket_id=number, outbox_id=mail.id, agent_id=agent.id, held_until=held_until,
+                status_before=str(before) if before else None, status_label_before=label if before else None,
+                status_after=str(target) if before else None, first_response=first, took_assignee=took))
         await sla.refresh(ctx, uow, ticket, now)  # waiting on the customer: the clocks pause
         ticket.updated_at = now
         view = await ticket_view(uow, ticket)
         msg = message_view(number, message, sent_to=requester.email)
         uow.events.append(events.MessageAdded(ticket=view, message=msg))
         uow.events.append(events.TicketChanged(ticket=view, actor=actor.audit_name, summary=summary))
-    return ActionResult(ticket=view, summary=f"#{number} {summary}", message=msg)
+    return ActionResult(ticket=view, summary=f"#{number} {summary}", message=msg,
+                        held_until=held_until)
 
 
 def internal_refusal(ticket: Ticket) -> str:

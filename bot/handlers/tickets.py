@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.access import Action
 from bot.domain.model import Collaborator, Message, MessageKind, Ticket
@@ -23,6 +24,7 @@ class ActionResult:
     ticket: TicketView
     summary: str  # one line for the person who acted: "#12 claimed by Ana"
     message: MessageView | None = None
+    held_until: datetime | None = None  # a reply's mail waits until then: its author may undo it (bot.handlers.undo)
 
 
 Change = Callable[[UnitOfWork, Ticket], Awaitable[str]]
