@@ -199,9 +199,11 @@ class DiscordBot:
 
     async def submit_modal(self, modal: Response, user: Json, channel: Json, text: str = "", *,
                            fields: dict[str, str] | None = None) -> Response:
-        """`user` submits the form: every field says `text`, or each its own (`fields`, by custom id)."""
+        """`user` submits the form: every required field says `text`, or each its own (`fields`, by custom id);
+        an optional field not in `fields` is left empty, as people mostly leave them."""
         shown = [c for row in modal.data["components"] for c in row.get("components", [row.get("component")]) if c]
-        values = {f["custom_id"]: (fields or {}).get(f["custom_id"], text) for f in shown}
+        values = {f["custom_id"]: (fields or {}).get(f["custom_id"], text if f.get("required", True) else "")
+                  for f in shown}
         data = {"custom_id": modal.data["custom_id"], "components": [
             {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]}
         token = await self.interact(5, data, user, channel)

@@ -31,8 +31,9 @@ from bot.adapters.discord.forms import FORM_SECONDS
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.replying import answer, deferred
 from bot.domain.access import Action
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import InvalidInput, UserFacingError
 from bot.domain.mail_ids import reply_subject
+from bot.domain.time_spent import parse_duration
 from bot.handlers import collision, queries, replies
 from bot.handlers.context import Actor
 from bot.handlers.errors import Refused
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 REPLY_CHARS = 4000  # Discord's limit for a text input
 REPLY_FORM, REPLY_TEXT = "tiketti:reply-form", "tiketti:reply-text"
+REPLY_TIME = "tiketti:reply-time"  # the optional "Time spent" field, logged with the reply (never mailed)
 _FORM_ID = re.compile(f"{REPLY_FORM}:(?P<number>[1-9][0-9]{{0,17}}):(?P<opened>[0-9]{{1,15}}):[0-9a-f]+")
 # Per client, the Reply forms it opened (custom id -> when), which discord.py dispatches itself: kept
 # after a submit too (discord.py's task and ours run in no set order), forgotten with the form's timeout.
@@ -58,9 +60,10 @@ class ReplyModal(discord.ui.Modal):
     the interaction alone (`submitted_after_restart`) and the typed text is not lost."""
 
     def __init__(self, parts: DiscordParts, number: int, to: str, subject: str, warnings: Sequence[str] = (),
-                 text: str = "") -> None:
+                 text: str = "", spent: str = "") -> None:
         """`to` as the agent should read it: the customer's address, or "their Discord DM"; `warnings`:
-        who else is answering (`bot.handlers.collision`), shown first in the field; `text`: a held reply's."""
+        who else is answering (`bot.handlers.collision`), shown first in the field; `text` and `spent`: a held
+        reply's."""
         opened = parts.ctx.clock()
         custom_id = f"{REPLY_FORM}:{number}:{int(opened.timestamp() * 1000)}:{secrets.token_hex(6)}"
         super().__init__(title=f"Reply to #{number}"[:45], custom_id=custom_id, timeout=FORM_SECONDS)
@@ -70,13 +73,17 @@ class ReplyModal(discord.ui.Modal):
             label="Sent to the customer"[:45], style=discord.TextStyle.paragraph, max_length=REPLY_CHARS,
             placeholder=hint[:100], default=text[:REPLY_CHARS] or None, custom_id=REPLY_TEXT)
         self.add_item(self.text)
+        self.spent: discord.ui.TextInput[ReplyModal] = discord.ui.TextInput(
+            label="Time spent (optional, not sent)", style=discord.TextStyle.short, max_length=20, required=False,
+            placeholder="25m, 1h30m, 1.5h", default=spent[:20] or None, custom_id=REPLY_TIME)
+        self.add_item(self.spent)
         _opened(parts.client, custom_id)
 
     async def on_timeout(self) -> None:
         OPEN_FORMS.get(self.parts.client, {}).pop(self.custom_id, None)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await submit_reply(self.parts, interaction, self.number, self.opened, self.text.value)
+        await submit_reply(self.parts, interaction, self.number, self.opened, self.text.value, self.spent.value or "")
 
 
 def _opened(client: discord.Client, custom_id: str) -> None:
@@ -96,8 +103,9 @@ async def submitted_after_restart(parts: DiscordParts, interaction: discord.Inte
             or custom_id in OPEN_FORMS.get(parts.client, {}):
         return False
     opened = datetime.fromtimestamp(int(match["opened"]) / 1000, UTC)
-    text = next((str(c.get("value") or "") for c in _inputs(data) if c.get("custom_id") == REPLY_TEXT), "")
-    await submit_reply(parts, interaction, int(match["number"]), opened, text)
+    values = {c.get("custom_id"): str(c.get("value") or "") for c in _inputs(data)}
+    await submit_reply(parts, interaction, int(match["number"]), opened, values.get(REPLY_TEXT, ""),
+                       values.get(REPLY_TIME, ""))
     return True
 
 
@@ -110,15 +118,23 @@ def _inputs(data: Any) -> list[dict[str, Any]]:
 
 
 async def submit_reply(parts: DiscordParts, interaction: discord.Interaction, number: int, opened: datetime,
-                       text: str) -> None:
-    """Mail `text` unless the customer wrote or a colleague replied since `opened`: then hold it."""
+                       text: str, spent: str = "") -> None:
+    """Mail `text` unless the customer wrote or a colleague replied since `opened`: then hold it. A bad
+    `spent` (the "Time spent" field) holds it too: Discord's forms cannot mark a field, so the answer says
+    what is wrong and *Review and send* opens the form again with the text."""
     async def work() -> Answer:
         who = parts.actor(interaction.user)  # checked again: the form may outlive their role
+        try:
+            minutes = parse_duration(spent) if spent.strip() else 0
+        except InvalidInput as exc:
+            return Answer(cut(f"⚠️ Not sent: Time spent: {exc}. Nothing was mailed or logged: press **Review and "
+                              "send** to correct it.", 1900),
+                          view=ReviewReply(parts, number, text, [f"Time spent: {exc}"], interaction.user.id))
         newer = await collision.newer_than(parts.ctx, who, number, opened)
         if newer:  # someone moved first: nothing is mailed until they have read it
             return held(parts, number, [f"since you opened the form, {line}" for line in newer], text,
-                        interaction.user.id)
-        result = await replies.reply(parts.ctx, who, number, text)
+                        interaction.user.id, spent)
+        result = await replies.reply(parts.ctx, who, number, text, minutes=minutes)
         await collision.reply_closed(parts.ctx, who, number)
         return answers.done(f"✉️ {result.summary}", None)
 
@@ -126,7 +142,7 @@ async def submit_reply(parts: DiscordParts, interaction: discord.Interaction, nu
 
 
 async def reply_form(parts: DiscordParts, who: Actor, number: int, *, text: str = "",
-                     warnings: Sequence[str] = ()) -> ReplyModal:
+                     warnings: Sequence[str] = (), spent: str = "") -> ReplyModal:
     """The form for `who` on ticket `number`, or a UserFacingError to show instead (refused, internal).
     Its checks are a few short queries: a modal must be the interaction's first answer."""
     await permit(parts.ctx, who, Action.REPLY, number)  # may they reply? (Denied, audited, if not)
@@ -138,25 +154,26 @@ async def reply_form(parts: DiscordParts, who: Actor, number: int, *, text: str 
     subject = reply_subject(ticket.subject, parts.ctx.config.subject_tag, ticket.number)
     to = f"their {details.reply_by_dm.capitalize()} DM" if details.reply_by_dm else ticket.requester_email
     await _tell_others(parts, crowd.others, who, number)
-    return ReplyModal(parts, number, to, subject, [*warnings, *crowd.lines], text)
+    return ReplyModal(parts, number, to, subject, [*warnings, *crowd.lines], text, spent)
 
 
 async def open_reply_form(parts: DiscordParts, interaction: discord.Interaction, number: int | None, *,
-                          text: str = "", warnings: Sequence[str] = ()) -> None:
+                          text: str = "", warnings: Sequence[str] = (), spent: str = "") -> None:
     """Answer `interaction` with the Reply form, or privately with why there is none."""
     try:
         if number is None:
             raise Refused("this message is not a ticket Tiketti knows")
-        modal = await reply_form(parts, parts.actor(interaction.user), number, text=text, warnings=warnings)
+        modal = await reply_form(parts, parts.actor(interaction.user), number, text=text, warnings=warnings,
+                                 spent=spent)
     except UserFacingError as exc:
         await answer(interaction, Answer(f"⚠️ {exc}"))
         return
     await interaction.response.send_modal(modal)
 
 
-def held(parts: DiscordParts, number: int, lines: Sequence[str], text: str, user_id: int) -> Answer:
+def held(parts: DiscordParts, number: int, lines: Sequence[str], text: str, user_id: int, spent: str = "") -> Answer:
     """Nothing was mailed: what happened, and the button that opens the form again with `text`."""
-    return Answer(held_text(number, lines), view=ReviewReply(parts, number, text, lines, user_id))
+    return Answer(held_text(number, lines), view=ReviewReply(parts, number, text, lines, user_id, spent))
 
 
 def held_text(number: int, lines: Sequence[str]) -> str:
@@ -168,9 +185,11 @@ class ReviewReply(discord.ui.View):
     """*Review and send*: the held text in the Reply form again, for the agent who wrote it. Kept in
     memory for REVIEW_SECONDS (the text is theirs alone to see); after a restart, Reply on the card."""
 
-    def __init__(self, parts: DiscordParts, number: int, text: str, lines: Sequence[str], user_id: int) -> None:
+    def __init__(self, parts: DiscordParts, number: int, text: str, lines: Sequence[str], user_id: int,
+                 spent: str = "") -> None:
         super().__init__(timeout=REVIEW_SECONDS)
         self.parts, self.number, self.text, self.lines, self.user_id = parts, number, text, tuple(lines), user_id
+        self.spent = spent
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id != self.user_id:
@@ -180,7 +199,8 @@ class ReviewReply(discord.ui.View):
 
     @discord.ui.button(label="Review and send", style=discord.ButtonStyle.primary)
     async def review(self, interaction: discord.Interaction, _button: discord.ui.Button[ReviewReply]) -> None:
-        await open_reply_form(self.parts, interaction, self.number, text=self.text, warnings=self.lines)
+        await open_reply_form(self.parts, interaction, self.number, text=self.text, warnings=self.lines,
+                              spent=self.spent)
 
 
 async def _tell_others(parts: DiscordParts, others: Sequence[str], who: Actor, number: int) -> None:

@@ -23,8 +23,9 @@ from bot.adapters.slack.limits import MAX_INPUT_VALUE
 from bot.adapters.slack.notices import reply_opened_too
 from bot.adapters.slack.parts import SlackParts, plain_text
 from bot.domain.access import Action
-from bot.domain.errors import UserFacingError
+from bot.domain.errors import InvalidInput, UserFacingError
 from bot.domain.priority import Priority
+from bot.domain.time_spent import parse_duration
 from bot.handlers import collision, queries, replies, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.permissions import permit
@@ -122,11 +123,17 @@ def register(app: Any, parts: SlackParts) -> None:
         if problem := reply_problem(text):  # needs no network: answered in the ack, the form stays as typed
             await ack(response_action="errors", errors={ticket_blocks.REPLY_BLOCK: problem})
             return
+        spent = form_value(view, ticket_blocks.TIME_BLOCK, ticket_blocks.TIME_INPUT)
+        minutes, problem = time_problem(spent)
+        if problem:  # a bad "Time spent" is said on that field, and nothing is sent
+            await ack(response_action="errors", errors={ticket_blocks.TIME_BLOCK: problem})
+            return
         await ack(response_action="update", view=modal_steps.sending(f"Reply to #{number}"))
-        await parts.backlog.later(lambda: send_reply(body, view, meta, number, opened, text), "reply", body)
+        await parts.backlog.later(lambda: send_reply(body, view, meta, number, opened, text, minutes, spent),
+                                  "reply", body)
 
     async def send_reply(body: dict[str, Any], view: dict[str, Any], meta: dict[str, Any], number: int,
-                         opened: datetime | None, text: str) -> None:
+                         opened: datetime | None, text: str, minutes: int = 0, spent: str = "") -> None:
         view_id = view.get("id")
         try:
             actor = await parts.people.actor(body["user"]["id"], body["user"].get("name", ""))
@@ -137,10 +144,10 @@ def register(app: Any, parts: SlackParts) -> None:
                     details.ticket, private_metadata=json.dumps({**meta, "confirmed": True}),
                     reply_by_dm=details.reply_by_dm, callback_id=view.get("callback_id") or ticket_blocks.REPLY_MODAL,
                     initial_text=text, subject_tag=ctx.config.subject_tag, submit="Send anyway",
-                    warnings=[f"Since you opened this, {line}." for line in newer])
+                    warnings=[f"Since you opened this, {line}." for line in newer], initial_time=spent)
                 await modal_steps.show(parts, view_id, confirm, "reply")
                 return
-            await replies.reply(ctx, actor, number, text)
+            await replies.reply(ctx, actor, number, text, minutes=minutes)
         except UserFacingError as exc:
             await modal_steps.show(parts, view_id, modal_steps.again(view, str(exc)), "reply")
             return
@@ -177,6 +184,22 @@ def reply_problem(text: str) -> str | None:
     if len(text) > MAX_INPUT_VALUE:  # Slack's plain_text_input holds at most 3,000: never cut, refuse
         return f"{len(text):,} characters: a reply form holds {MAX_INPUT_VALUE:,}. Nothing was cut or sent."
     return None
+
+
+def form_value(view: dict[str, Any], block: str, action: str) -> str:
+    """A text input's value as submitted ("" when the optional field was left empty)."""
+    values = (view.get("state") or {}).get("values") or {}
+    return ((values.get(block) or {}).get(action) or {}).get("value") or ""
+
+
+def time_problem(spent: str) -> tuple[int, str | None]:
+    """The Reply form's "Time spent" as minutes (0 when empty), or what is wrong with it."""
+    if not spent.strip():
+        return 0, None
+    try:
+        return parse_duration(spent), None
+    except InvalidInput as exc:
+        return 0, str(exc)
 
 
 async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, callback_id: str, text: str = "") -> None:

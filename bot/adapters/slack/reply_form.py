@@ -18,11 +18,13 @@ from bot.handlers.snapshots import TicketView
 REPLY_MODAL = "ticket.reply_modal"
 REPLY_BLOCK = "reply"  # the modal's input block_id ...
 REPLY_INPUT = "text"  # ... and its action_id: state.values["reply"]["text"]["value"]
+TIME_BLOCK = "time_spent"  # the optional "Time spent" input: state.values["time_spent"]["minutes"]["value"]
+TIME_INPUT = "minutes"
 
 
 def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str = REPLY_MODAL,
                 initial_text: str = "", subject_tag: str = "#", warnings: Sequence[str] = (),
-                submit: str = "Send", reply_by_dm: str | None = None) -> dict[str, Any]:
+                submit: str = "Send", reply_by_dm: str | None = None, initial_time: str = "") -> dict[str, Any]:
     """The Reply modal: says exactly to whom and under which subject the text is mailed
     (or, for a ticket a customer opened by direct message, that it goes to that DM)."""
     subject = reply_subject(ticket.subject, subject_tag, ticket.number)
@@ -53,5 +55,16 @@ def reply_modal(ticket: TicketView, *, private_metadata: str, callback_id: str =
                 "label": plain("Message to the customer", 2000),
                 "hint": plain(hint, 2000),
             },
+            time_input(initial_time),
         ],
     }
+
+
+def time_input(initial: str = "") -> dict[str, Any]:
+    """The optional "Time spent" field: logged with the reply (bot.handlers.time_tracking), never mailed."""
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": TIME_INPUT, "max_length": 20,
+                               "placeholder": plain("25m, 1h30m, 1.5h", 150)}
+    if initial.strip():
+        element["initial_value"] = initial.strip()[:20]
+    return {"type": "input", "block_id": TIME_BLOCK, "optional": True, "element": element,
+            "label": plain("Time spent", 2000), "hint": plain("Optional: logged on the ticket, not sent.", 2000)}

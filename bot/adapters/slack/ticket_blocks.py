@@ -23,6 +23,7 @@ from bot.adapters.slack.controls import (  # noqa: F401 - the root's action ids,
     CATEGORY,
     CLAIM,
     CLOSE,
+    MACRO,
     MORE,
     PRIORITY,
     REOPEN,
@@ -44,6 +45,8 @@ from bot.adapters.slack.reply_form import (  # noqa: F401 - the Reply form's ids
     REPLY_BLOCK,
     REPLY_INPUT,
     REPLY_MODAL,
+    TIME_BLOCK,
+    TIME_INPUT,
     reply_modal,
 )
 from bot.adapters.slack.sla_blocks import sla_line
@@ -51,6 +54,7 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.domain.time_spent import spent_text
+from bot.domain.workflow import Macro
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
 from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 
@@ -138,14 +142,15 @@ def _fields(ticket: TicketView) -> list[dict[str, Any]]:
 
 
 def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None = None, categories: Sequence[str] = (),
-                 teams: Sequence[str] = (), now: datetime | None = None) -> dict[str, Any]:
+                 teams: Sequence[str] = (), now: datetime | None = None, macros: Sequence[Macro] = ()) -> dict[str, Any]:
     """The ticket's root in the tickets channel; render again and chat.update on every change.
 
     `now` (the handlers' clock) is when the SLA time left is counted from.
 
     `categories` and `teams` (from the workflow file) fill the Category select and the "Move to team"
-    choice. `moved_to` (team, link) marks a root left behind when the ticket moved to another team's channel
-    (link None: to a team that works on another chat platform).
+    choice; `macros` (the workflow's for the ticket's team) the Macro select. `moved_to` (team, link) marks a
+    root left behind when the ticket moved to another team's channel (link None: to a team that works on
+    another chat platform).
     """
     stamp = f"Opened {slack_date(ticket.created_at)} · updated {slack_date(ticket.updated_at)}"
     if ticket.first_response_at is None and ticket.status.is_active:
@@ -166,7 +171,7 @@ def root_message(ticket: TicketView, *, moved_to: tuple[str, str | None] | None 
         if len(ticket.failed_mail) > 8:
             lines.append(f"• … and {len(ticket.failed_mail) - 8} more")
         blocks.append(section(":warning: *Mail could not be delivered*\n" + "\n".join(lines)))
-    actions = actions_block(ticket, categories, teams)
+    actions = actions_block(ticket, categories, teams, macros)
     if moved_to:
         where = f"<{moved_to[1]}|the thread continues there>" if moved_to[1] else "this thread is no longer updated"
         blocks.append(section(f":arrow_right: Moved to {mrkdwn_line(moved_to[0], 100)}: {where}"))
