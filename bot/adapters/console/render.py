@@ -18,6 +18,7 @@ from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.formatting import duration, human_size, period_text
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
+from bot.domain.time_spent import spent_text
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined
 from bot.handlers.figures import Report
 from bot.handlers.snapshots import AttachmentView, AuditLine, MessageView, TicketDetails, TicketView
@@ -104,6 +105,8 @@ def links(ticket: TicketView) -> list[tuple[str, str]]:
         facts.append(("merged into", f"#{ticket.merged_into}"))
     if ticket.follow_up_of:
         facts.append(("follow-up of", f"#{ticket.follow_up_of}"))
+    if ticket.time_spent_minutes > 0:
+        facts.append(("time spent", f"⏱ {spent_text(ticket.time_spent_minutes)}"))
     return [(name, value) for name, value in facts if value]
 
 

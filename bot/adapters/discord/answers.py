@@ -13,6 +13,7 @@ import discord
 
 from bot.adapters.commands import SPECS
 from bot.adapters.discord.embeds import MESSAGE_CHARS, PRIORITY_EMOJI, STATUS_EMOJI, assignee, cut, requester
+from bot.domain.time_spent import spent_text
 from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
 
@@ -87,7 +88,8 @@ def details(d: TicketDetails, link: str | None) -> Answer:
     rows = [f"**#{t.number} {cut(t.subject, 200)}**" + (f" · {link}" if link else ""),
             f"{STATUS_EMOJI[t.status]} {t.status.label} · {PRIORITY_EMOJI[t.priority]} {t.priority.value} · "
             f"from {requester(t)} · assigned to {assignee(t)}",
-            f"Opened {t.created_at:%Y-%m-%d %H:%M} UTC"]
+            f"Opened {t.created_at:%Y-%m-%d %H:%M} UTC"
+            + (f" · ⏱ {spent_text(t.time_spent_minutes)} spent" if t.time_spent_minutes > 0 else "")]
     for m in d.messages:
         rows.append(f"\n**{cut(m.author, 100)}** ({m.kind.value}, {m.created_at:%Y-%m-%d %H:%M}):\n{m.text.strip()}")
     if d.other_tickets:

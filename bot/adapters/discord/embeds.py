@@ -20,6 +20,7 @@ from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.sla import time_left_words
 from bot.domain.status import Status
+from bot.domain.time_spent import spent_text
 from bot.handlers.events import MailQuarantined, SlaBreached, SlaWarning
 from bot.handlers.snapshots import MessageView, TicketView
 
@@ -106,6 +107,8 @@ def ticket_embed(t: TicketView, now: datetime | None = None, *, moved: str | Non
     for name, value in (("Team", t.team), ("Category", t.category), ("Tags", ", ".join(t.tags))):
         if value:  # what the card's Category select, Tags… and Move… change, as on Slack's root
             embed.add_field(name=name, value=cut(value, 1024))
+    if t.time_spent_minutes > 0:
+        embed.add_field(name="Time spent", value=f"⏱ {spent_text(t.time_spent_minutes)}")
     if now is not None and (left := sla_time_left(t, now)):
         embed.add_field(name="Service level", value=cut("⏱ " + left, 1024), inline=False)
     if t.failed_mail:

@@ -25,6 +25,7 @@ from bot.adapters.slack.ticket_blocks import (
     slack_date,
     thread_messages,
 )
+from bot.domain.time_spent import spent_text
 from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
 from bot.handlers.tasks import TaskView
 
@@ -106,7 +107,8 @@ def details(d: TicketDetails, link: str | None = None) -> Answer:
     facts = (f"{STATUS_EMOJI[t.status]} {t.status.label} · {PRIORITY_EMOJI[t.priority]} {t.priority.value} · "
              f"from {requester(t, 200)} · " + (f"assigned to {mrkdwn_line(t.assignee, 100)}" if t.assignee
                                                                else "unassigned"))
-    blocks = [section(head), section(facts), context(f"Opened {slack_date(t.created_at)}")]
+    spent = f" · :stopwatch: {spent_text(t.time_spent_minutes)} spent" if t.time_spent_minutes > 0 else ""
+    blocks = [section(head), section(facts), context(f"Opened {slack_date(t.created_at)}{spent}")]
     room, block_room = ANSWER_ROOM, MAX_PAGES * (MAX_BLOCKS - 3) - 8
     shown = 0
     for message in reversed(d.messages):  # the newest are what an agent asks about; the thread keeps them all
