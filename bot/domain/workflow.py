@@ -16,6 +16,7 @@ from typing import Any
 from bot.domain.access import Identity, Roster, Standing, TicketScope, standing_of
 from bot.domain.errors import UserFacingError
 from bot.domain.priority import Priority
+from bot.domain.search_query import QueryError, parse_query
 from bot.domain.sla import SlaConfig, SlaError, parse_sla
 from bot.domain.status import Status
 
@@ -147,6 +148,22 @@ class Macro:
 
 
 @dataclass(frozen=True)
+class View:
+    """A saved search (`[[views]]`), run by `/ticket queue <name>`: the query in the search grammar
+    (bot.domain.search_query), checked at load. A view of a private team is for that team's members
+    and managers; a view of another team is anyone's who may search."""
+
+    name: str
+    query: str
+    team: str | None = None
+    title: str = ""
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.name
+
+
+@dataclass(frozen=True)
 class Workflow:
     teams: tuple[Team, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -158,6 +175,7 @@ class Workflow:
     sla: SlaConfig | None = None  # service levels ([sla] section); None: no SLAs
     roster: Roster = field(default_factory=Roster)  # [roles]; with none and no team members, channel members are agents
     macros: tuple[Macro, ...] = ()  # [[macros]]: several changes and a reply in one step
+    views: tuple[View, ...] = ()  # [[views]]: saved searches, `/ticket queue <name>`
 
     def standing(self, who: Identity) -> Standing:
         return standing_of(who, self.roster, ((t.name, t.members) for t in self.teams))
@@ -195,6 +213,10 @@ class Workflow:
     def macros_for(self, team: str | None) -> tuple[Macro, ...]:
         """The macros that apply to a ticket of `team`."""
         return tuple(m for m in self.macros if m.applies_to(team))
+
+    def view(self, name: str) -> View | None:
+        wanted = name.strip().lower()
+        return next((v for v in self.views if v.name.lower() == wanted), None)
 
     def template(self, name: str) -> Template | None:
         return next((t for t in self.templates if t.name.lower() == name.strip().lower()), None)
@@ -258,7 +280,28 @@ def parse_workflow(data: Mapping[str, Any]) -> Workflow:
         raise WorkflowError("macros: two macros have the same name")
     return Workflow(teams=teams, rules=rules, categories=categories, default_team=default_team, skills=skills,
                     templates=templates, auto_close_days=int(data.get("auto_close_days", 7)), sla=sla,
-                    roster=_roster(data.get("roles") or {}), macros=macros)
+                    roster=_roster(data.get("roles") or {}), macros=macros, views=_views(data.get("views", []), names))
+
+
+def _views(items: Iterable[Mapping[str, Any]], teams: set[str]) -> tuple[View, ...]:
+    views: list[View] = []
+    for i, d in enumerate(items):
+        where = f"views[{i}]"
+        name, query = _required(d, "name", where), _required(d, "query", where)
+        if not re.fullmatch(r"[\w.-]+", name):
+            raise WorkflowError(f"{where}.name {name!r} must be one word (letters, digits, - . _): it is typed "
+                                f"after /ticket queue")
+        team = d.get("team")
+        if team is not None and team not in teams:
+            raise WorkflowError(f"{where}.team {team!r} is not one of the teams")
+        try:
+            parse_query(query)
+        except QueryError as exc:
+            raise WorkflowError(f"{where}.query: {exc}") from None
+        if any(v.name.lower() == name.lower() for v in views):
+            raise WorkflowError(f"{where}: a view called {name!r} is already defined")
+        views.append(View(name=name, query=query, team=team, title=str(d.get("title", "")).strip()))
+    return tuple(views)
 
 
 ROLE_KEYS = ("admins", "managers", "agents", "light")
