@@ -51,7 +51,8 @@ from tests.support.db import Database
 
 PLATFORMS = ("slack", "discord", "console")
 NOW = datetime(2024, 5, 2, 9, 30, tzinfo=UTC)
-WORKFLOW = '[[teams]]\nname = "support"\n\n[[teams]]\nname = "vault"\n'
+WORKFLOW = ('[[teams]]\nname = "support"\n\n[[teams]]\nname = "vault"\n\n'
+            '[[macros]]\nname = "spam"\ntitle = "Spam"\nstatus = "solved"\ntags = ["+spam"]\n')
 
 
 class RecordingBus(EventBus):
@@ -132,8 +133,8 @@ def test_a_root_offers_the_controls_its_state_allows() -> None:
     assert controls_for(ticket(Status.CLOSED)) == ()
     assert controls_for(ticket(Status.SOLVED)) == (Control.REPLY, Control.REOPEN)
     assert Control.REPLY not in controls_for(ticket(internal=True))
-    assert set(controls_for(ticket(), categories=True, teams=True)) == set(Control) - {Control.REOPEN}
-    assert {c for t in states() for c in controls_for(t, categories=True, teams=True)} == set(Control)
+    assert set(controls_for(ticket(), categories=True, teams=True, macros=True)) == set(Control) - {Control.REOPEN}
+    assert {c for t in states() for c in controls_for(t, categories=True, teams=True, macros=True)} == set(Control)
 
 
 # ---- verbs ---------------------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ async def test_every_control_is_drawn_and_handled_on_every_platform(platforms: P
         assert control.verb in console_commands.VERBS, control  # typed on the console
     for t in states():
         wanted = controls_in(wf, t)
-        block = slack_controls.actions_block(t, categories, teams)
+        block = slack_controls.actions_block(t, categories, teams, wf.macros_for(t.team))
         slack_shown = [_slack_control(e) for e in (block or {}).get("elements", [])]
         assert [c for c in wanted if slack_controls.CONTROLS[c][1] is None] == [c for c in slack_shown if c]
         menu_shown = [o["value"] for e in (block or {}).get("elements", []) if e["type"] == "overflow"

@@ -32,6 +32,7 @@ class Control(StrEnum):
     CATEGORY = "category"
     TAGS = "tags"
     MOVE = "move"
+    MACRO = "macro"  # a select of the workflow's macros (several changes and a reply in one step)
 
     @property
     def verb(self) -> str:
@@ -39,12 +40,14 @@ class Control(StrEnum):
         return "tag" if self is Control.TAGS else self.value
 
 
-def controls_for(ticket: TicketView, *, categories: bool = False, teams: bool = False) -> tuple[Control, ...]:
+def controls_for(ticket: TicketView, *, categories: bool = False, teams: bool = False,
+                 macros: bool = False) -> tuple[Control, ...]:
     """The controls a ticket's root shows now, in order.
 
     Closed for good: none (new mail opens a follow-up). Internal: no Reply (nobody to mail).
     Solved: Reply and Reopen. Active: all the work controls; Category and Move only when the
-    workflow names categories or teams, since an empty choice is no control.
+    workflow names categories or teams, and Macro only when it has macros for the ticket's team, since an
+    empty choice is no control.
     """
     if ticket.status == Status.CLOSED:
         return ()
@@ -52,12 +55,14 @@ def controls_for(ticket: TicketView, *, categories: bool = False, teams: bool = 
     if ticket.status == Status.SOLVED:
         return (*reply, Control.REOPEN)
     return (Control.CLAIM, *reply, Control.CLOSE, Control.ASSIGN, Control.PRIORITY,
-            *((Control.CATEGORY,) if categories else ()), Control.TAGS, *((Control.MOVE,) if teams else ()))
+            *((Control.CATEGORY,) if categories else ()), Control.TAGS, *((Control.MOVE,) if teams else ()),
+            *((Control.MACRO,) if macros else ()))
 
 
 def controls_in(workflow: Workflow, ticket: TicketView) -> tuple[Control, ...]:
     """`controls_for` with the choices this workflow offers."""
-    return controls_for(ticket, categories=bool(workflow.categories), teams=bool(workflow.teams))
+    return controls_for(ticket, categories=bool(workflow.categories), teams=bool(workflow.teams),
+                        macros=bool(workflow.macros_for(ticket.team)))
 
 
 class Notice(StrEnum):

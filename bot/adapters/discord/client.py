@@ -16,7 +16,7 @@ from discord import app_commands
 from bot.adapters.discord import messages, reply_form
 from bot.adapters.discord.commands import ticket_group
 from bot.adapters.discord.confirm import MergeAnyway
-from bot.adapters.discord.controls import CardButton, CardSelect, TicketControls
+from bot.adapters.discord.controls import CardButton, CardSelect, legacy_views
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.toolkit_commands import toolkit_group
 
@@ -44,7 +44,8 @@ class TikettiClient(discord.Client):
     def register(self) -> None:
         """What Discord may send us: the cards' controls, the confirmations, `/ticket` (before syncing it)."""
         assert self.parts is not None
-        self.add_view(TicketControls(self.parts))  # cards drawn before custom ids named their ticket
+        for view in legacy_views(self.parts):  # cards drawn before custom ids named their ticket
+            self.add_view(view)
         # state in the custom id: cards' controls and confirmations from before a restart work
         self.add_dynamic_items(CardButton, CardSelect, MergeAnyway)
         self.tree.add_command(ticket_group(self.parts), guild=self.guild)

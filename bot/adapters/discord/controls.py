@@ -33,7 +33,7 @@ from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.reply_form import open_reply_form
 from bot.adapters.discord.replying import deferred
 from bot.domain.priority import Priority
-from bot.handlers import classify, tickets
+from bot.handlers import classify, macros, tickets
 from bot.handlers.context import Actor
 from bot.handlers.errors import NotFound
 from bot.handlers.snapshots import TicketView
@@ -42,13 +42,14 @@ from bot.handlers.tickets import ActionResult
 CLAIM, REPLY, CLOSE, REOPEN = "tiketti:claim", "tiketti:reply", "tiketti:close", "tiketti:reopen"
 TAGS, MOVE = "tiketti:tags", "tiketti:move"
 ASSIGN, PRIORITY, CATEGORY = "tiketti:assign", "tiketti:priority", "tiketti:category"
+MACRO = "tiketti:macro"  # a select of the workflow's macros for the ticket's team; the value is a macro's name
 SELECT_OPTIONS = 25  # Discord's limit for a select's options
 
 # Each control -> the custom id of its component (a button, or a select for Assign, Priority and Category).
 CONTROLS: dict[Control, str] = {
     Control.CLAIM: CLAIM, Control.REPLY: REPLY, Control.CLOSE: CLOSE, Control.REOPEN: REOPEN,
     Control.ASSIGN: ASSIGN, Control.PRIORITY: PRIORITY, Control.CATEGORY: CATEGORY,
-    Control.TAGS: TAGS, Control.MOVE: MOVE,
+    Control.TAGS: TAGS, Control.MOVE: MOVE, Control.MACRO: MACRO,
 }
 _BUTTONS = {
     Control.CLAIM: ("Claim", discord.ButtonStyle.success), Control.REPLY: ("Reply", discord.ButtonStyle.primary),
@@ -85,8 +86,8 @@ class CardButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 class CardSelect(discord.ui.DynamicItem[discord.ui.Item[Any]],
-                 template=re.compile(f"tiketti:(?P<control>assign|priority|category):(?P<number>{_NUMBER})")):
-    """A select of a ticket's card (Assign, Priority, Category); the chosen values come with the click."""
+                 template=re.compile(f"tiketti:(?P<control>assign|priority|category|macro):(?P<number>{_NUMBER})")):
+    """A select of a ticket's card (Assign, Priority, Category, Macro); the chosen values come with the click."""
 
     def __init__(self, item: discord.ui.Item[Any], control: Control, number: int) -> None:
         super().__init__(item)
@@ -101,6 +102,13 @@ class CardSelect(discord.ui.DynamicItem[discord.ui.Item[Any]],
         await choose(_parts(interaction), interaction, self.control, self.number, list(getattr(self.item, "values", [])))
 
 
+def legacy_views(parts: DiscordParts) -> tuple[TicketControls, ...]:
+    """Every control under its fixed id, for cards drawn before custom ids named their ticket. Two views:
+    a message (and discord.py's view) holds at most 5 rows, and six buttons and four selects need six."""
+    return (TicketControls(parts, fixed=tuple(c for c in Control if c is not Control.MACRO)),
+            TicketControls(parts, fixed=(Control.MACRO,)))
+
+
 def _parts(interaction: discord.Interaction) -> DiscordParts:
     parts = getattr(interaction.client, "parts", None)
     assert isinstance(parts, DiscordParts), "the Tiketti client carries its parts"
@@ -108,12 +116,13 @@ def _parts(interaction: discord.Interaction) -> DiscordParts:
 
 
 class TicketControls(discord.ui.View):
-    def __init__(self, parts: DiscordParts, ticket: TicketView | None = None) -> None:
+    def __init__(self, parts: DiscordParts, ticket: TicketView | None = None,
+                 fixed: tuple[Control, ...] = ()) -> None:
         """The controls of `ticket`'s card as it stands (each naming the ticket in its custom id); without
-        a ticket, every control under its old fixed id (registered at start for cards drawn before)."""
+        a ticket, the `fixed` controls under their old fixed ids (registered at start: `legacy_views`)."""
         super().__init__(timeout=None)
         self.parts = parts
-        shown = tuple(Control) if ticket is None else controls_in(parts.ctx.config.workflow, ticket)
+        shown = fixed if ticket is None else controls_in(parts.ctx.config.workflow, ticket)
         for control in sorted(shown, key=lambda c: c not in _BUTTONS):  # buttons first, in one row
             self.add_item(self._item(control, ticket))
 
@@ -163,6 +172,7 @@ async def choose(parts: DiscordParts, interaction: discord.Interaction, control:
         Control.ASSIGN: lambda who, n, v: tickets.assign(ctx, who, n, parts.actor(v[0])),
         Control.PRIORITY: lambda who, n, v: tickets.set_priority(ctx, who, n, Priority.parse(str(v[0]))),
         Control.CATEGORY: lambda who, n, v: classify.set_category(ctx, who, n, str(v[0])),
+        Control.MACRO: lambda who, n, v: macros.apply_macro(ctx, who, n, str(v[0])),
     }
     await _act(parts, interaction, control, number, changes[control], values)
 
@@ -192,8 +202,20 @@ def _select(control: Control, ticket: TicketView | None, parts: DiscordParts) ->
         current = ticket.priority if ticket is not None else None
         options = [discord.SelectOption(label=p.value.capitalize(), value=p.value, default=p == current) for p in Priority]
         return discord.ui.Select(custom_id=custom_id, placeholder="Priority", options=options)
+    if control is Control.MACRO:
+        return _macro_select(custom_id, ticket, parts)
     names = parts.ctx.config.workflow.categories[:SELECT_OPTIONS] or ("other",)
     current_category = ticket.category if ticket is not None else None
     options = [discord.SelectOption(label=c.capitalize()[:100], value=c[:100], default=c == current_category)
                for c in names]
     return discord.ui.Select(custom_id=custom_id, placeholder="Category", options=options)
+
+
+def _macro_select(custom_id: str, ticket: TicketView | None, parts: DiscordParts) -> discord.ui.Select[TicketControls]:
+    """The macros for the ticket's team, by title with what each does; never a current choice. Registered
+    without a ticket, it lists them all (a select needs one option at least: a stand-in when there are none)."""
+    wf = parts.ctx.config.workflow
+    found = wf.macros if ticket is None else wf.macros_for(ticket.team)
+    options = [discord.SelectOption(label=m.title[:100], value=m.name[:100], description=", ".join(m.steps)[:100])
+               for m in found[:SELECT_OPTIONS]] or [discord.SelectOption(label="(no macros)", value="-")]
+    return discord.ui.Select(custom_id=custom_id, placeholder="Apply macro…", options=options)

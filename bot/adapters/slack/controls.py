@@ -16,6 +16,7 @@ from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.slack.blocks import button, plain
 from bot.adapters.slack.limits import slack_user_id
 from bot.domain.priority import Priority
+from bot.domain.workflow import Macro
 from bot.handlers.snapshots import TicketView
 
 CLAIM = "ticket.claim"
@@ -26,6 +27,8 @@ ASSIGN = "ticket.assign"
 PRIORITY = "ticket.priority"
 CATEGORY = "ticket.category"
 MORE = "ticket.more"  # the overflow menu: edit tags, move to team
+MACRO = "ticket.macro"  # a select of the workflow's macros, by title; the value is the macro's name
+SELECT_OPTIONS = 100  # Block Kit: a static_select holds at most 100 options
 ACTIONS_BLOCK = "ticket.{number}.actions.{version}"
 
 # Each control -> (the action id its listener is registered for, its value in the More menu or None).
@@ -33,6 +36,7 @@ CONTROLS: dict[Control, tuple[str, str | None]] = {
     Control.CLAIM: (CLAIM, None), Control.REPLY: (REPLY, None), Control.CLOSE: (CLOSE, None),
     Control.REOPEN: (REOPEN, None), Control.ASSIGN: (ASSIGN, None), Control.PRIORITY: (PRIORITY, None),
     Control.CATEGORY: (CATEGORY, None), Control.TAGS: (MORE, "tags"), Control.MOVE: (MORE, "move"),
+    Control.MACRO: (MACRO, None),
 }
 _MENU = {"tags": "Edit tags…", "move": "Move to team…"}
 
@@ -55,6 +59,13 @@ def _category_select(ticket: TicketView, categories: Sequence[str]) -> dict[str,
     return select
 
 
+def _macro_select(macros: Sequence[Macro]) -> dict[str, Any]:
+    """The macros for this ticket's team, by title (what each does below it); never a current choice."""
+    options = [{"text": plain(m.title, 75), "value": m.name[:150], "description": plain(", ".join(m.steps), 75)}
+               for m in macros[:SELECT_OPTIONS]]
+    return {"type": "static_select", "action_id": MACRO, "placeholder": plain("Apply macro…", 150), "options": options}
+
+
 def _assign_select(ticket: TicketView) -> dict[str, Any]:
     assign: dict[str, Any] = {"type": "users_select", "action_id": ASSIGN, "placeholder": plain("Assign…", 150)}
     if slack_user := slack_user_id(ticket.assignee_chat_id):  # never another platform's id (a Discord snowflake)
@@ -62,7 +73,7 @@ def _assign_select(ticket: TicketView) -> dict[str, Any]:
     return assign
 
 
-def _element(control: Control, ticket: TicketView, categories: Sequence[str]) -> dict[str, Any]:
+def _element(control: Control, ticket: TicketView, categories: Sequence[str], macros: Sequence[Macro]) -> dict[str, Any]:
     n = ticket.number
     match control:
         case Control.CLAIM:
@@ -73,15 +84,19 @@ def _element(control: Control, ticket: TicketView, categories: Sequence[str]) ->
             return _priority_select(ticket)
         case Control.CATEGORY:
             return _category_select(ticket, categories)
+        case Control.MACRO:
+            return _macro_select(macros)
     return button(control.value.capitalize(), CONTROLS[control][0], n)  # Reply, Close, Reopen
 
 
-def actions_block(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence[str] = ()) -> dict[str, Any] | None:
-    """The root's actions block, or None when the ticket offers no control (closed for good)."""
-    n, shown = ticket.number, controls_for(ticket, categories=bool(categories), teams=bool(teams))
+def actions_block(ticket: TicketView, categories: Sequence[str] = (), teams: Sequence[str] = (),
+                  macros: Sequence[Macro] = ()) -> dict[str, Any] | None:
+    """The root's actions block, or None when the ticket offers no control (closed for good); `macros`: those
+    of the workflow for the ticket's team."""
+    n, shown = ticket.number, controls_for(ticket, categories=bool(categories), teams=bool(teams), macros=bool(macros))
     if not shown:
         return None
-    elements = [_element(c, ticket, categories) for c in shown if CONTROLS[c][1] is None]
+    elements = [_element(c, ticket, categories, macros) for c in shown if CONTROLS[c][1] is None]
     menu = [CONTROLS[c][1] for c in shown if CONTROLS[c][1] is not None]
     if menu:
         elements.append({"type": "overflow", "action_id": MORE,

@@ -12,7 +12,7 @@ from bot.adapters.slack.parts import SlackParts
 from bot.adapters.slack.ticket_blocks import plain, section
 from bot.domain.access import Action
 from bot.domain.errors import UserFacingError
-from bot.handlers import classify, creation, queries
+from bot.handlers import classify, creation, macros, queries
 from bot.handlers.context import Actor
 from bot.handlers.permissions import permit
 
@@ -167,6 +167,20 @@ def register_root_menus(app: Any, parts: SlackParts) -> None:
             await parts.backlog.later(
                 lambda: change(body, number, lambda actor, n: classify.set_category(ctx, actor, n, value)), "category",
                 body)
+
+    @app.action(ticket_blocks.MACRO)
+    async def on_macro(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A macro picked on the root: applied, and its outcome told to the picker alone (a reply it sent, too)."""
+        await ack()
+        number, value = ticket_blocks.ticket_number(action), (action.get("selected_option") or {}).get("value", "")
+
+        async def apply(actor: Actor, n: int) -> None:
+            result = await macros.apply_macro(ctx, actor, n, value)
+            await parts.tell(actor.chat_user_id, (body.get("channel") or {}).get("id"),
+                             answers.done(f":white_check_mark: {result.summary}", None))
+
+        if number is not None and value:
+            await parts.backlog.later(lambda: change(body, number, apply), "macro", body)
 
     @app.action(ticket_blocks.MORE)
     async def on_more(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -66,7 +66,8 @@ class SlackSurface:
     def _root(self, ticket: TicketView, moved_to: tuple[str, str | None] | None = None) -> dict[str, Any]:
         wf = self.ctx.config.workflow
         return ticket_blocks.root_message(ticket, moved_to=moved_to, categories=wf.categories,
-                                  teams=[t.name for t in wf.teams], now=self.ctx.clock())
+                                  teams=[t.name for t in wf.teams], now=self.ctx.clock(),
+                                  macros=wf.macros_for(ticket.team))
 
     # ---- a ticket's thread -----------------------------------------------------------------
 
