@@ -15,7 +15,7 @@ from bot.handlers import canned, kb
 from bot.handlers.context import Actor, Context
 
 _KB = re.compile(r":kb(?P<text>-text)?:(?P<slug>[a-z0-9][a-z0-9_-]*)(?=\s|$)", re.IGNORECASE)
-_CANNED = re.compile(r"^:(?P<name>[a-z0-9][a-z0-9_.-]*)(?=\s|$)", re.IGNORECASE)
+_CANNED = re.compile(r"^:(?P<name>[a-z0-9][a-z0-9_.-]*(?:@[a-z]{2,3}(?:-[a-z0-9]{2,8})?)?)(?=\s|$)", re.IGNORECASE)
 
 
 async def expand(ctx: Context, actor: Actor, number: int, text: str) -> str:
