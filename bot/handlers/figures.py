@@ -43,6 +43,18 @@ class OldTicket:
 
 
 @dataclass(frozen=True)
+class TimeSpentFigures:
+    """Minutes logged in the period (corrections counted), largest first in each grouping. A customer is
+    their address and an organisation their mail domain ("" for internal tickets, which have neither)."""
+
+    total: int
+    by_agent: list[tuple[str, int]] = field(default_factory=list)
+    by_customer: list[tuple[str, int]] = field(default_factory=list)
+    by_organisation: list[tuple[str, int]] = field(default_factory=list)
+    by_team: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Report:
     start: datetime
     end: datetime
@@ -66,6 +78,7 @@ class Report:
     oldest: list[OldTicket]
     tz: str = "UTC"
     merged: int = 0  # merged into another ticket in the period: not solved, the case went on there
+    time_spent: TimeSpentFigures = field(default_factory=lambda: TimeSpentFigures(0))
 
     @property
     def sla_compliance(self) -> float | None:

@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from bot.domain.access import Action, may_report_on
+from bot.domain.time_spent import mail_domain
 from bot.handlers.context import Actor, Context
 from bot.handlers.errors import Refused
 from bot.handlers.events import DigestReady
-from bot.handlers.figures import WEEKDAYS, AgentFigures, Chart, Digest, OldTicket, Report, Spread, percentile
+from bot.handlers.figures import (
+    WEEKDAYS,
+    AgentFigures,
+    Chart,
+    Digest,
+    OldTicket,
+    Report,
+    Spread,
+    TimeSpentFigures,
+    percentile,
+)
 from bot.handlers.permissions import permit, refuse
+from bot.handlers.ports import TimeSpent
 
 
 def zone(tz: tzinfo | str | None) -> tzinfo:
@@ -59,6 +72,7 @@ async def build_report(ctx: Context, start: datetime, end: datetime, team: str |
             if agent is not None:
                 firsts_by.setdefault(agent, []).append(seconds)
         names = await r.agent_names(sorted(set(solved_by) | set(firsts_by)))
+        spent = time_figures(await uow.time_entries.spent(start, end, team))
     by_hour, by_weekday = [0] * 24, [0] * 7
     counts_at: dict[datetime, int] = {}
     for moment, n in hourly_utc:
@@ -82,8 +96,27 @@ async def build_report(ctx: Context, start: datetime, end: datetime, team: str |
         backlog_trend=[(day, n) for (day, _), n in zip(days, trend, strict=True)],
         leaderboard=leaderboard,
         oldest=[OldTicket(n, s, c, st, a) for n, s, c, st, a in oldest],
-        tz=str(zone_), merged=merged,
+        tz=str(zone_), merged=merged, time_spent=spent,
     )
+
+
+def time_figures(rows: Sequence[TimeSpent]) -> TimeSpentFigures:
+    """The period's minutes grouped four ways; groups that net to nothing (all taken back) are left out."""
+    agents: Counter[str] = Counter()
+    customers: Counter[str] = Counter()
+    domains: Counter[str] = Counter()
+    teams: Counter[str] = Counter()
+    for row in rows:
+        agents[row.agent] += row.minutes
+        customers[row.customer_email or ""] += row.minutes
+        domains[mail_domain(row.customer_email or "")] += row.minutes
+        teams[row.team or "no team"] += row.minutes
+
+    def ranked(c: Counter[str]) -> list[tuple[str, int]]:
+        return sorted(((k, n) for k, n in c.items() if n), key=lambda kv: (-kv[1], kv[0]))
+
+    return TimeSpentFigures(sum(r.minutes for r in rows), ranked(agents), ranked(customers), ranked(domains),
+                            ranked(teams))
 
 
 def _hours(start: datetime, end: datetime) -> list[datetime]:
@@ -193,4 +226,11 @@ def csv_rows(r: Report) -> list[tuple[str, str, str]]:
         rows += [(f"agent:{a.name}", "solved", str(a.solved)),
                  (f"agent:{a.name}", "median_first_response_seconds", num(a.median_first_response))]
     rows += [("oldest_open", str(o.number), o.created_at.isoformat()) for o in r.oldest]
+    t = r.time_spent  # minutes; "" names internal tickets' customer and organisation
+    rows.append(("time_spent_minutes", "total", str(t.total)))
+    for section, pairs in (("time_spent_minutes_by_agent", t.by_agent),
+                           ("time_spent_minutes_by_customer", t.by_customer),
+                           ("time_spent_minutes_by_organisation", t.by_organisation),
+                           ("time_spent_minutes_by_team", t.by_team)):
+        rows += [(section, k, str(n)) for k, n in pairs]
     return rows

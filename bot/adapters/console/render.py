@@ -311,4 +311,14 @@ def report(r: Report) -> str:
     ]
     lines += [cut(f"  {a.name}: solved {a.solved}, first reply {duration(a.median_first_response)}")
               for a in r.leaderboard[:10]]
+    if r.time_spent.by_agent:
+        t = r.time_spent
+
+        def spent(pairs: list[tuple[str, int]]) -> str:
+            return ", ".join(f"{one_line(k or 'internal', 30)} {spent_text(n)}" for k, n in pairs[:5])
+
+        lines.append(f"  time spent {spent_text(t.total)}")
+        lines += [cut(f"    by {what}: {spent(pairs)}") for what, pairs in (
+            ("agent", t.by_agent), ("organisation", t.by_organisation), ("customer", t.by_customer),
+            ("team", t.by_team))]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from bot.adapters.discord.answers import Answer, fitted
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.formatting import duration, period_text
+from bot.domain.time_spent import spent_text
 from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady
 from bot.handlers.figures import Report
@@ -27,6 +28,10 @@ MEDALS = ["🥇", "🥈", "🥉"] + ["👏"] * 7
 
 def _listing(pairs: list[tuple[str, int]], limit: int = 8) -> str:
     return ", ".join(f"{cut(k, 40)} {n}" for k, n in pairs[:limit]) or "none"
+
+
+def _spent(pairs: list[tuple[str, int]], limit: int = 5) -> str:
+    return ", ".join(f"{cut(k or 'internal', 40)} {spent_text(n)}" for k, n in pairs[:limit]) or "none"
 
 
 def report_text(r: Report, title: str, links: dict[int, str] | None = None) -> str:
@@ -42,6 +47,11 @@ def report_text(r: Report, title: str, links: dict[int, str] | None = None) -> s
         f"Busiest hours ({r.tz}): {', '.join(f'{h:02d}:00' for h in r.busiest_hours) or '–'} · "
         f"busiest days: {', '.join(r.busiest_weekdays) or '–'}",
     ]
+    if r.time_spent.by_agent:
+        t = r.time_spent
+        lines += [f"**Time spent** {spent_text(t.total)} · **by agent** {_spent(t.by_agent)}",
+                  f"**By organisation** {_spent(t.by_organisation)} · **by customer** {_spent(t.by_customer)} · "
+                  f"**by team** {_spent(t.by_team)}"]
     if r.leaderboard:
         lines.append("**Thank you, team!**")
         lines += [f"{medal} **{cut(a.name, 60)}** solved {a.solved}, first reply {duration(a.median_first_response)}"

@@ -17,6 +17,7 @@ from bot.adapters.formatting import duration, period_text
 from bot.adapters.slack.client import SlackApi, SlackPostFailed
 from bot.adapters.slack.limits import MAX_BLOCKS, MAX_SECTION_TEXT, mrkdwn_line
 from bot.adapters.slack.ticket_blocks import context, plain, section
+from bot.domain.time_spent import spent_text
 from bot.handlers.bus import EventBus
 from bot.handlers.context import Actor
 from bot.handlers.events import DigestReady
@@ -32,6 +33,11 @@ def _listing(pairs: list[tuple[str, int]], limit: int = 8) -> str:
     return ", ".join(f"{mrkdwn_line(k, 40)} {n}" for k, n in pairs[:limit]) or "none"
 
 
+def _spent(pairs: list[tuple[str, int]], limit: int = 5) -> str:
+    """'Ana 1 h 25 min, Ben 40 min'; internal tickets (no customer) as such."""
+    return ", ".join(f"{mrkdwn_line(k or 'internal', 40)} {spent_text(n)}" for k, n in pairs[:limit]) or "none"
+
+
 def report_blocks(r: Report, title: str, links: dict[int, str] | None = None) -> list[dict[str, Any]]:
     """The figures a manager reads in a minute, within Slack's limits (few blocks, each section cut)."""
     links = links or {}
@@ -44,6 +50,11 @@ def report_blocks(r: Report, title: str, links: dict[int, str] | None = None) ->
                 f"90% within {duration(r.resolution.p90)}\n*SLA* {sla} · *breached now* {r.breaches_now}"),
         section(f"*By category* {_listing(r.by_category)}\n*By team* {_listing(r.by_team)}"),
     ]
+    if r.time_spent.by_agent:
+        t = r.time_spent
+        blocks.append(section((f"*Time spent* {spent_text(t.total)}\n*By agent* {_spent(t.by_agent)}\n"
+                               f"*By organisation* {_spent(t.by_organisation)}\n*By customer* {_spent(t.by_customer)}\n"
+                               f"*By team* {_spent(t.by_team)}")[:MAX_SECTION_TEXT]))
     hours = ", ".join(f"{h:02d}:00" for h in r.busiest_hours) or "–"
     days = ", ".join(r.busiest_weekdays) or "–"
     blocks.append(context(f"Busiest hours ({r.tz}): {hours} · busiest days: {days}"))
