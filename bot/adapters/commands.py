@@ -72,8 +72,9 @@ SPECS: dict[str, Spec] = {
     "macros": Spec("/ticket macros", "the macros you may apply", number=False),
     "macro": Spec("/ticket macro N name", "apply a macro: several changes (and a reply) in one step", rest="text"),
     "time": Spec("/ticket time N 25m [what was done]", "log time spent on ticket N", rest="text"),
-    "ask": Spec("/ticket ask N expert@example.com | question…",
-                "MAIL an outside expert; their answer lands in the thread as an internal note", rest="text"),
+    "ask": Spec("/ticket ask N expert@example.com [--with-message] | question…",
+                "MAIL an outside expert (--with-message: quoting the customer's last message); their answer "
+                "lands in the thread as an internal note", rest="text"),
     "undo": Spec("/ticket undo N", "take back your reply to N while it is held, before it is mailed"),
 }
 

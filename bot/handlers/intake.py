@@ -7,7 +7,9 @@ delivered twice is stored once. Mail to a merged ticket follows the merge,
 unless that would put one customer's mail in another customer's ticket
 (bot.handlers.merged_mail). Mail from a reserved `.invalid` address (where our chat
 customers' stand-ins live) is a contact of its own, never the chat customer it names,
-and is not acknowledged (the address cannot receive mail).
+and is not acknowledged (the address cannot receive mail). An outside expert's answer to a
+question we mailed them (bot.handlers.expert_mail) is an internal note on its ticket, before
+any of this: it is never the customer's conversation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.domain.chat_contacts import is_reserved, mail_contact_address
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import bounces, events, mail_checks, merged_mail, routing, sla
+from bot.handlers import bounces, events, expert_mail, mail_checks, merged_mail, routing, sla
 from bot.handlers.audit import SYSTEM, audit
 from bot.handlers.context import Context
 from bot.handlers.outgoing import queue_mail
@@ -102,6 +104,10 @@ async def _place(ctx: Context, uow: UnitOfWork, mail: InboundMail) -> IntakeOutc
         return IntakeOutcome(applied.action, applied.ticket_number, applied.detail)
     now = ctx.clock()
     contact, is_new = await _contact(uow, mail, now)
+    expert = await expert_mail.answered(ctx, uow, mail, contact)
+    if expert is not None:  # an outside expert's answer: an internal note, never the customer's conversation
+        note = await expert_mail.store_answer(ctx, uow, mail, contact, *expert)
+        return IntakeOutcome("appended", note.ticket_id, "an outside expert's answer, kept as an internal note")
     found = await _find_ticket(ctx, uow, mail, contact)
     if found is None:
         return await _open(ctx, uow, mail, contact, follow_up_of=None, new_contact=is_new)
@@ -146,9 +152,12 @@ async def _find_ticket(ctx: Context, uow: UnitOfWork, mail: InboundMail, sender:
 
 
 async def _is_participant(uow: UnitOfWork, ticket: Ticket, contact: Contact) -> bool:
+    """The customer, or someone whose mail is part of the customer's conversation (an outside expert's
+    answers are notes: they never make the expert a participant)."""
     if ticket.requester_id == contact.id:
         return True
-    return any(m.author_contact_id == contact.id for m in await uow.messages.for_ticket(ticket.number))
+    return any(m.author_contact_id == contact.id and m.kind == MessageKind.INBOUND
+               for m in await uow.messages.for_ticket(ticket.number))
 
 
 async def _store_message(uow: UnitOfWork, ticket: Ticket, mail: InboundMail, contact: Contact, now: datetime) -> Message:

@@ -250,6 +250,8 @@ DOORS = _doors(
     Door("/ticket report", command("report week billing"), shows="Report"),
     Door("/ticket new", command("new")),
     Door("/ticket time", command("time {n} 25m checked the ledger")),
+    # Slack sends a typed address as a mailto link (bot.adapters.slack.escaping)
+    Door("/ticket ask", command("ask {n} <mailto:expert@supplier.example|expert@supplier.example> | Is this ours?")),
     # the root message's buttons, selects and menu, and the forms they open
     Door("Claim button", click(ticket_blocks.CLAIM)),
     Door("Close button", click(ticket_blocks.CLOSE)),

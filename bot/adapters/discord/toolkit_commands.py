@@ -14,6 +14,7 @@ from discord import app_commands
 
 from bot.adapters.discord.commands import DEFAULT_PERMISSIONS, Number, run_verb, ticket_numbers
 from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.toolkit.experts import WITH_MESSAGE
 
 NAME = "helpdesk"
 # The toolkit's verbs on Discord; tests/test_parity.py holds /ticket and /helpdesk together to the shared grammar.
@@ -60,8 +61,11 @@ def toolkit_group(parts: DiscordParts) -> app_commands.Group:
 
     @group.command(name="ask", description="MAIL an outside expert; the answer lands in the thread as a note")
     @app_commands.autocomplete(number=numbers)
-    async def ask(interaction: discord.Interaction, expert: str, question: str, number: Number | None = None) -> None:
-        await run_verb(parts, interaction, "ask", number, text=f"{expert} | {question}")
+    @app_commands.describe(with_customer_message="Quote the customer's last message to the expert")
+    async def ask(interaction: discord.Interaction, expert: str, question: str, number: Number | None = None,
+                  with_customer_message: bool = False) -> None:
+        flag = f" {WITH_MESSAGE}" if with_customer_message else ""
+        await run_verb(parts, interaction, "ask", number, text=f"{expert}{flag} | {question}")
 
     @group.command(name="undo", description="Take back your reply while it is held, before it is mailed")
     @app_commands.autocomplete(number=numbers)
