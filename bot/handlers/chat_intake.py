@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.domain.chat_contacts import chat_address, dm_platform
 from bot.domain.model import Attachment, Contact, Message, MessageKind, Ticket
 from bot.domain.status import Status
-from bot.handlers import events, sla
+from bot.handlers import events, kb, sla
 from bot.handlers.audit import audit
 from bot.handlers.context import Context
 from bot.handlers.ports import Conflict, UnitOfWork
@@ -103,6 +103,7 @@ async def _receive(ctx: Context, msg: ChatMessageIn) -> ChatIntakeOutcome:
                                                        for n, t, size, content in msg.files])
         if created:
             uow.events.append(events.TicketOpened(ticket=view, first_message=shown))
+            await kb.suggest(ctx, uow, ticket, msg.text, now)  # articles that may help, if any fit
         else:
             uow.events.append(events.MessageAdded(ticket=view, message=shown))
             uow.events.append(events.TicketChanged(ticket=view, actor=actor, summary=summary))

@@ -25,7 +25,7 @@ from bot.domain.chat_contacts import is_reserved, mail_contact_address
 from bot.domain.inbound import InboundMail
 from bot.domain.model import Attachment, Contact, Message, MessageKind, QuarantinedMail, Ticket
 from bot.domain.status import Status
-from bot.handlers import bounces, events, expert_mail, mail_checks, merged_mail, routing, sla
+from bot.handlers import bounces, events, expert_mail, kb, mail_checks, merged_mail, routing, sla
 from bot.handlers.audit import SYSTEM, audit
 from bot.handlers.context import Context
 from bot.handlers.outgoing import queue_mail
@@ -229,6 +229,7 @@ async def _open(
     )
     if merged_into is not None and follow_up_of is not None:
         await _note_merged(uow, view, follow_up_of, merged_into, now)
+    await kb.suggest(ctx, uow, ticket, mail.display_text or mail.text, now)  # articles that may help, if any fit
     return IntakeOutcome("created", ticket.number, "follow-up" if follow_up_of else "")
 
 
