@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.errors import something_went_wrong
-from bot.adapters.slack import answers, inbound, modal_steps, ticket_blocks
+from bot.adapters.slack import answers, canned_pick, inbound, modal_steps, ticket_blocks
 from bot.adapters.slack.limits import MAX_INPUT_VALUE
 from bot.adapters.slack.notices import reply_opened_too
 from bot.adapters.slack.parts import SlackParts, plain_text
+from bot.adapters.slack.reply_form import reply_block_of
 from bot.domain.access import Action
 from bot.domain.errors import InvalidInput, UserFacingError
 from bot.domain.priority import Priority
@@ -118,10 +119,12 @@ def register(app: Any, parts: SlackParts) -> None:
     async def on_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Acknowledged at once ("Sending…"); who, whether a colleague was faster, and the mail come after."""
         meta = inbound.metadata_object(view)  # ours, echoed by Slack: anything else is a 400 (adapter)
-        value = ((view.get("state") or {}).get("values") or {}).get(ticket_blocks.REPLY_BLOCK, {}).get(ticket_blocks.REPLY_INPUT, {})
+        values = (view.get("state") or {}).get("values") or {}
+        text_block = reply_block_of(values)  # "reply", or "reply.v<n>" once a canned reply filled it (canned_pick)
+        value = values.get(text_block, {}).get(ticket_blocks.REPLY_INPUT, {})
         text, number, opened = value.get("value") or "", inbound.ticket_number(meta.get("ticket")), _opened(meta)
         if problem := reply_problem(text):  # needs no network: answered in the ack, the form stays as typed
-            await ack(response_action="errors", errors={ticket_blocks.REPLY_BLOCK: problem})
+            await ack(response_action="errors", errors={text_block: problem})
             return
         spent = form_value(view, ticket_blocks.TIME_BLOCK, ticket_blocks.TIME_INPUT)
         minutes, problem = time_problem(spent)
@@ -163,6 +166,7 @@ def register(app: Any, parts: SlackParts) -> None:
         await collision.reply_closed(ctx, actor, number)
 
     app.view(ticket_blocks.REPLY_MODAL)(on_submit)
+    canned_pick.register(app, parts)  # the form's "Insert a canned reply" select
     app.view(SEND_MODAL)(on_submit)
 
 
@@ -230,7 +234,7 @@ async def _open_reply(parts: SlackParts, body: dict[str, Any], number: int, *, c
     meta = json.dumps({"ticket": number, "channel": channel, "opened": parts.ctx.clock().isoformat()})
     modal = ticket_blocks.reply_modal(details.ticket, private_metadata=meta, callback_id=callback_id, initial_text=text,
                               subject_tag=parts.ctx.config.subject_tag, warnings=list(crowd.lines),
-                              reply_by_dm=details.reply_by_dm)
+                              reply_by_dm=details.reply_by_dm, canned=await canned_pick.options(parts, actor))
     await modal_steps.show(parts, view_id, modal, "reply")
     for other in crowd.others:
         await parts.tell(other, channel, reply_opened_too(actor.name or actor.chat_user_id, number))
