@@ -13,7 +13,7 @@ from bot.handlers.context import Actor
 from bot.store import orm
 
 TABLES = (orm.tickets, orm.messages, orm.outbox, orm.tasks, orm.collaborators, orm.contacts, orm.agents,
-          orm.reply_drafts, orm.audit_events, orm.time_entries)
+          orm.reply_drafts, orm.audit_events, orm.time_entries, orm.expert_asks)
 
 
 async def store_state(core: Core) -> dict[str, list[tuple[object, ...]]]:
