@@ -18,12 +18,15 @@ from bot.app import Core
 from bot.handlers import queries
 from bot.store import orm
 from bot.store.migrate import alembic_config, upgrade
+from bot.store.search import outside_orm
 from tests.support.mails import deliver, raw_mail
 from tests.support.people import OPERATOR
 
 
 def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    # The search index (FTS5 tables, tsvector columns) is beside the ORM's schema: bot.store.search.outside_orm
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True,
+                                                           "include_name": outside_orm})
     return list(compare_metadata(context, orm.metadata))
 
 
@@ -44,7 +47,7 @@ async def test_the_comparison_would_notice_a_drift(core: Core) -> None:
     drifted.tables["tickets"].append_column(Column("sla_due_at", DateTime(), nullable=True))
 
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": outside_orm})
         return list(compare_metadata(context, drifted))
 
     async with core.engine.connect() as conn:

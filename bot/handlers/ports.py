@@ -31,6 +31,7 @@ from bot.domain.model import (
     Ticket,
 )
 from bot.domain.outgoing import OutgoingMail
+from bot.domain.search_query import SearchFilter
 from bot.domain.status import Status
 from bot.domain.time_spent import TimeEntry
 
@@ -170,6 +171,11 @@ class TimeEntryRepository(Protocol):
     async def totals(self, ticket_ids: Sequence[int]) -> dict[int, int]: ...
     async def agent_total(self, ticket_id: int, agent_id: int) -> int: ...
     async def spent(self, start: datetime, end: datetime, team: str | None = None) -> list[TimeSpent]: ...
+
+
+class SearchRepository(Protocol):
+    async def page(self, f: SearchFilter, *, limit: int, offset: int) -> tuple[list[Ticket], int]: ...
+    async def agents_named(self, who: str) -> list[int]: ...
 
 
 class ExpertAskRepository(Protocol):
@@ -376,6 +382,7 @@ class UnitOfWork(Protocol):
     notices: NoticeRepository
     held_replies: HeldReplyRepository
     expert_asks: ExpertAskRepository
+    search: SearchRepository
     events: list[object]
 
     async def __aenter__(self) -> Self: ...

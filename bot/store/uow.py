@@ -30,6 +30,7 @@ from bot.store.repositories import (
     SqlOutbox,
     SqlTickets,
 )
+from bot.store.search import SqlSearch
 from bot.store.time_entries import SqlTimeEntries
 from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.contact_links = SqlContactLinks(s)
         self.inbox = SqlInbox(s)
         self.notices = SqlNotices(s)
+        self.search = SqlSearch(s)
         self.held_replies = SqlHeldReplies(s)
         self.expert_asks = SqlExpertAsks(s)
         self.events = []

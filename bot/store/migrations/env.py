@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.store.db import create_engine
 from bot.store.orm import metadata
+from bot.store.search import outside_orm
 
 config = context.config
 
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
         compare_type=True,
+        include_name=outside_orm,  # autogenerate leaves the search index alone (bot.store.search)
     )
     with context.begin_transaction():
         context.run_migrations()
