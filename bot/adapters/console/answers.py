@@ -5,6 +5,7 @@ Plain text, one line per item, through the console's own renderer; the console h
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from bot.handlers.snapshots import AuditLine, TicketDetails, TicketView
@@ -36,9 +37,13 @@ def task_list(items: Sequence[TaskView]) -> str:
 
 
 def lines(title: str, items: Sequence[str], empty: str) -> str:
+    """Each item wrapped, not cut: its end is what the agent came for (an article's link, how to insert it)."""
     if not items:
         return f"── {title}: {empty}"
-    return "\n".join([f"── {title} ({len(items)})", *(render.cut(f"  {item}") for item in items)])
+    wrapped = [textwrap.fill(" ".join(render.clean(item).split()), render.WIDTH, initial_indent="  ",
+                             subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
+               for item in items]
+    return "\n".join([f"── {title} ({len(items)})", *wrapped])
 
 
 async def no_link(number: int) -> str | None:

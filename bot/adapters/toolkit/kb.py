@@ -20,7 +20,8 @@ async def answer(ctx: Context, actor: Actor, cmd: TicketCommand, render: Answers
 
 
 def article_line(hit: kb.ArticleHit) -> str:
-    where = hit.url or "no public link"
-    insert = f":kb:{hit.slug} (link) or :kb-text:{hit.slug} (text)" if hit.url else f":kb-text:{hit.slug} (text)"
+    """Title, then how to insert it (what the agent came for; a narrow console cuts the line's end), the link,
+    and the line of text that matched."""
+    insert = f":kb:{hit.slug} (link) · :kb-text:{hit.slug} (text)" if hit.url else f":kb-text:{hit.slug} (text)"
     snippet = f" — {hit.snippet}" if hit.snippet else ""
-    return f"{hit.title} · {where}{snippet} · reply with {insert}"
+    return f"{hit.title} · {insert} · {hit.url or 'no public link'}{snippet}"
