@@ -129,6 +129,8 @@ class Dialect:
 
     user: Callable[[str, str], str]  # (token, usage) -> chat user id; UsageError when it names nobody
     text: Callable[[str], str]  # the platform's markup -> the text as typed
+    # A search's filters (`assignee:<@U1|ana>`, `from:<mailto:…>`): people stay ids, links their text. None: `text`
+    query: Callable[[str], str] | None = None
 
 
 def _as_typed(text: str) -> str:
@@ -138,10 +140,16 @@ def _as_typed(text: str) -> str:
 PLAIN = Dialect(user=parse_user, text=_as_typed)
 
 
+QUERY_VERBS = frozenset({"search", "queue"})  # their text is the search grammar (bot.domain.search_query)
+
+
 def parse_ticket(args: str, dialect: Dialect = PLAIN) -> TicketCommand:
     """Parse what follows '/ticket'. Priority and status words are checked here, before any handler runs."""
     cmd = _parse(args, dialect)
-    return cmd if dialect is PLAIN or not cmd.text else _with_text(cmd, dialect.text(cmd.text))
+    if dialect is PLAIN or not cmd.text:
+        return cmd
+    as_typed = dialect.query if dialect.query is not None and cmd.verb in QUERY_VERBS else dialect.text
+    return _with_text(cmd, as_typed(cmd.text))
 
 
 def _with_text(cmd: TicketCommand, text: str) -> TicketCommand:

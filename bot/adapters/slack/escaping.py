@@ -62,7 +62,25 @@ def channel_name(text: str) -> str:
     return as_typed(text).strip().removeprefix("#")
 
 
-SLACK = Dialect(user=user_id, text=as_typed)
+def as_query(text: str) -> str:
+    """A search as typed, for the search grammar: a person Slack resolved stays their id (`<@U1|Ana Agent>`
+    -> `@U1`, where `@Ana Agent` would split in two words and name nobody by id), a channel its name, an
+    address or a link its text (`<mailto:mia@x.fi|mia@x.fi>` -> `mia@x.fi`, `<http://x.fi|x.fi>` -> `x.fi`)."""
+    def plain(match: re.Match[str]) -> str:
+        sigil, target, label, url, url_label = match.groups()
+        if url is not None:
+            shown = url.removeprefix("mailto:").removeprefix("tel:")
+            return unescape(url_label) if url_label else shown
+        if sigil == "@":
+            return f"@{target}"
+        if sigil == "#":
+            return label or target
+        return label if label else f"@{target.split('^')[0]}"
+
+    return unescape(_MARKUP.sub(plain, text))
+
+
+SLACK = Dialect(user=user_id, text=as_typed, query=as_query)
 
 
 async def name_mentions(text: str, name_of: Callable[[str], Awaitable[str]]) -> str:
