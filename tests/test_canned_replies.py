@@ -6,9 +6,10 @@ from __future__ import annotations
 import email
 import email.policy
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -298,3 +299,56 @@ def test_the_folder_is_read_again_when_a_file_changes(tmp_path: Path) -> None:
     write(tmp_path, "b.fi.md", "---\ntitle: B\n---\nkolmas\n")
     assert [(r.name, r.language, r.body) for r in canned_folder.load(tmp_path).replies] == [
         ("a", "en", "second, longer"), ("b", "fi", "kolmas")]
+
+
+async def test_slack_reply_form_fills_the_text_with_a_picked_canned_reply(database: Database, tmp_path: Path,
+                                                                           replies_dir: Path) -> None:
+    from bot.adapters.slack import ticket_blocks
+    from bot.adapters.slack.reply_form import CANNED_BLOCK, CANNED_PICK
+    from tests.support.mails import raw_mail
+    from tests.support.slack_bot import block_text, eventually, running_bot
+
+    write(replies_dir, "typo.md", "---\ntitle: Typo\n---\nHi {{ ticket.subject.nope }}\n")
+    async with running_bot(database, tmp_path, replies_dir=replies_dir) as bot:
+        number = await bot.mail(raw_mail(frm="Mia Virtanen <mia@customer.example>", subject="Hyvitys",
+                                         body="Hei, voisitteko hyvittää tilaukseni? Se ei ole vielä tullut. Kiitos"))
+        await bot.settled()
+        root = await bot.root_of(number)
+        await bot.send(bot.requests.click(root.payload(), ticket_blocks.REPLY, user="U0ANA"))
+
+        def form() -> dict[str, Any] | None:
+            return next((v for v in bot.slack.views.values() if v.get("callback_id") == ticket_blocks.REPLY_MODAL), None)
+
+        view = await eventually(form)
+        [picker] = [b for b in view["blocks"] if b.get("block_id") == CANNED_BLOCK]
+        offered = [o["value"] for o in picker["elements"][0]["options"]]
+        assert offered == ["refund-policy", "typo"], "no team or personal reply of others; typo parses, fails later"
+
+        # A reply that cannot be filled in says why under the text, which stays as it was.
+        await bot.send(bot.requests.view_select_option(view, CANNED_PICK, "typo", user="U0ANA"))
+        def form_with(check: Callable[[dict[str, Any]], bool]) -> Callable[[], dict[str, Any] | None]:
+            return lambda: v if (v := form()) is not None and check(v) else None
+
+        view = await eventually(form_with(lambda v: "nope" in block_text(v["blocks"])))
+        [field] = [b for b in view["blocks"] if b["type"] == "input" and b["block_id"].startswith("reply")]
+        assert field["block_id"] == ticket_blocks.REPLY_BLOCK and "initial_value" not in field["element"]
+
+        hash_before = view["hash"]
+        await bot.send(bot.requests.view_select_option(view, CANNED_PICK, "refund-policy", user="U0ANA"))
+        view = await eventually(form_with(lambda v: any(b.get("block_id") == "reply.v1" for b in v["blocks"])))
+        [field] = [b for b in view["blocks"] if b["type"] == "input" and b["block_id"].startswith("reply")]
+        assert field["block_id"] == "reply.v1", "a new block_id, so Slack shows the new text"
+        filled = field["element"]["initial_value"]
+        assert filled.startswith(f"Hei Mia,\n\nvoit palauttaa tuotteen 30 päivän kuluessa (tiketti #{number}).")
+        assert "Canned reply `:refund-policy` (fi)" in block_text(view["blocks"])
+        update = bot.slack.calls_to("views.update")[-1]
+        assert update.args.get("hash") == hash_before, "the update names the view's hash (race protection)"
+
+        edited = filled + "\n\nPS. Pahoittelut viiveestä."
+        mails_before = len(bot.sink.received)
+        await bot.send(bot.requests.view_submission(view, {field["block_id"]: {ticket_blocks.REPLY_INPUT: edited}},
+                                                    user="U0ANA"))
+        await bot.settled()
+        [sent] = bot.sink.received[mails_before:]
+        body = sent.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert body.startswith("Hei Mia,\n\nvoit palauttaa") and "PS. Pahoittelut viiveestä." in body

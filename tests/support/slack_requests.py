@@ -185,6 +185,24 @@ class SlackRequests:
             action["placeholder"] = element["placeholder"]
         return self.block_action(message, action, user=user, channel=channel)
 
+    def view_select_option(self, view: Mapping[str, Any], action_id: str, value: str, *, user: str) -> SlackRequest:
+        """A pick in a select inside an open modal (as the fake stored it): block_actions with the view, its id
+        and hash, and no channel or message (https://api.slack.com/reference/interaction-payloads/block-actions)."""
+        for block in view.get("blocks") or []:
+            for element in block.get("elements") or []:
+                if element.get("action_id") == action_id:
+                    option = next((o for o in element.get("options") or [] if o.get("value") == value), None)
+                    if option is None:
+                        raise LookupError(f"{action_id!r} has no option {value!r}")
+                    action = {"type": element["type"], "action_id": action_id, "block_id": block.get("block_id"),
+                              "selected_option": {"text": option["text"], "value": value},
+                              "action_ts": f"{self.clock():.6f}"}
+                    payload = {"type": "block_actions", **self._common(user), "trigger_id": self.trigger_id(),
+                               "container": {"type": "view", "view_id": view["id"]}, "view": dict(view),
+                               "actions": [action]}
+                    return self._interaction(payload)
+        raise LookupError(f"no element {action_id!r} in the view")
+
     def view_submission(self, view: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]], *,
                         user: str) -> SlackRequest:
         """Submit an opened modal (as views.open returned it). `values`: block_id -> action_id -> text or value dict."""
