@@ -17,7 +17,7 @@ from typing import Any
 from bot.adapters.actions import CHANGES, QUESTIONS, answer_question, perform_change
 from bot.adapters.commands import TicketCommand, parse_ticket
 from bot.adapters.errors import something_went_wrong
-from bot.adapters.slack import answers
+from bot.adapters.slack import answers, undo_button
 from bot.adapters.slack.confirm import merge_question
 from bot.adapters.slack.digest import report_answer
 from bot.adapters.slack.escaping import SLACK, as_typed, channel_name, name_mentions
@@ -51,7 +51,10 @@ async def _change(parts: SlackParts, actor: Actor, cmd: TicketCommand, _trigger:
     outcome = await perform_change(parts.ctx, actor, cmd, parts.people.person)
     if isinstance(outcome, str):
         return answers.text(outcome)
-    return answers.done(outcome.summary, await parts.thread_link(outcome.ticket.number))
+    link = await parts.thread_link(outcome.ticket.number)
+    if outcome.held_until is not None and outcome.message is not None:  # a held reply: with its Undo button
+        return undo_button.held_answer(outcome, link)
+    return answers.done(outcome.summary, link)
 
 
 async def _question(parts: SlackParts, actor: Actor, cmd: TicketCommand, _trigger: str | None) -> dict[str, Any]:

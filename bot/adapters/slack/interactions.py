@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters.errors import something_went_wrong
-from bot.adapters.slack import answers, canned_pick, inbound, modal_steps, ticket_blocks
+from bot.adapters.slack import answers, canned_pick, inbound, modal_steps, ticket_blocks, undo_button
 from bot.adapters.slack.limits import MAX_INPUT_VALUE
 from bot.adapters.slack.notices import reply_opened_too
 from bot.adapters.slack.parts import SlackParts, plain_text
@@ -150,7 +150,7 @@ def register(app: Any, parts: SlackParts) -> None:
                     warnings=[f"Since you opened this, {line}." for line in newer], initial_time=spent)
                 await modal_steps.show(parts, view_id, confirm, "reply")
                 return
-            await replies.reply(ctx, actor, number, text, minutes=minutes)
+            result = await replies.reply(ctx, actor, number, text, minutes=minutes)
         except UserFacingError as exc:
             await modal_steps.show(parts, view_id, modal_steps.again(view, str(exc)), "reply")
             return
@@ -160,14 +160,18 @@ def register(app: Any, parts: SlackParts) -> None:
             went_wrong = something_went_wrong(log, "slack: reply on #%s", number)
             await modal_steps.show(parts, view_id, modal_steps.again(view, f"Not sent: {went_wrong}"), "reply")
             return
+        held = result.held_until is not None  # its Undo button comes privately, beside the ticket (undo_button)
         await modal_steps.show(parts, view_id, modal_steps.notice(
-            f"Reply to #{number}", f":white_check_mark: Your reply to #{number} is on its way to the customer."),
-            "reply")
+            f"Reply to #{number}", f":white_check_mark: Your reply to #{number} is on its way to the customer."
+            + (" To take it back, press Undo in the message only you see." if held else "")), "reply")
+        if held:
+            await parts.tell(actor.chat_user_id, meta.get("channel"), undo_button.held_answer(result))
         await collision.reply_closed(ctx, actor, number)
 
     app.view(ticket_blocks.REPLY_MODAL)(on_submit)
     canned_pick.register(app, parts)  # the form's "Insert a canned reply" select
     app.view(SEND_MODAL)(on_submit)
+    app.action(undo_button.UNDO)(undo_button.on_click(parts, _open_reply, ticket_blocks.REPLY_MODAL))
 
 
 def _opened(meta: dict[str, Any]) -> datetime | None:
