@@ -6,7 +6,7 @@ and the *Merge anyway* confirmation. The table is checked against what the bot r
 door cannot be left out.
 
 A stranger (Eva: she sees /ticket and the tickets channel, but the roster does not name her) and a light
-agent (Lee) not pulled in are refused at every door: a private answer (ephemeral; for a thread message, a
+agent (Lee) not pulled in are refused at every door (Lee may search the knowledge base): a private answer (ephemeral; for a thread message, a
 DM), an audit row, and nothing else: no change in the store, no Discord write, no mail. Pulled into the
 ticket, Lee reads it and writes notes, and is refused the rest. Ben, billing's agent, gets through every door.
 """
@@ -56,6 +56,7 @@ class Door:
     light: bool = False  # pulled into the ticket, a light agent may use it
     open: bool = False  # shows no ticket data and changes nothing: answered for everyone, not refused
     reads: bool = False  # the agent's success shows something and changes nothing
+    light_agents: bool = False  # about no ticket: a light agent may use it, pulled in or not (kb)
 
 
 def slash(sub: str, /, *, light: bool = False, reads: bool = False, **fixed: Any) -> Door:
@@ -65,8 +66,8 @@ def slash(sub: str, /, *, light: bool = False, reads: bool = False, **fixed: Any
     return Door(sub, "slash", options, light=light, reads=reads)
 
 
-def ticketless(name: str, **fixed: Any) -> Door:
-    return Door(name, "slash", lambda d: dict(fixed), reads=True)
+def ticketless(name: str, *, light_agents: bool = False, **fixed: Any) -> Door:
+    return Door(name, "slash", lambda d: dict(fixed), reads=True, light_agents=light_agents)
 
 
 def pick(custom_id: str, *values: str) -> Door:
@@ -126,9 +127,12 @@ DOORS: tuple[Door, ...] = (
     Door("merge-anyway", "confirm"),
     ticketless("next"),
     # the toolkit (/helpdesk, issue 14)
-    ticketless("search", query="invoice"), ticketless("kb", words="invoice"), ticketless("replies"),
+    # a light agent may search: not pulled in, they find nothing (bot.handlers.search), but are not refused
+    ticketless("search", query="invoice", light_agents=True), ticketless("kb", words="invoice", light_agents=True),
+    ticketless("replies"),
     ticketless("macros"),
     slash("macro", name="refund-approved"),
+    pick(controls.MACRO, "refund-approved"),
     slash("time", spent="25m", what="checked the ledger"),
     slash("ask", expert="expert@supplier.example", question="Is this charge ours?"),
     slash("undo"),
@@ -289,7 +293,7 @@ async def test_strangers_and_light_agents_are_refused_at_every_door(database: Da
             assert await bot.autocomplete("show", someone, "number", "") == []
         assert await refusals(bot.core) == 0
         assert await _every_door(bot, desk, EVA, lambda door: door.open) == []
-        assert await _every_door(bot, desk, LEE, lambda door: door.open) == []
+        assert await _every_door(bot, desk, LEE, lambda door: door.open or door.light_agents) == []
 
         await bot.say(desk.thread["id"], BEN, f"<@{LEE['id']}> is this charge familiar?", mentions=[LEE])
 
@@ -298,7 +302,7 @@ async def test_strangers_and_light_agents_are_refused_at_every_door(database: Da
                 return bool((await conn.execute(select(orm.collaborators))).all())
         await eventually(pulled_in)
         await bot.settled()
-        assert await _every_door(bot, desk, LEE, lambda door: door.open or door.light) == []
+        assert await _every_door(bot, desk, LEE, lambda door: door.open or door.light or door.light_agents) == []
 
 
 async def test_an_agent_gets_through_every_door(database: Database, tmp_path: Path) -> None:

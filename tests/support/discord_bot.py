@@ -47,6 +47,13 @@ name = "vault"
 
 [roles]
 light = ["{lee}"]
+
+[[macros]]
+name = "refund-approved"
+title = "Refund approved"
+tags = ["+refund"]
+priority = "low"
+note = "Refund approved"
 """
 
 
