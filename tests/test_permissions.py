@@ -79,7 +79,8 @@ ACTIONS: dict[str, str] = {
     "tasks": "/ticket tasks",
     "next": "/ticket next",
     "report": "/ticket report week billing",
-    "move": "/ticket move 1 vault",
+    "time": "/ticket time 1 25m checked the invoice run",
+    "move": "/ticket move 1 vault",  # last: ticket 1 is the private team's from here on
 }
 LIGHT_MAY = {"show", "history", "note"}  # once pulled into ticket 1
 
