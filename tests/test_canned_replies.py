@@ -352,3 +352,28 @@ async def test_slack_reply_form_fills_the_text_with_a_picked_canned_reply(databa
         [sent] = bot.sink.received[mails_before:]
         body = sent.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
         assert body.startswith("Hei Mia,\n\nvoit palauttaa") and "PS. Pahoittelut viiveestä." in body
+
+
+async def test_discord_offers_canned_replies_while_the_reply_is_typed(database: Database, tmp_path: Path,
+                                                                      replies_dir: Path) -> None:
+    from tests.support.discord_bot import ANA, running_discord_bot
+    from tests.support.mails import raw_mail
+
+    async with running_discord_bot(database, tmp_path, replies_dir=replies_dir) as bot:
+        number = await bot.mail(raw_mail(frm="Mia Virtanen <mia@customer.example>",
+                                         body="Hello, could you please refund my order? It has not arrived. Thanks"))
+        await bot.settled()
+
+        assert await bot.autocomplete("reply", ANA, "text", "Hello Mia") == [], "plain text: nothing offered"
+        offered = await bot.autocomplete("reply", ANA, "text", ":re")
+        assert offered == [{"name": ":refund-policy — Our refund policy (en, fi)", "value": ":refund-policy"}]
+        assert [c["value"] for c in await bot.autocomplete("replies", ANA, "words", "refund")] == ["refund-policy"]
+        assert await bot.autocomplete("reply", ANA, "text", ":invoice") == [], "billing's reply is billing's"
+
+        mails_before = len(bot.sink.received)
+        answer = await bot.slash("reply", ANA, number=number, text=":refund-policy")
+        assert "⚠️" not in str(answer.followups or answer.data)
+        await bot.settled()
+        [sent] = bot.sink.received[mails_before:]
+        body = sent.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        assert body.startswith(f'Hi Mia,\n\nyou can return anything within 30 days (ticket #{number}, "Printer is broken").')

@@ -21,7 +21,7 @@ from discord import app_commands
 
 from bot.adapters.collisions import ReplyHeld
 from bot.adapters.commands import TicketCommand
-from bot.adapters.discord import actions
+from bot.adapters.discord import actions, canned_choices
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.confirm import merge_question
 from bot.adapters.discord.embeds import cut
@@ -32,7 +32,7 @@ from bot.adapters.discord.replying import answer, deferred
 from bot.domain.access import Action
 from bot.domain.priority import Priority
 from bot.domain.status import Status
-from bot.handlers import queries
+from bot.handlers import queries, search
 from bot.handlers.merge import NeedsConfirmation
 from bot.handlers.permissions import Denied, may
 
@@ -86,9 +86,25 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
                               ("history", "Who changed what on a ticket, and when")):
         simple(verb, description)
     for verb, description in (("help", "What /ticket can do"), ("mine", "Your active tickets, most urgent first"),
-                              ("queue", "Active tickets nobody has taken, most urgent first"),
                               ("next", "Take the most urgent unassigned ticket of your teams")):
         bare(verb, description)
+
+    @group.command(name="queue", description="Active tickets nobody has taken, most urgent first; or a saved view")
+    @app_commands.describe(view="A saved view of the workflow file (billing-open); words and filters may follow")
+    async def queue(interaction: discord.Interaction, view: str | None = None) -> None:
+        await run(interaction, "queue", text=(view or "").strip())
+
+    @queue.autocomplete("view")
+    async def view_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """The views this person may run; nothing at all (and nothing audited) for whoever may not search."""
+        if interaction.guild_id != parts.guild_id:
+            return []
+        who = parts.actor(interaction.user)
+        if not await may(parts.ctx, who, Action.SEARCH):
+            return []
+        typed = current.strip().lower()
+        return [app_commands.Choice(name=name, value=name) for name in search.view_names(parts.ctx, who)
+                if typed in name.lower()][:25]
 
     @group.command(name="show", description="A ticket's details and messages")
     @app_commands.describe(original="The mails as received, quoted history and signatures included")
@@ -101,7 +117,14 @@ def ticket_group(parts: DiscordParts) -> app_commands.Group:
     async def assign(interaction: discord.Interaction, member: discord.Member, number: Number | None = None) -> None:
         await run(interaction, "assign", number, assignee=member)
 
-    worded("reply", "MAIL text to the ticket's customer")
+    async def canned_texts(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await canned_choices.reply_texts(parts, interaction, current)
+
+    @group.command(name="reply", description="MAIL text to the ticket's customer (:name puts in a canned reply)")
+    @app_commands.autocomplete(number=numbers, text=canned_texts)
+    async def reply(interaction: discord.Interaction, text: str, number: Number | None = None) -> None:
+        await run(interaction, "reply", number, text=text)
+
     worded("note", "An internal note, never mailed")
 
     @group.command(name="priority", description="Set a ticket's priority")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.adapters.discord import canned_choices
 from bot.adapters.discord.commands import DEFAULT_PERMISSIONS, Number, run_verb, ticket_numbers
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.toolkit.experts import WITH_MESSAGE
@@ -40,7 +41,11 @@ def toolkit_group(parts: DiscordParts) -> app_commands.Group:
     async def kb(interaction: discord.Interaction, words: str) -> None:
         await run_verb(parts, interaction, "kb", text=words)
 
+    async def canned_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await canned_choices.reply_names(parts, interaction, current)
+
     @group.command(name="replies", description="Canned replies (send one with /ticket reply text::name)")
+    @app_commands.autocomplete(words=canned_names)
     async def replies(interaction: discord.Interaction, words: str | None = None) -> None:
         await run_verb(parts, interaction, "replies", text=words or "")
 
