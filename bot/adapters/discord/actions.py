@@ -10,6 +10,7 @@ from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.digest import report_answer
 from bot.adapters.discord.parts import DiscordParts
+from bot.adapters.discord.undo_button import held_answer
 from bot.handlers.context import Actor
 
 QUESTIONS_WITHOUT_NUMBER = frozenset({"help", "mine", "queue", "next", "tasks", "report", "search", "kb", "replies",
@@ -30,7 +31,10 @@ async def execute(parts: DiscordParts, actor: Actor, cmd: TicketCommand, assigne
         outcome = await perform_change(ctx, actor, cmd, resolve)
         if isinstance(outcome, str):
             return answers.text(outcome)
-        return answers.done(outcome.summary, await parts.thread_link(outcome.ticket.number))
+        link = await parts.thread_link(outcome.ticket.number)
+        if outcome.held_until is not None and outcome.message is not None:  # a held reply: with its Undo button
+            return held_answer(outcome, link)
+        return answers.done(outcome.summary, link)
     if cmd.verb in QUESTIONS:
         return await answer_question(ctx, actor, cmd, answers, parts.thread_link)
     if cmd.verb == "report":

@@ -19,6 +19,7 @@ from bot.adapters.discord.confirm import MergeAnyway
 from bot.adapters.discord.controls import CardButton, CardSelect, legacy_views
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.toolkit_commands import toolkit_group
+from bot.adapters.discord.undo_button import UndoSend
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class TikettiClient(discord.Client):
         for view in legacy_views(self.parts):  # cards drawn before custom ids named their ticket
             self.add_view(view)
         # state in the custom id: cards' controls and confirmations from before a restart work
-        self.add_dynamic_items(CardButton, CardSelect, MergeAnyway)
+        self.add_dynamic_items(CardButton, CardSelect, MergeAnyway, UndoSend)
         self.tree.add_command(ticket_group(self.parts), guild=self.guild)
         self.tree.add_command(toolkit_group(self.parts), guild=self.guild)
 

@@ -30,6 +30,7 @@ from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.forms import FORM_SECONDS
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.discord.replying import answer, deferred
+from bot.adapters.discord.undo_button import held_answer
 from bot.domain.access import Action
 from bot.domain.errors import InvalidInput, UserFacingError
 from bot.domain.mail_ids import reply_subject
@@ -136,6 +137,8 @@ async def submit_reply(parts: DiscordParts, interaction: discord.Interaction, nu
                         interaction.user.id, spent)
         result = await replies.reply(parts.ctx, who, number, text, minutes=minutes)
         await collision.reply_closed(parts.ctx, who, number)
+        if result.held_until is not None:  # held for its undo window: the answer carries Undo
+            return held_answer(result)
         return answers.done(f"✉️ {result.summary}", None)
 
     await deferred(interaction, work, "reply")
