@@ -14,7 +14,7 @@ from bot.adapters.discord import controls
 from bot.adapters.discord.reply_form import REPLY_TEXT
 from bot.domain.status import Status
 from tests.support.db import Database
-from tests.support.discord_bot import ANA, EVA, DiscordBot, running_discord_bot
+from tests.support.discord_bot import ANA, EVA, running_discord_bot
 from tests.support.fake_discord import FakeDiscord
 from tests.support.mails import outbox, raw_mail, ticket
 
