@@ -125,6 +125,7 @@ class Door:
     act: Act
     needs: frozenset[str] = frozenset()  # what the scene must have besides `main`
     light: bool = False  # a light agent pulled into the ticket may use it (read, write notes)
+    light_agents: bool = False  # about no ticket: a light agent may use it, pulled in or not (kb)
     shows: str | None = None  # a question: what the answer holds when it is allowed (else: some change)
 
 
@@ -249,6 +250,14 @@ DOORS = _doors(
     Door("/ticket tasks", command("tasks"), shows="Your tasks"),
     Door("/ticket report", command("report week billing"), shows="Report"),
     Door("/ticket new", command("new")),
+    Door("/ticket macros", command("macros"), shows="Refund approved"),
+    Door("/ticket replies", command("replies refund"), shows="Canned replies"),
+    Door("/ticket macro", command("macro {n} refund-approved")),
+    Door("/ticket kb", command("kb invoice refund"), light_agents=True, shows="Knowledge base"),
+    # a light agent may search (not pulled in, they find nothing: bot.handlers.search); Slack sends a picked person
+    # as a mention, kept as their id by the search's dialect
+    Door("/ticket search", command("search invoice status:open assignee:none"), light_agents=True, shows="Search"),
+    Door("/ticket queue <view>", command("queue billing-open"), light_agents=True, shows="View billing-open"),
     Door("/ticket time", command("time {n} 25m checked the ledger")),
     # Slack sends a typed address as a mailto link (bot.adapters.slack.escaping)
     Door("/ticket ask", command("ask {n} <mailto:expert@supplier.example|expert@supplier.example> | Is this ours?")),
@@ -261,6 +270,7 @@ DOORS = _doors(
     Door("Assign select", select(ticket_blocks.ASSIGN, "U0BEN")),
     Door("Priority select", select(ticket_blocks.PRIORITY, "urgent")),
     Door("Category select", select(ticket_blocks.CATEGORY, "technical")),
+    Door("Macro select", select(ticket_blocks.MACRO, "refund-approved")),
     Door("More: edit tags", select(ticket_blocks.MORE, "tags")),
     Door("Tags form submitted", submit(ticket_blocks.TAGS_MODAL)),
     Door("More: move to team", select(ticket_blocks.MORE, "move")),
