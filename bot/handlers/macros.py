@@ -25,7 +25,7 @@ from bot.handlers import events, replies, reply_text
 from bot.handlers.audit import audit
 from bot.handlers.context import Actor, Context, agent_for, load_ticket
 from bot.handlers.errors import NotFound, Refused
-from bot.handlers.permissions import may_work, permit, refuse, ticket_scope
+from bot.handlers.permissions import may, may_work, permit, refuse, standing, ticket_scope
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.routing import auto_assign
 from bot.handlers.snapshots import message_view, ticket_view
@@ -66,6 +66,15 @@ async def list_macros(ctx: Context, actor: Actor, number: int | None = None) -> 
             team = (await load_ticket(uow, number, for_update=False)).team
     return [view(m) for m in ctx.config.workflow.macros
             if may_apply(who, m) and (number is None or m.applies_to(team))]
+
+
+async def offered(ctx: Context, actor: Actor) -> list[MacroView]:
+    """The macros `actor` may apply, asked quietly (nothing audited): for what a door offers as they type,
+    never for acting (`apply_macro` checks through `permit`)."""
+    if not await may(ctx, actor, Action.MACRO):
+        return []
+    who = standing(ctx, actor)
+    return [view(m) for m in ctx.config.workflow.macros if may_apply(who, m)]
 
 
 def find_macro(ctx: Context, name: str) -> Macro:

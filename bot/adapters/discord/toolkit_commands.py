@@ -14,8 +14,10 @@ from discord import app_commands
 
 from bot.adapters.discord import canned_choices
 from bot.adapters.discord.commands import DEFAULT_PERMISSIONS, Number, run_verb, ticket_numbers
+from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.parts import DiscordParts
 from bot.adapters.toolkit.experts import WITH_MESSAGE
+from bot.handlers import macros as handler_macros
 
 NAME = "helpdesk"
 # The toolkit's verbs on Discord; tests/test_parity.py holds /ticket and /helpdesk together to the shared grammar.
@@ -53,8 +55,17 @@ def toolkit_group(parts: DiscordParts) -> app_commands.Group:
     async def macros(interaction: discord.Interaction) -> None:
         await run_verb(parts, interaction, "macros")
 
+    async def macro_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """The macros the caller may apply, by title, filtered by what is typed; nothing for who may not."""
+        if interaction.guild_id != parts.guild_id:
+            return []
+        typed = current.strip().lower()
+        return [app_commands.Choice(name=cut(f"{m.title} ({m.name})", 100), value=m.name[:100])
+                for m in await handler_macros.offered(parts.ctx, parts.actor(interaction.user))
+                if typed in m.name.lower() or typed in m.title.lower()][:25]  # Discord shows at most 25 choices
+
     @group.command(name="macro", description="Apply a macro: several changes (and a reply) in one step")
-    @app_commands.autocomplete(number=numbers)
+    @app_commands.autocomplete(number=numbers, name=macro_names)
     async def macro(interaction: discord.Interaction, name: str, number: Number | None = None) -> None:
         await run_verb(parts, interaction, "macro", number, text=name)
 
