@@ -89,6 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last day, included (default: today)")
     rep.add_argument("--team", help="only this team's tickets")
     rep.set_defaults(func=cmd_report)
+    find = sub.add_parser("search", help="find tickets by words and filters, as /ticket search does",
+                          description="Words (all must be found, in the subject or any message, notes included) and "
+                                      "filters: status:open team:billing tag:vip from:mia@example.com|example.com "
+                                      "assignee:@ana|none category:billing priority:high after:2026-04-01 "
+                                      "before:2026-05-01 sort:newest. See docs/configuration.md (Search).")
+    find.add_argument("query", nargs="*", help="words and filters; none: every ticket, newest first")
+    find.add_argument("--page", type=int, default=None, help="which page of 20 (default 1)")
+    find.add_argument("--view", help="run a saved view of the workflow file ([[views]]); the query narrows it")
+    find.set_defaults(func=cmd_search)
     return p
 
 
@@ -207,6 +216,31 @@ async def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(("section", "key", "value"))
     writer.writerows(reports.csv_rows(report))
+    return 0
+
+
+async def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    """As the operator (every ticket, notes included): number, status, customer and subject, one line each."""
+    from bot.domain.errors import UserFacingError
+    from bot.handlers import search
+    from bot.handlers.context import Actor
+
+    operator = Actor("cli", "Operator (command line)", operator=True)
+    text = " ".join(args.query)
+    async with opened_core(settings) as core:
+        try:
+            if args.view:
+                found = await search.run_view(core.ctx, operator, f"{args.view} {text}".strip(), args.page)
+            else:
+                found = await search.search(core.ctx, operator, text, args.page)
+        except UserFacingError as exc:
+            print(f"tiketti search: {exc}", file=sys.stderr)
+            return 64  # EX_USAGE
+    for t in found.tickets:
+        print(f"#{t.number:<7} {t.status_text:<22} {shown(t.requester_email or t.requester):<32} {shown(t.subject)}")
+    where = f", page {found.page} of {found.pages}" if found.pages > 1 else ""
+    more = f" (next: --page {found.next_page})" if found.next_page else ""
+    print(f"{found.total} ticket{'' if found.total == 1 else 's'}{where}{more}", file=sys.stderr)
     return 0
 
 

@@ -14,6 +14,7 @@ ticket, Lee reads it and writes notes, and is refused the rest. Ben, billing's a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,8 @@ SUBJECT = "Invoice twice"
 @dataclass
 class Desk:
     """The tickets the doors act on: #a (Mia's), #b (Mia's too: merged into #a), #c (Olli's: merged into #a
-    only when confirmed), #d (unassigned, for /ticket next); a task on #a, #a's thread, Ben's merge question."""
+    only when confirmed), #d (unassigned, for /ticket next); a task on #a, #a's thread, Ben's merge question,
+    and Ben's reply on #a held in its undo window (for /helpdesk undo)."""
 
     a: int
     b: int
@@ -149,10 +151,23 @@ async def _desk(bot: DiscordBot) -> Desk:
     await bot.slash("note", BEN, number=a, text=SECRET)
     await bot.slash("task", BEN, number=a, text="check the invoice run")
     asked = await bot.slash("merge", BEN, number=c, into=a)
+    await bot.slash("claim", ANA, number=a)  # Ana's: Ben's held reply leaves #a for his claim door to take
+    await _held_reply(bot, a)  # for /helpdesk undo
     async with bot.core.engine.connect() as conn:
         task = (await conn.execute(select(orm.tasks.c.id))).scalar_one()
     await bot.settled()
     return Desk(a, b, c, d, task, await bot.thread_of(a), asked.followups[0])
+
+
+async def _held_reply(bot: DiscordBot, number: int) -> None:
+    """Ben replies on #a with replies held for an hour (the suite sends at once): a reply he may take back."""
+    ctx = bot.core.ctx
+    config, ctx.config = ctx.config, dataclasses.replace(ctx.config, undo_seconds=3600)
+    try:
+        held = await bot.slash("reply", BEN, number=number, text="We refunded the second charge; details follow.")
+        assert "Sending" in held.followups[0]["content"], held
+    finally:
+        ctx.config = config
 
 
 def _role(bot: DiscordBot, name: str) -> str:
