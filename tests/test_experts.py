@@ -17,9 +17,9 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import Core, build_core
 from bot.domain import mail_ids
 from bot.domain.experts import BadExpertAddress
-from bot.domain.model import MessageKind
+from bot.domain.model import MailState, MessageKind
 from bot.domain.status import Status
-from bot.handlers import experts, tickets
+from bot.handlers import experts, queries, tickets
 from bot.handlers.context import Actor
 from bot.handlers.errors import Refused
 from bot.handlers.permissions import Denied
@@ -29,9 +29,10 @@ from bot.mail.pipeline import MailPipeline
 from bot.mail.transport import SmtpTransport
 from bot.store import orm
 from tests.conftest import make_settings
+from tests.support import reports
 from tests.support.db import Database
 from tests.support.imap_server import ImapServer, start_imap_server
-from tests.support.mails import messages, raw_mail, ticket
+from tests.support.mails import messages, outbox, raw_mail, ticket
 from tests.support.smtp_sink import Received, SmtpSink
 from tests.support.store_state import refusals, store_state
 
@@ -284,3 +285,29 @@ async def test_a_light_agent_may_not_mail_an_expert(desk: Desk) -> None:
     assert await store_state(desk.core) == before
     assert len(await refusals(desk.core, LIGHT)) == tried + 2
     assert await desk.send_out() == []
+
+
+async def test_a_bounce_of_the_question_marks_it_undelivered_and_answers_nobody(desk: Desk) -> None:
+    number = await opened(desk)
+    await desk.console(ANA, f"/ticket ask {number} {EXPERT} | Is this ours?")
+    [question] = await desk.send_out()
+    await desk.mail_in(reports.postfix(question.raw, rcpt=EXPERT))
+
+    [row] = [r for r in await outbox(desk.core, number) if r.to_addr == EXPERT]
+    assert row.state == MailState.BOUNCED
+    details = await queries.show(desk.core.ctx, ANA, number)
+    assert any(EXPERT in line for line in details.ticket.failed_mail), "the ticket lists the question as undelivered"
+    assert await ticket(desk.core, number + 1) is None and await desk.send_out() == []
+
+
+async def test_the_customer_quoting_the_experts_mail_is_still_the_customer(desk: Desk) -> None:
+    """Were Mia sent a copy of the exchange, her mail is hers: a customer message, not an expert's note."""
+    number = await opened(desk)
+    await desk.console(ANA, f"/ticket ask {number} {EXPERT} | Is this ours?")
+    [question] = await desk.send_out()
+    await desk.mail_in(raw_mail(frm=f"Mia <{CUSTOMER}>", subject=f"Re: Invoice twice [#{number}]", body="Well?",
+                                in_reply_to=question.message["Message-ID"]))
+    last = (await messages(desk.core, number))[-1]
+    assert last.kind == MessageKind.INBOUND and "Well?" in last.body_text
+    after = await ticket(desk.core, number)
+    assert after is not None and after.status == Status.CUSTOMER_REPLIED
