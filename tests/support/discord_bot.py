@@ -255,7 +255,7 @@ async def running_discord_bot(db: Database, tmp_path: Path, *, forum: bool = Fal
 
 @asynccontextmanager
 async def roster_discord_bot(db: Database, tmp_path: Path, *, fake: FakeDiscord | None = None,
-                             workflow: str = ROSTER) -> AsyncIterator[DiscordBot]:
+                             workflow: str = ROSTER, **overrides: Any) -> AsyncIterator[DiscordBot]:
     """A helpdesk with a roster: Ben holds the Helpdesk role (billing's agent), Lee is named a light agent;
     Ana, Eva and Lee hold only Support (Discord shows them /ticket, and they see the tickets channel), so
     Ana and Eva are strangers. Give `fake` to run the bot again against the same server (a restart)."""
@@ -266,7 +266,7 @@ async def roster_discord_bot(db: Database, tmp_path: Path, *, fake: FakeDiscord 
         server.join(LEE, [server.support_role["id"]])
         path = tmp_path / "workflow.toml"
         path.write_text(workflow.format(helpdesk=helpdesk["id"], lee=LEE["id"]))
-        async with running_discord_bot(db, tmp_path, fake=server, workflow_file=path) as bot:
+        async with running_discord_bot(db, tmp_path, fake=server, workflow_file=path, **overrides) as bot:
             yield bot
 
 
