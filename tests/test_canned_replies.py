@@ -156,6 +156,8 @@ async def test_a_canned_reply_is_mailed_in_the_customers_language_with_its_place
     text = await run(desk, ANA, "/ticket reply 1 :refund-policy", "/ticket reply 2 :refund-policy Sorry about that!",
                      "/ticket reply 3 :refund-policy@fi")
     assert not errors(text)
+    assert "#1 reply sent to mia@example.com (canned reply :refund-policy, fi)" in text
+    assert "#2 reply sent to john@example.com (canned reply :refund-policy, en)" in text
 
     [finnish] = await mailed(desk, 1)
     assert finnish.startswith("Hei Mia,\n\nvoit palauttaa tuotteen 30 päivän kuluessa (tiketti #1).")

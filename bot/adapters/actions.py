@@ -8,13 +8,14 @@ mine, queue, history, tasks, help), handing it their own answer renderer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from bot.adapters.answers import Answers, ThreadLink
 from bot.adapters.collisions import reply_unless_answered
 from bot.adapters.commands import TicketCommand, UsageError, split_due, split_outbound
 from bot.adapters.toolkit import experts, kb, macros, replies, search, time, undo
-from bot.handlers import classify, merge, queries, tasks, tickets
+from bot.handlers import canned, classify, merge, queries, tasks, tickets
 from bot.handlers.context import Actor, Context
 from bot.handlers.snapshots import TicketView
 from bot.handlers.tickets import ActionResult
@@ -40,7 +41,9 @@ async def perform_change(ctx: Context, actor: Actor, cmd: TicketCommand, resolve
             target = actor if cmd.assignee == actor.chat_user_id else await resolve(cmd.assignee, cmd.assignee_name)
             return await tickets.assign(ctx, actor, n, target)
         case "reply":
-            return await reply_unless_answered(ctx, actor, n, cmd.text, anyway=cmd.confirmed)
+            with canned.watching() as used:  # the confirmation names the canned reply and language used
+                sent = await reply_unless_answered(ctx, actor, n, cmd.text, anyway=cmd.confirmed)
+            return replace(sent, summary=sent.summary + canned.used_words(used)) if used else sent
         case "note":
             return await tickets.add_note(ctx, actor, n, cmd.text)
         case "close":

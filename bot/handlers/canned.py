@@ -9,7 +9,9 @@ a personal one to its owner only; anyone else is told there is no such reply, as
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -45,6 +47,9 @@ class Rendered:
     text: str
 
 
+_USED: ContextVar[list[Rendered] | None] = ContextVar("canned_replies_used", default=None)
+
+
 @dataclass(frozen=True)
 class Saved:
     name: str
@@ -52,6 +57,23 @@ class Saved:
     scope: str
     path: str  # relative to the replies folder
     ticket: int
+
+
+@contextmanager
+def watching() -> Iterator[list[Rendered]]:
+    """Collect the canned replies rendered inside the block (by this task), so a door can say which one and
+    in which language a reply used: `with canned.watching() as used: await replies.reply(...)`."""
+    used: list[Rendered] = []
+    token = _USED.set(used)
+    try:
+        yield used
+    finally:
+        _USED.reset(token)
+
+
+def used_words(used: Sequence[Rendered]) -> str:
+    """' (canned reply :refund-policy, fi)' for a confirmation; empty when none was used."""
+    return "".join(f" (canned reply :{u.reply.name}, {u.reply.language})" for u in used[:1])
 
 
 def viewer(ctx: Context, actor: Actor, who: Standing | None = None) -> Viewer:
@@ -126,9 +148,12 @@ async def preview(ctx: Context, actor: Actor, number: int, name: str, language: 
             raise Refused(f"{exc}; nothing was sent") from None
         values = await _values(ctx, uow, actor, ticket)
     try:
-        return Rendered(reply, rules.render(reply, values))
+        rendered = Rendered(reply, rules.render(reply, values))
     except CannedError as exc:
         raise Refused(f"{exc}; nothing was sent") from None
+    if (used := _USED.get()) is not None:
+        used.append(rendered)
+    return rendered
 
 
 async def _customer_text(uow: UnitOfWork, number: int) -> str:
