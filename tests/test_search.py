@@ -261,3 +261,15 @@ async def test_results_are_views_with_customer_and_assignee(desk: Core) -> None:
     (view,) = page.tickets
     assert (view.number, view.subject, view.status, view.requester, view.assignee) == (
         n, "Broken screen", Status.OPEN, "Mia Customer <mia@customer.example>", "Ana Agent")
+
+
+def test_the_grammar_reads_words_phrases_and_filters() -> None:
+    q = parse_query('Printer "on  fire" lasku* re:invoice OR status:"on hold at bank" team:#billing tag:VIP '
+                    "from:Mia@Example.com assignee:none sort:newest page:3 ( -")
+    assert q.words == ("printer", '"on fire"', "lasku*", "re:invoice")  # OR and lone punctuation left out
+    assert (q.status_name, q.team, q.tags, q.sender, q.assignee, q.order, q.page) == (
+        "on hold at bank", "billing", ("vip",), "mia@example.com", "none", "newest", 3)
+    assert not q.ranked and parse_query("printer").ranked and not parse_query("status:open").ranked
+    assert parse_query("status:open").statuses == parse_query("status:active").statuses
+    assert Status.SOLVED not in parse_query("status:open").statuses
+    assert parse_query("status:solved,closed").statuses == (Status.SOLVED, Status.CLOSED)

@@ -63,7 +63,8 @@ SPECS: dict[str, Spec] = {
                    number=False, rest="any"),
     # The agent's toolkit (bot.adapters.toolkit): finding, answering faster, counting time, asking outside.
     "search": Spec("/ticket search words… [status:open] [team:billing] [tag:vip] [from:mia@…|domain] "
-                   "[assignee:@ana|none] [category:…] [priority:high] [after:YYYY-MM-DD] [before:…] [page:2]",
+                   "[assignee:@ana|none|me] [category:…] [priority:high] [after:YYYY-MM-DD] [before:…] [page:2] "
+                   "[sort:newest]",
                    "find tickets by words in subjects and messages", number=False, rest="text"),
     "kb": Spec("/ticket kb words…", "search the knowledge base", number=False, rest="text"),
     "replies": Spec("/ticket replies [words] | /ticket replies save NAME [team|<team>|personal] [from N]",
