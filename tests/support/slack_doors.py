@@ -10,6 +10,7 @@ used (and before the store is snapshotted), so a door's effect is the person's a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from bot.adapters.slack import forms, ticket_blocks
 from bot.adapters.slack.blocks import plain
 from bot.adapters.slack.confirm import MERGE_ANYWAY
 from bot.adapters.slack.interactions import SEND_MODAL, SEND_TO_CUSTOMER
-from bot.handlers import queries, tasks, tickets
+from bot.adapters.slack.undo_button import UNDO
+from bot.handlers import queries, replies, tasks, tickets
+from bot.handlers.context import Actor
 from bot.handlers.snapshots import TicketView
 from tests.support.mails import messages, raw_mail
 from tests.support.people import OPERATOR
@@ -36,7 +39,7 @@ SECRETS = ("Salary", "Secret figures", "SECRET-NOTE")  # never in an answer to s
 class Scene:
     """The tickets a door acts on: `main` (with an agent's thread note and a task), and what some doors
     need besides: a ticket of the same customer (merge), of another customer (merge asks first), a
-    solved one (its root offers Reopen)."""
+    solved one (its root offers Reopen), Ana's reply on `main` held in its undo window (`held`: its message)."""
 
     main: int
     root: Any  # the fake's Posted root of `main`
@@ -46,9 +49,11 @@ class Scene:
     other: int = 0
     solved: int = 0
     solved_root: Any = None
+    held: int = 0
 
     def fill(self, text: str) -> str:
-        return text.format(n=self.main, sibling=self.sibling, other=self.other, solved=self.solved, task=self.task)
+        return text.format(n=self.main, sibling=self.sibling, other=self.other, solved=self.solved, task=self.task,
+                           held=self.held)
 
 
 async def ticket_with_root(bot: SlackBot, **mail: Any) -> tuple[int, Any]:
@@ -89,6 +94,8 @@ async def build_scenes(bot: SlackBot, wanted: Sequence[Iterable[str]], pull_in: 
         if "solved" in needs:
             scene.solved = await bot.mail(raw_mail(frm=CUSTOMER, subject="Old salary question"))
             await tickets.close(bot.core.ctx, OPERATOR, scene.solved)
+        if "held" in needs:
+            scene.held = await held_reply(bot, main)
         scenes.append(scene)
     await bot.settled()
     said: list[tuple[int, str]] = []
@@ -104,6 +111,19 @@ async def build_scenes(bot: SlackBot, wanted: Sequence[Iterable[str]], pull_in: 
         await eventually(lambda n=number, t=text: _stored(bot, n, t))  # type: ignore[misc]
     await bot.settled()
     return scenes
+
+
+async def held_reply(bot: SlackBot, number: int) -> int:
+    """Ana's reply on `number`, held for an hour (the suite sends at once): one she may take back. Its message."""
+    ctx = bot.core.ctx
+    config, ctx.config = ctx.config, dataclasses.replace(ctx.config, undo_seconds=3600)
+    try:
+        result = await replies.reply(ctx, Actor("U0ANA", "Ana", in_tickets_channel=True), number,
+                                     "Held: your refund is on its way.")
+    finally:
+        ctx.config = config
+    assert result.message is not None and result.held_until is not None
+    return result.message.id
 
 
 async def _say(bot: SlackBot, root: Any, number: int, text: str, said: list[tuple[int, str]]) -> dict[str, Any]:
@@ -224,6 +244,7 @@ def _doors(*doors: Door) -> dict[str, Door]:
 
 
 SOLVED, SIBLING, OTHER = frozenset({"solved"}), frozenset({"sibling"}), frozenset({"other"})
+HELD = frozenset({"held"})
 
 DOORS = _doors(
     # /ticket, every verb that touches tickets (help says nothing about any)
@@ -259,6 +280,7 @@ DOORS = _doors(
     Door("/ticket search", command("search invoice status:open assignee:none"), light_agents=True, shows="Search"),
     Door("/ticket queue <view>", command("queue billing-open"), light_agents=True, shows="View billing-open"),
     Door("/ticket time", command("time {n} 25m checked the ledger")),
+    Door("/ticket undo", command("undo {n}"), HELD),
     # Slack sends a typed address as a mailto link (bot.adapters.slack.escaping)
     Door("/ticket ask", command("ask {n} <mailto:expert@supplier.example|expert@supplier.example> | Is this ours?")),
     # the root message's buttons, selects and menu, and the forms they open
@@ -278,6 +300,7 @@ DOORS = _doors(
     Door("New ticket form submitted", submit(forms.NEW_MODAL)),
     Door("Handle next button", pressed(forms.NEXT, "next", "queue")),
     Door("Merge anyway button", pressed(MERGE_ANYWAY, "{other}:{n}", "merge.{other}.{n}"), OTHER),
+    Door("Undo button", pressed(UNDO, "{n}:{held}", "undo.{held}"), HELD),
     # the thread: the shortcut, reactions, mentions, notes
     Door("Send to customer", shortcut),
     Door("Send to customer submitted", submit(SEND_MODAL)),
