@@ -51,9 +51,13 @@ def _signature(files: list[Path]) -> _Signature:
 def load(folder: Path) -> Library:
     """The folder's replies, re-read only when a file was added, removed or changed since last time."""
     folder = folder.resolve()
-    if not folder.is_dir():
+    try:
+        files = _files(folder) if folder.is_dir() else []
+    except OSError as exc:  # unreadable: say so once per use, keep answering
+        log.warning("canned replies: cannot read the folder %s (%s)", folder, type(exc).__name__)
+        return Library(broken=(BrokenReply(str(folder), f"the folder cannot be read ({type(exc).__name__})"),))
+    if not files:
         return Library()
-    files = _files(folder)
     signature = _signature(files)
     with _lock:
         cached = _cache.get(folder)
