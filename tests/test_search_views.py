@@ -96,7 +96,7 @@ async def test_a_saved_view_at_the_console(desk: Core) -> None:
     await mail(desk, "Vault door stuck", to="vault@helpdesk.test")
 
     said = await at_console(desk, ANA, "/ticket queue billing-open")
-    assert "View Billing, still open (2 tickets, newest first)" in said
+    assert "2 tickets, newest first — View Billing, still open" in said
     assert "Printer jammed" in said and "Invoice wrong" in said and "Old invoice" not in said and "Vault" not in said
     narrowed = await search.run_view(desk.ctx, ANA, "billing-open invoice")  # words after the name narrow it
     assert [t.number for t in narrowed.tickets] == [invoice]
@@ -116,9 +116,10 @@ async def test_the_console_pages_and_says_how_to_see_the_next_page(desk: Core) -
     for i in range(23):
         await mail(desk, f"Parcel {i} missing")
     first = await at_console(desk, ANA, "/ticket search parcel")
-    assert "23 tickets, page 1 of 2" in first and "next: /ticket search parcel page:2" in first
+    assert "23 tickets, page 1 of 2, best first (add page:2 for more) — Search: parcel" in first
     second = await at_console(desk, ANA, "/ticket search parcel page:2")
-    assert "page 2 of 2" in second and "next:" not in second
+    assert "page 2 of 2" in second and "for more" not in second
+    assert "Search: parcel shredder: no tickets found" in await at_console(desk, ANA, "/ticket search parcel shredder")
     assert "after:someday is not a date" in await at_console(desk, ANA, "/ticket search after:someday")
 
 

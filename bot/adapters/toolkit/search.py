@@ -17,24 +17,23 @@ async def answer(ctx: Context, actor: Actor, cmd: TicketCommand, render: Answers
     """/ticket search, /ticket queue, worded by the adapter's `render`."""
     if cmd.verb == "queue":
         found = await search.run_view(ctx, actor, cmd.text)
-        again = f"/ticket queue {cmd.text.strip()}"
     else:
         found = await search.search(ctx, actor, cmd.text)
-        again = f"/ticket search {cmd.text.strip()}"
     links = {v.number: url for v in found.tickets if (url := await link(v.number))}
-    return render.ticket_list(title(found, again), found.tickets, empty(found), links)
+    return render.ticket_list(title(found), found.tickets, empty(found), links)
 
 
-def title(found: SearchPage, again: str) -> str:
-    """What was asked, how many match and where in them this page is, and how to see the next page."""
+def title(found: SearchPage) -> str:
+    """How many match, where in them this page is and how to get the next, then what was asked: in that
+    order, because platforms cut long titles (Slack at 100 characters) and a long query matters least."""
     asked = f"View {found.view.heading}" if found.view is not None else f"Search: {found.query.text or 'everything'}"
+    if not found.total:
+        return asked
     count = f"{found.total} ticket{'' if found.total == 1 else 's'}"
     where = f", page {found.page} of {found.pages}" if found.pages > 1 else ""
-    order = ", best first" if found.query.ranked else ", newest first"
-    hint = ""
-    if found.next_page is not None:
-        hint = f" (next: {_without_page(again)} page:{found.next_page})"
-    return f"{asked} ({count}{where}{order if found.total > 1 else ''}){hint}"
+    order = (", best first" if found.query.ranked else ", newest first") if found.total > 1 else ""
+    hint = f" (add page:{found.next_page} for more)" if found.next_page is not None else ""
+    return f"{count}{where}{order}{hint} — {asked}"
 
 
 def empty(found: SearchPage) -> str:
@@ -42,6 +41,3 @@ def empty(found: SearchPage) -> str:
         return f"no page {found.page}: {found.total} tickets fill {found.pages}"
     return "no tickets found"
 
-
-def _without_page(line: str) -> str:
-    return " ".join(w for w in line.split() if not w.lower().startswith("page:"))
