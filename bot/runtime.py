@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import metrics
 from bot.app import Core
-from bot.handlers import events
+from bot.handlers import events, kb
 from bot.mail.imap import ImapFetcher
 from bot.mail.listener import InboundListener
 from bot.mail.outbox import OutboxWorker
@@ -70,6 +70,7 @@ class Runtime:
             log.info("inbound %s listener on %s:%d", "LMTP" if self.core.settings.inbound_lmtp else "SMTP",
                      self.core.settings.inbound_smtp_host, self.listener.port)
         self._spawn(self.outbox.run(self._stop), "outbox")
+        self._spawn(kb.warm_up(self.core.ctx), "kb-index")  # the knowledge base, read before the first ticket needs it
         if self.imap:
             self._spawn(self.imap.run(self._stop), "imap")
         if self.slack:

@@ -26,6 +26,7 @@ class Article:
     url: str | None = None  # where customers can read it; None: the text can be inserted, not a link
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it: 10x faster
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -37,7 +38,7 @@ def parse_article(slug: str, text: str) -> Article:
     body = text.lstrip("\ufeff")
     if match is not None:
         try:
-            meta = yaml.safe_load(match.group("yaml")) or {}
+            meta = yaml.load(match.group("yaml"), Loader=_LOADER) or {}  # noqa: S506 (a safe loader)
         except yaml.YAMLError as exc:
             raise ArticleError(f"{slug}: the front matter is not valid YAML ({exc.__class__.__name__})") from exc
         body = body[match.end():]

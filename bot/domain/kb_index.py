@@ -26,6 +26,7 @@ TITLE_WEIGHT, TAG_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
 PREFIX_FACTOR = 0.6  # a word found by its prefix counts for less than the word itself
 OTHER_LANGUAGE_FACTOR = 0.5  # an article in another language than the one asked for ranks lower
 _K1, _B = 1.2, 0.75
+_CANDIDATES = 50  # articles a suggestion scores at most (those whose titles and tags the ticket fits best)
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -108,6 +109,7 @@ def _prefix(word: str) -> str:
 class KbIndex:
     docs: dict[str, Prepared] = field(default_factory=dict)
     postings: dict[str, dict[str, float]] = field(default_factory=dict)  # word -> slug -> weighted count
+    key_postings: dict[str, set[str]] = field(default_factory=dict)  # word -> articles with it in title or tags
     vocabulary: list[str] = field(default_factory=list)  # sorted, for prefix lookups
     average_length: float = 1.0
 
@@ -115,9 +117,12 @@ class KbIndex:
     def build(cls, prepared: Iterable[Prepared]) -> KbIndex:
         index = cls()
         for doc in prepared:
-            index.docs[doc.article.slug] = doc
+            slug = doc.article.slug
+            index.docs[slug] = doc
             for word, weight in doc.weights.items():
-                index.postings.setdefault(word, {})[doc.article.slug] = weight
+                index.postings.setdefault(word, {})[slug] = weight
+            for word in doc.key_words:
+                index.key_postings.setdefault(word, set()).add(slug)
         index.vocabulary = sorted(index.postings)
         if index.docs:
             index.average_length = sum(d.length for d in index.docs.values()) / len(index.docs) or 1.0
@@ -137,7 +142,7 @@ class KbIndex:
     def suggest(self, text: str, *, limit: int = 3, language: str | None = None) -> list[Hit]:
         """Articles that fit a ticket's subject and text well: two of an article's title or tag words found
         (or half its title), and not far behind the best one. None rather than noise."""
-        fitting = [h for h in self._rank(set(words(text)), language) if h.key_hits >= 2 or h.title_share >= 0.5]
+        fitting = self._rank(set(words(text)), language, fitting_only=True)
         if not fitting:
             return []
         floor = fitting[0].score * 0.4
@@ -155,20 +160,45 @@ class KbIndex:
                 at += 1
         return found
 
-    def _rank(self, query: set[str], language: str | None) -> list[Hit]:
+    def _fits(self, slug: str, found: set[str]) -> bool:
+        return len(found) >= 2 or self._title_share(slug, found) >= 0.5
+
+    def _title_share(self, slug: str, found: set[str]) -> float:
+        title = self.docs[slug].title_words
+        return len(found & title) / len(title) if title else 0.0
+
+    def _rank(self, query: set[str], language: str | None, *, fitting_only: bool = False) -> list[Hit]:
+        """BM25 over the weighted counts. `fitting_only` scores only the articles whose title or tags the
+        query fits (`_fits`): a first message of 200 words then costs a few lookups per word, not a walk
+        through every article that shares a common word with it."""
+        expanded = {word: self._expand(word) for word in query}
+        keys: dict[str, set[str]] = {}
+        for terms in expanded.values():
+            for term, _ in terms:
+                for slug in self.key_postings.get(term, ()):
+                    keys.setdefault(slug, set()).add(term)
+        candidates = None
+        if fitting_only:  # the fitting articles with most title and tag words found: the rest would not be shown
+            fitting = sorted((slug for slug, found in keys.items() if self._fits(slug, found)),
+                             key=lambda slug: (-len(keys[slug]), slug))
+            candidates = set(fitting[:_CANDIDATES])
+        if candidates is not None and not candidates:
+            return []
         total = len(self.docs)
         scores: dict[str, float] = {}
-        keys: dict[str, set[str]] = {}
-        for word in query:
+        for terms in expanded.values():
             counts: dict[str, float] = {}
-            for term, factor in self._expand(word):
-                for slug, weight in self.postings[term].items():
-                    counts[slug] = counts.get(slug, 0.0) + factor * weight
-                    if term in self.docs[slug].key_words:
-                        keys.setdefault(slug, set()).add(term)
+            df = 0
+            for term, factor in terms:
+                posting = self.postings[term]
+                df += len(posting)  # an upper bound of the word's document frequency: exact enough for idf
+                for slug in (candidates if candidates is not None else posting):
+                    weight = posting.get(slug)
+                    if weight:
+                        counts[slug] = counts.get(slug, 0.0) + factor * weight
             if not counts:
                 continue
-            idf = math.log(1 + (total - len(counts) + 0.5) / (len(counts) + 0.5))
+            idf = math.log(1 + (total - min(df, total) + 0.5) / (min(df, total) + 0.5))
             for slug, tf in counts.items():
                 norm = _K1 * (1 - _B + _B * self.docs[slug].length / self.average_length)
                 scores[slug] = scores.get(slug, 0.0) + idf * tf * (_K1 + 1) / (tf + norm)
@@ -178,7 +208,6 @@ class KbIndex:
             if language and doc.article.language and doc.article.language != language:
                 score *= OTHER_LANGUAGE_FACTOR
             found = keys.get(slug, set())
-            share = len(found & doc.title_words) / len(doc.title_words) if doc.title_words else 0.0
-            hits.append(Hit(doc.article, score, len(found), share))
+            hits.append(Hit(doc.article, score, len(found), self._title_share(slug, found)))
         hits.sort(key=lambda h: (-h.score, h.article.slug))
         return hits

@@ -7,6 +7,7 @@ Slack, Discord and the console alike.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,8 @@ from bot.handlers.kb_library import library_for
 from bot.handlers.permissions import permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
+
+log = logging.getLogger(__name__)
 
 SUGGESTION_HEADER = "Knowledge base articles that may help"
 _QUERY_CHARS = 4000  # of a first message: what it is about is said early; a pasted log adds only noise
@@ -103,3 +106,14 @@ def suggestion_text(articles: list[Article]) -> str:
         how = f":kb:{a.slug} / :kb-text:{a.slug}" if a.url else f":kb-text:{a.slug}"
         lines.append(f"• {a.title}{where} ({how})")
     return "\n".join(lines)
+
+
+async def warm_up(ctx: Context) -> None:
+    """Index the folder at start, off the loop, so the first new ticket does not wait for it in its transaction."""
+    library = library_for(ctx.config)
+    if library is None:
+        return
+    try:
+        await library.index()
+    except Exception:  # a knowledge base that cannot be read must not stop the helpdesk; its use says why
+        log.exception("knowledge base %s could not be indexed", library.folder)

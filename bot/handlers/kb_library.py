@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from bot.handlers.config import HelpdeskConfig
 
 log = logging.getLogger(__name__)
 
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")  # what a reply's :kb:slug token can name (bot.handlers.reply_text)
 MAX_ARTICLE_BYTES = 1_000_000  # an article is a page, not a manual: larger files are left out (and logged)
 
 
@@ -33,8 +36,8 @@ class Library:
         self.rescan_seconds = rescan_seconds
         self._monotonic = monotonic
         self._index = KbIndex()
-        self._stamps: dict[Path, tuple[int, int]] = {}  # file -> (mtime_ns, size) when read
-        self._prepared: dict[Path, Prepared] = {}
+        self._stamps: dict[str, tuple[int, int]] = {}  # file's path -> (mtime_ns, size) when read
+        self._prepared: dict[str, Prepared] = {}
         self._scanned_at: float | None = None
         self._lock = threading.Lock()  # one scan at a time; taken in the worker thread, never on the loop
         self.scans = 0  # how many looks found something to read (for tests and the bench)
@@ -74,21 +77,31 @@ class Library:
             self._scanned_at = self._monotonic()
             return self._index
 
-    def _walk(self) -> dict[Path, tuple[int, int]]:
-        if not self.folder.is_dir():
-            return {}
-        found = {}
-        for path in self.folder.rglob("*.md"):
-            if any(part.startswith(".") for part in path.relative_to(self.folder).parts):
-                continue  # editors' and git's hidden files
+    def _walk(self) -> dict[str, tuple[int, int]]:
+        """Every article file under the folder with its (mtime_ns, size); hidden files and folders (an
+        editor's swap files, .git) are skipped. os.scandir, not Path.rglob: a third of the time per file."""
+        found: dict[str, tuple[int, int]] = {}
+        pending = [str(self.folder)]
+        while pending:
             try:
-                st = path.stat()
-            except OSError:  # removed while we looked
+                entries = list(os.scandir(pending.pop()))
+            except OSError:  # not there (yet), or removed while we looked
                 continue
-            found[path] = (st.st_mtime_ns, st.st_size)
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                    elif entry.name.endswith(".md"):
+                        st = entry.stat()
+                        found[entry.path] = (st.st_mtime_ns, st.st_size)
+                except OSError:
+                    continue
         return found
 
-    def _read(self, path: Path, size: int) -> Prepared | None:
+    def _read(self, name: str, size: int) -> Prepared | None:
+        path = Path(name)
         if size > MAX_ARTICLE_BYTES:
             log.warning("knowledge base: %s left out: larger than %d bytes", path, MAX_ARTICLE_BYTES)
             return None
@@ -97,12 +110,15 @@ class Library:
         except (OSError, UnicodeDecodeError, ArticleError) as exc:
             log.warning("knowledge base: %s left out: %s", path, exc)
             return None
+        if not _SLUG.fullmatch(article.slug):
+            log.warning("knowledge base: %s can be found but not inserted into replies (:kb:%s): name article files "
+                        "with a-z, 0-9, - and _ only", path, article.slug)
         return Prepared.of(article)
 
     def _unique(self) -> list[Prepared]:
         """One article per slug: the slug is the file's name, so two files of one name in different subfolders
         clash; the first by path wins and the other is logged."""
-        seen: dict[str, Path] = {}
+        seen: dict[str, str] = {}
         kept = []
         for path in sorted(self._prepared):
             slug = self._prepared[path].article.slug
