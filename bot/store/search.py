@@ -61,7 +61,7 @@ class SqlSearch(_Repo):
     async def page(self, f: SearchFilter, *, limit: int, offset: int) -> tuple[list[Ticket], int]:
         """One page of matching tickets in order, and how many match in all."""
         found = self._matching(f)
-        total = int((await self.session.execute(select(func.count()).select_from(found.subquery()))).scalar_one())
+        total = int((await self.session.execute(select(func.count()).select_from(found.order_by(None).subquery()))).scalar_one())
         if total == 0 or offset >= total:
             return [], total
         ids = [int(i) for i in (await self.session.execute(found.limit(limit).offset(offset))).scalars().all()]
