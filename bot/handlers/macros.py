@@ -34,8 +34,8 @@ from bot.handlers.tickets import ActionResult, _move, act
 ROLE_OF = {"agents": Role.AGENT, "managers": Role.MANAGER, "admins": Role.ADMIN}
 
 
-class _Unchanged(Exception):  # noqa: N818 - rolls the macro's transaction back: every step was in place already
-    pass
+class _Unchanged(Exception):
+    """Every step was in place already: raised inside the transaction, so it rolls back with nothing written."""
 
 
 @dataclass(frozen=True)
