@@ -18,7 +18,7 @@ from bot.domain.kb_article import parse_article, plain_text
 from bot.domain.kb_index import KbIndex, Prepared
 from bot.domain.model import MessageKind
 from bot.domain.status import Status
-from bot.handlers import kb
+from bot.handlers import chat_intake, kb
 from bot.handlers.context import Actor
 from bot.handlers.kb_library import Library
 from tests.support.console_desk import Desk, console_desk
@@ -222,6 +222,22 @@ async def test_a_mail_no_article_fits_gets_no_suggestion(desk: Desk) -> None:
     n = await mail(desk, raw_mail(subject="Lunch on Friday", body="What is on the menu at the office party?"))
     assert [m.kind for m in await messages(desk.core, n)] == [MessageKind.INBOUND]
     assert not [t for t in desk.surface.thread(n) if kb.SUGGESTION_HEADER in t]
+
+
+async def test_a_customers_direct_message_that_opens_a_ticket_is_offered_articles_too(desk: Desk) -> None:
+    msg = chat_intake.ChatMessageIn(platform="discord", user_id="4242", user_name="Mia", dm_channel="900",
+                                    message_id="m1", text="My password expired and I cannot log in")
+    opened = await chat_intake.receive_chat_message(desk.core.ctx, msg)
+    assert opened.action == "created" and opened.ticket_number is not None
+    await desk.settled()
+    [suggested] = [t for t in desk.surface.thread(opened.ticket_number) if kb.SUGGESTION_HEADER in t]
+    assert "Resetting your password (:kb-text:password-reset)" in suggested, "no url: its text can be inserted"
+    # Their next message continues the ticket: nothing suggested again.
+    again = await chat_intake.receive_chat_message(desk.core.ctx, dataclasses.replace(msg, message_id="m2",
+                                                                                      text="Password still fails"))
+    assert again.action == "appended"
+    kinds = [m.kind for m in await messages(desk.core, opened.ticket_number)]
+    assert kinds == [MessageKind.INBOUND, MessageKind.SYSTEM, MessageKind.INBOUND]
 
 
 async def test_kb_lists_matches_with_how_to_insert_them_for_agents_and_light_agents(desk: Desk) -> None:
