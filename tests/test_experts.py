@@ -311,3 +311,19 @@ async def test_the_customer_quoting_the_experts_mail_is_still_the_customer(desk:
     assert last.kind == MessageKind.INBOUND and "Well?" in last.body_text
     after = await ticket(desk.core, number)
     assert after is not None and after.status == Status.CUSTOMER_REPLIED
+
+
+async def test_questions_to_an_expert_do_not_count_against_acknowledging_their_own_mail(desk: Desk) -> None:
+    """People wrote the questions: they are not automatic mail, so the expert writing in as a customer later
+    is acknowledged like anyone (at most TIKETTI_ACK_LIMIT_PER_HOUR automatic mails per hour, default 3)."""
+    number = await opened(desk)
+    await desk.console(ANA, f"/ticket ask {number} {EXPERT} | Is this ours?")
+    [question] = await desk.send_out()
+    await desk.mail_in(expert_reply(question, "Yes.", message_id="<yes@supplier.example>"))  # a known contact now
+    for n in range(3):
+        await desk.console(ANA, f"/ticket ask {number} {EXPERT} | Question {n + 2}?")
+    assert len(await desk.send_out()) == 3
+    await desk.mail_in(raw_mail(frm=f"Erik <{EXPERT}>", subject="A quote for five printers", body="Please."))
+    assert await ticket(desk.core, number + 1) is not None
+    [ack] = await desk.send_out()
+    assert ack.rcpt_tos == (EXPERT,) and f"[#{number + 1}]" in ack.message["Subject"]

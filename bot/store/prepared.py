@@ -31,7 +31,8 @@ RECENT_FOR_REQUESTER = _prepared(lambda: select(Ticket).where(
     orm.tickets.c.requester_id == bindparam("requester"), orm.tickets.c.id != bindparam("exclude"),
 ).order_by(orm.tickets.c.created_at.desc(), orm.tickets.c.id.desc()).limit(bindparam("limit")))
 AUTOMATIC_TO = _prepared(lambda: select(func.count()).select_from(orm.outbox).where(
-    orm.outbox.c.to_addr == bindparam("to"), orm.outbox.c.kind != "reply", orm.outbox.c.created_at >= bindparam("since")))
+    orm.outbox.c.to_addr == bindparam("to"), orm.outbox.c.kind.not_in(("reply", "expert")),  # people wrote those
+    orm.outbox.c.created_at >= bindparam("since")))
 FAILURES = _prepared(lambda: select(orm.outbox.c.ticket_id, orm.outbox.c.to_addr, orm.outbox.c.last_error).where(
     orm.outbox.c.ticket_id.in_(bindparam("tickets", expanding=True)),
     orm.outbox.c.state.in_([MailState.FAILED, MailState.BOUNCED]),
