@@ -8,6 +8,7 @@ through their fakes. The index and the folder's re-reading are tested on their o
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -269,25 +270,47 @@ async def test_a_reply_puts_in_an_articles_link_or_text_and_an_unknown_one_sends
     assert ":kb" not in body and "title:" not in body
 
 
-# --- the doors of Slack and Discord --------------------------------------------------------------------
+# --- Slack and Discord: the kb verb, and the suggestion in a ticket's thread --------------------------
 
 
-async def test_slack_ticket_kb_answers_the_caller_alone(database: Database, tmp_path: Path) -> None:
+PRINTER_MAIL = {"subject": "Printer not printing", "body": "The printer on floor 2 shows a paper jam."}
+
+
+async def test_slack_shows_the_suggestion_in_the_thread_and_answers_kb_to_the_caller_alone(
+        database: Database, tmp_path: Path) -> None:
     folder = write_articles(tmp_path / "kb", **{"printer-setup": PRINTER, "vpn": VPN})
-    async with running_bot(database, tmp_path, kb_dir=folder) as bot:
+    async with running_bot(database, tmp_path, kb_dir=folder, kb_suggestions=3) as bot:
+        number = await bot.mail(raw_mail(**PRINTER_MAIL))
+        await bot.settled()
+        root = await bot.root_of(number)
+        shown = [f"{p.text}\n{block_text(p.blocks)}" for p in bot.thread(root)]
+        [suggested] = [t for t in shown if kb.SUGGESTION_HEADER in t]
+        assert "https://help.example.com/kb/printer-setup" in suggested and "Connecting to the VPN" not in suggested
+        await eventually(lambda: bot.sink.received)  # the acknowledgement
+        await bot.settled()
+        assert len(bot.sink.received) == 1, "the acknowledgement alone: a suggestion is never mailed"
+
         before = len(bot.slack.responses)
         reply = await bot.send(bot.requests.command("kb printer", user="U0ANA"))
         assert reply.status == 200
         (answer, *_) = await eventually(lambda: bot.slack.responses[before:])
         assert answer["response_type"] == "ephemeral"
-        shown = block_text(answer["blocks"])
-        assert shown.index("Setting up the office printer") < shown.index("Connecting to the VPN")
-        assert "https://help.example.com/kb/printer-setup" in shown and ":kb-text:printer-setup" in shown
+        listed = block_text(answer["blocks"])
+        assert listed.index("Setting up the office printer") < listed.index("Connecting to the VPN")
+        assert "https://help.example.com/kb/printer-setup" in listed and ":kb-text:printer-setup" in listed
 
 
-async def test_discord_helpdesk_kb_answers_the_caller_alone(database: Database, tmp_path: Path) -> None:
+async def test_discord_shows_the_suggestion_in_the_thread_and_answers_kb_to_the_caller_alone(
+        database: Database, tmp_path: Path) -> None:
     folder = write_articles(tmp_path / "kb", **{"printer-setup": PRINTER, "vpn": VPN})
-    async with running_discord_bot(database, tmp_path, kb_dir=folder) as bot:
+    async with running_discord_bot(database, tmp_path, kb_dir=folder, kb_suggestions=3) as bot:
+        number = await bot.mail(raw_mail(**PRINTER_MAIL))
+        await bot.settled()
+        thread = await bot.thread_of(number)
+        shown = [json.dumps(m, ensure_ascii=False) for m in bot.thread_messages(thread)]
+        [suggested] = [t for t in shown if kb.SUGGESTION_HEADER in t]
+        assert "https://help.example.com/kb/printer-setup" in suggested and "Connecting to the VPN" not in suggested
+
         response = await bot.slash("kb", DISCORD_ANA, words="printer")
         said = response.followups[0]["content"] if response.kind == 5 else response.data.get("content", "")
         assert response.ephemeral or response.data.get("flags", 0) & 64
