@@ -241,6 +241,23 @@ async def test_a_customers_direct_message_that_opens_a_ticket_is_offered_article
     assert kinds == [MessageKind.INBOUND, MessageKind.SYSTEM, MessageKind.INBOUND]
 
 
+async def test_a_knowledge_base_that_fails_costs_the_suggestion_not_the_mail(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index broken")
+    monkeypatch.setattr(KbIndex, "suggest", broken)  # a fault to inject: nothing real breaks this way on demand
+    n = await mail(desk, raw_mail(subject="Printer not printing", body="The printer shows a paper jam."))
+    assert [m.kind for m in await messages(desk.core, n)] == [MessageKind.INBOUND]
+    assert [m.kind for m in await outbox(desk.core, n)] == ["ack"]
+
+
+async def test_an_empty_knowledge_base_says_where_articles_go(desk: Desk, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    desk.core.ctx.config = dataclasses.replace(desk.core.ctx.config, kb_dir=str(tmp_path / "empty"))
+    said = await desk.type(ANA, "/ticket kb printer")
+    assert "the knowledge base has no articles yet: add Markdown files to" in said and "empty" in said
+
+
 async def test_kb_lists_matches_with_how_to_insert_them_for_agents_and_light_agents(desk: Desk) -> None:
     said = await desk.type(ANA, "/ticket kb printer")
     assert "Knowledge base: printer (2)" in said

@@ -51,6 +51,9 @@ async def search_articles(ctx: Context, actor: Actor, words: str, *, limit: int 
         raise Refused("say what to look for: /ticket kb printer setup")
     await permit(ctx, actor, Action.KB)
     index = await _index(ctx)
+    if not len(index):
+        raise Refused(f"the knowledge base has no articles yet: add Markdown files to {ctx.config.kb_dir} "
+                      "(TIKETTI_KB_DIR; docs/configuration.md, \"Knowledge base\")")
     return [_view(hit, words) for hit in index.search(words, limit=limit)]
 
 
@@ -89,7 +92,12 @@ async def suggest(ctx: Context, uow: UnitOfWork, ticket: Ticket, text: str, now:
     if library is None or ctx.config.kb_suggestions <= 0:
         return
     query = f"{ticket.subject}\n{text[:_QUERY_CHARS]}"
-    hits = (await library.index()).suggest(query, limit=ctx.config.kb_suggestions, language=guess_language(query))
+    try:
+        index = await library.index()
+        hits = index.suggest(query, limit=ctx.config.kb_suggestions, language=guess_language(query))
+    except Exception:  # a knowledge base that cannot be read costs the suggestion, never the customer's mail
+        log.exception("knowledge base %s: no suggestion for #%d", library.folder, ticket.number)
+        return
     if not hits:
         return
     body = suggestion_text([h.article for h in hits])
