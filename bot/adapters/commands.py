@@ -66,7 +66,8 @@ SPECS: dict[str, Spec] = {
                    "[assignee:@ana|none|me] [category:…] [priority:high] [after:YYYY-MM-DD] [before:…] [page:2] "
                    "[sort:newest]",
                    "find tickets by words in subjects and messages", number=False, rest="text"),
-    "kb": Spec("/ticket kb words…", "search the knowledge base", number=False, rest="text"),
+    "kb": Spec("/ticket kb words…", "search the knowledge base (in a reply, :kb:slug puts in an article's link, "
+               ":kb-text:slug its text)", number=False, rest="text"),
     "replies": Spec("/ticket replies [words] | /ticket replies save NAME [team|<team>|personal] [from N]",
                     "canned replies (send one with /ticket reply N :name); save your last reply as one",
                     number=False, rest="any"),
