@@ -6,10 +6,10 @@ and the *Merge anyway* confirmation. The table is checked against what the bot r
 door cannot be left out.
 
 A stranger (Eva: she sees /ticket and the tickets channel, but the roster does not name her) and a light
-agent (Lee) not pulled in are refused at every door but the knowledge base's (light agents may search it): a
-private answer (ephemeral; for a thread message, a DM), an audit row, and nothing else: no change in the store,
-no Discord write, no mail. Pulled into the
-ticket, Lee reads it and writes notes, and is refused the rest. Ben, billing's agent, gets through every door.
+agent (Lee) not pulled in are refused at every door but the two searches (`search` and `kb`, which light agents
+may use): a private answer (ephemeral; for a thread message, a DM), an audit row, and nothing else: no change in
+the store, no Discord write, no mail. Pulled into the ticket, Lee reads it and writes notes, and is refused the
+rest. Ben, billing's agent, gets through every door.
 """
 
 from __future__ import annotations
