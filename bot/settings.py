@@ -46,8 +46,9 @@ class Settings(BaseSettings):
                                  "the ticket gets a note saying so")
     ack_enabled: bool = Field(True, description="Send an auto-acknowledgement to new tickets' customers")
     ack_limit_per_hour: int = Field(3, description="At most this many automatic mails per sender per hour (RFC 3834)")
-    send_limit_per_hour: int = Field(10, ge=0, description="At most this many tickets an agent opens by mailing an "
-                                     "outside address (`/ticket new … send`), per hour")
+    send_limit_per_hour: int = Field(10, ge=0, description="At most this many new outside addresses an agent mails "
+                                     "from chat (`/ticket new … send`, `/ticket ask` to an expert not yet asked about "
+                                     "that ticket), per hour")
     first_response_text: str = Field(
         "within one business day", description="Expected response time quoted in the acknowledgement"
     )

@@ -5,6 +5,7 @@ notice: what the expert receives, where the answer lands, that the customer hear
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
@@ -327,3 +328,16 @@ async def test_questions_to_an_expert_do_not_count_against_acknowledging_their_o
     assert await ticket(desk.core, number + 1) is not None
     [ack] = await desk.send_out()
     assert ack.rcpt_tos == (EXPERT,) and f"[#{number + 1}]" in ack.message["Subject"]
+
+
+async def test_new_experts_count_toward_the_hourly_limit_on_mailing_outside_addresses(desk: Desk) -> None:
+    number = await opened(desk)
+    desk.core.ctx.config = dataclasses.replace(desk.core.ctx.config, send_limit_per_hour=2)
+    await desk.console(ANA, f"/ticket ask {number} {EXPERT} | Is this ours?")
+    await desk.console(ANA, f"/ticket ask {number} {EXPERT} | And April?")  # a follow-up: not a new address
+    await desk.console(ANA, f"/ticket ask {number} bank@bank.example | Did you charge twice?")
+    before = await store_state(desk.core)
+    said = await desk.console(ANA, f"/ticket ask {number} auditor@audit.example | Seen this before?")
+    assert said.startswith("✗") and "2 new outside addresses in the last hour" in said
+    assert await store_state(desk.core) == before
+    assert sorted(r.rcpt_tos[0] for r in await desk.send_out()) == ["bank@bank.example", EXPERT, EXPERT]

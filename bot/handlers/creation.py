@@ -45,7 +45,7 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
     async with ctx.transaction() as uow:
         now = ctx.clock()
         if send:
-            await _within_send_limit(ctx, uow, actor, now)
+            await within_send_limit(ctx, uow, actor, now)
         agent = await agent_for(uow, actor, now)
         contact = await uow.contacts.by_email(requester) or await uow.contacts.add(
             Contact(email=requester, name=" ".join(requester_name.split()), created_at=now))
@@ -86,13 +86,15 @@ async def open_ticket(ctx: Context, actor: Actor, *, requester: str, subject: st
     return ActionResult(ticket=view, summary=f"#{view.number} {what}{extra}")
 
 
-SENT_OUTBOUND = "outbound_opened"  # the audit row that counts toward an agent's hourly limit
+SENT_OUTBOUND = "outbound_opened"  # the audit rows that count toward an agent's hourly limit: this one,
+ASKED_EXPERT = "expert_asked"  # and a question to an expert not asked about that ticket before (bot.handlers.experts)
 
 
-async def _within_send_limit(ctx: Context, uow: UnitOfWork, actor: Actor, now: datetime) -> None:
+async def within_send_limit(ctx: Context, uow: UnitOfWork, actor: Actor, now: datetime) -> None:
     """Mailing outside addresses from chat is limited per agent and hour: a hijacked or careless
     account must not turn the support address into a spam cannon."""
-    limit = ctx.config.send_limit_per_hour
-    if await uow.audit.count_since(actor.audit_name, SENT_OUTBOUND, now - timedelta(hours=1)) >= limit:
+    limit, since = ctx.config.send_limit_per_hour, now - timedelta(hours=1)
+    mailed = [await uow.audit.count_since(actor.audit_name, kind, since) for kind in (SENT_OUTBOUND, ASKED_EXPERT)]
+    if sum(mailed) >= limit:
         raise Refused(f"you have mailed {limit} new outside addresses in the last hour, the most allowed; "
                       "try again later or ask an admin to raise TIKETTI_SEND_LIMIT_PER_HOUR")

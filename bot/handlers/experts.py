@@ -15,12 +15,15 @@ from bot.domain.model import Message, MessageKind, Ticket
 from bot.handlers import events
 from bot.handlers.audit import audit
 from bot.handlers.context import Actor, Context, agent_for, load_ticket, requester_of
+from bot.handlers.creation import ASKED_EXPERT, within_send_limit
 from bot.handlers.errors import Refused
 from bot.handlers.expert_mail import queue_question
 from bot.handlers.permissions import permit
 from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
+
+ASKED_EXPERT_AGAIN = "expert_asked_again"  # a follow-up in an exchange (the first question: creation.ASKED_EXPERT)
 
 
 async def ask_expert(ctx: Context, actor: Actor, number: int, address: str, question: str, *,
@@ -38,6 +41,8 @@ async def ask_expert(ctx: Context, actor: Actor, number: int, address: str, ques
         now = ctx.clock()
         agent = await agent_for(uow, actor, now)
         earlier = await uow.expert_asks.exchange(number, expert)
+        if not earlier:  # a new outside address: counted with `/ticket new … send` (a follow-up is not)
+            await within_send_limit(ctx, uow, actor, now)
         quoted = await _customer_message(uow, number) if with_customer_message else None
         again = " again" if earlier else ""
         context = " (with the customer's last message as context)" if quoted else ""
@@ -51,7 +56,7 @@ async def ask_expert(ctx: Context, actor: Actor, number: int, address: str, ques
                                              direction=Direction.QUESTION, created_at=now,
                                              asked_by=actor.audit_name, message_id=note.id))
         ticket.updated_at = now
-        audit(uow, ticket, actor.audit_name, "expert_asked", now,
+        audit(uow, ticket, actor.audit_name, ASKED_EXPERT_AGAIN if earlier else ASKED_EXPERT, now,
               detail=f"to {expert}, {mail.mail_message_id}" + (", with the customer's last message" if quoted else ""))
         view = await ticket_view(uow, ticket)
         msg = message_view(number, note)
