@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.discord import controls
+from bot.adapters.discord import digest as discord_digest
 from bot.adapters.discord.reply_form import REPLY_TEXT, REPLY_TIME
+from bot.adapters.slack import digest as slack_digest
 from bot.adapters.slack import ticket_blocks
 from bot.app import Core, build_core
 from bot.domain.errors import InvalidInput
@@ -166,6 +168,13 @@ async def test_the_report_sums_time_per_agent_customer_organisation_and_team(des
     rows = {(s, k): v for s, k, v in reports.csv_rows(report)}
     assert rows[("time_spent_minutes", "total")] == "205"
     assert rows[("time_spent_minutes_by_organisation", "other.example")] == "90"
+
+    slack = block_text(slack_digest.report_blocks(report, "Report"))
+    assert "*Time spent* 3 h 25 min" in slack and "*By agent* Ana 1 h 55 min, Ben 1 h 30 min" in slack
+    assert "*By customer* olli@other.example 1 h 30 min, mia@customer.example 1 h 25 min" in slack
+    discord = discord_digest.report_text(report, "Report")
+    assert "**Time spent** 3 h 25 min · **by agent** Ana 1 h 55 min, Ben 1 h 30 min" in discord
+    assert "**by team** billing 2 h, support 1 h 25 min" in discord
 
     shown = await desk.type(MGR, "/ticket report week")
     assert "time spent 3 h 25 min" in shown
