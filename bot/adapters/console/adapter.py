@@ -188,8 +188,9 @@ class ConsoleAdapter:
             self._ack(outcome)
 
     def _ack(self, result: ActionResult) -> None:
-        """Confirm to the person who acted, unless the channel already showed the change."""
-        if result.ticket.number not in self.surface.touched_since(self._mark):
+        """Confirm to the person who acted, unless the channel already showed the change (a held reply is
+        always confirmed: the line says how to take it back, which no channel shows)."""
+        if result.held_until is not None or result.ticket.number not in self.surface.touched_since(self._mark):
             self._say(render.ok(result.summary))
 
     async def _plain(self, text: str) -> None:
