@@ -269,12 +269,13 @@ async def test_the_discord_reply_form_and_helpdesk_time_log_time(database: Datab
         await bot.settled()
         assert len(bot.sink.received) == mails + 1
 
-        logged = await bot.slash("time", BEN, number=number, spent="1h", what="checked the ledger")
-        assert "1 h logged" in (logged.followups[0]["content"] if logged.kind == 5 else logged.data["content"])
+        # the spent option is one duration, whatever its spaces: "1 h 15" is 75 minutes, the words are `what`
+        logged = await bot.slash("time", BEN, number=number, spent="1 h 15", what="checked the ledger")
+        assert "1 h 15 min logged" in (logged.followups[0]["content"] if logged.kind == 5 else logged.data["content"])
         assert await entries(bot.core) == [(number, 45, "reply-form", "with the reply"),
-                                           (number, 60, "command", "checked the ledger")]
+                                           (number, 75, "command", "checked the ledger")]
 
         def card_shows() -> bool:
             fields = bot.starter(thread)["embeds"][0]["fields"]
-            return {"name": "Time spent", "value": "⏱ 1 h 45 min", "inline": True} in fields
+            return {"name": "Time spent", "value": "⏱ 2 h", "inline": True} in fields
         await eventually(card_shows)

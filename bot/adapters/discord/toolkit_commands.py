@@ -73,7 +73,8 @@ def toolkit_group(parts: DiscordParts) -> app_commands.Group:
     @app_commands.autocomplete(number=numbers)
     async def time(interaction: discord.Interaction, spent: str, what: str | None = None,
                    number: Number | None = None) -> None:
-        await run_verb(parts, interaction, "time", number, text=f"{spent} {what or ''}".strip())
+        # `spent` is one option: its words are one duration ("1 h 30" is 90 minutes), never the note's
+        await run_verb(parts, interaction, "time", number, text=f"{''.join(spent.split())} {what or ''}".strip())
 
     @group.command(name="ask", description="MAIL an outside expert; the answer lands in the thread as a note")
     @app_commands.autocomplete(number=numbers)
