@@ -73,7 +73,8 @@ SPECS: dict[str, Spec] = {
                     number=False, rest="any"),
     "macros": Spec("/ticket macros", "the macros you may apply", number=False),
     "macro": Spec("/ticket macro N name", "apply a macro: several changes (and a reply) in one step", rest="text"),
-    "time": Spec("/ticket time N 25m [what was done]", "log time spent on ticket N", rest="text"),
+    "time": Spec("/ticket time N 25m [what was done]",
+                 "log time spent on ticket N (25m, 1h30m, 1.5h; -15m takes back time you logged)", rest="text"),
     "ask": Spec("/ticket ask N expert@example.com [--with-message] | question…",
                 "MAIL an outside expert (--with-message: quoting the customer's last message); their answer "
                 "lands in the thread as an internal note", rest="text"),
