@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.adapters.console import ConsoleAdapter
 from bot.app import Core, build_core
 from bot.domain import mail_ids
-from bot.domain.experts import BadExpertAddress
+from bot.domain.experts import BadExpertAddress, expert_address
 from bot.domain.model import MailState, MessageKind
 from bot.domain.status import Status
 from bot.handlers import experts, queries, tickets
@@ -341,3 +341,19 @@ async def test_new_experts_count_toward_the_hourly_limit_on_mailing_outside_addr
     assert said.startswith("✗") and "2 new outside addresses in the last hour" in said
     assert await store_state(desk.core) == before
     assert sorted(r.rcpt_tos[0] for r in await desk.send_out()) == ["bank@bank.example", EXPERT, EXPERT]
+
+
+@pytest.mark.parametrize(("typed", "address"), [
+    ("Expert@Supplier.Example", EXPERT), (f"<{EXPERT}>", EXPERT), (f"mailto:{EXPERT}", EXPERT),
+    ("myynti@ääkköset.fi", "myynti@xn--kkset-fraa0m.fi"),  # the envelope's ASCII form
+])
+def test_an_expert_address_is_one_plain_address(typed: str, address: str) -> None:
+    assert expert_address(typed) == address
+
+
+@pytest.mark.parametrize("typed", ["expert@supplier", "expert@sup_plier.example", "expert@-supplier.example",
+                                   "e xpert@supplier.example", "äiti@supplier.example", "expert@supplier.example\x00",
+                                   "a" * 250 + "@supplier.example", "expert@supplier.example;thief@evil.example"])
+def test_anything_else_is_not_an_expert_address(typed: str) -> None:
+    with pytest.raises(BadExpertAddress):
+        expert_address(typed)

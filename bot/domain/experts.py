@@ -15,10 +15,11 @@ from enum import StrEnum
 
 from bot.domain.errors import UserFacingError
 
-# One plain address: a local part and a dotted domain, nothing a header could be split at. Deliberately
-# narrower than RFC 5322 (no quoted local parts, no comments, no display names): an agent types it.
-_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# One plain address: an ASCII local part and a dotted domain (an IDN one too), nothing a header could be
+# split at. Deliberately narrower than RFC 5322 (no quoted local parts,
+# no comments, no display names): an agent types it.
+_LABEL = r"[^\W_](?:(?:[^\W_]|-)*[^\W_])?"
+_ADDRESS = re.compile(rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]+@{_LABEL}(?:\.{_LABEL})+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -58,6 +59,10 @@ def expert_address(text: str) -> str:
         raise BadExpertAddress("name the expert's address: /ticket ask N expert@example.com | question…")
     if any(sep in address for sep in (",", ";", " ")):
         raise BadExpertAddress(f"{address!r}: one expert at a time, one address")
-    if _ADDRESS.fullmatch(address) is None:
-        raise BadExpertAddress(f"{address!r} is not a mail address")
-    return address.lower()
+    if len(address) > 254 or _ADDRESS.fullmatch(address) is None:  # RFC 5321's path limit, less the brackets
+        raise BadExpertAddress(f"{address[:80]!r} is not a mail address")
+    local, _, domain = address.lower().rpartition("@")
+    try:  # an IDN domain in its ASCII form: what SMTP's envelope carries and the expert's answers come from
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        raise BadExpertAddress(f"{address!r} is not a mail address") from None
