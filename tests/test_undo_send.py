@@ -186,6 +186,30 @@ async def test_a_claimed_mail_cannot_be_taken_back_and_a_taken_back_one_is_never
     assert [c for c in await delivery.claim(ctx, limit=10, lease=timedelta(minutes=5)) if c.kind == "reply"] == []
 
 
+async def test_an_undo_and_another_instances_claim_at_the_same_moment_never_both_win(
+        desk: Desk, sink: SmtpSink, database: Database, tmp_path: Path) -> None:
+    """Two instances whose clocks differ by the window: one's worker finds the mail due while the other's
+    agent is still inside it. Run at once, exactly one of them wins, every time."""
+    other = await build_core(make_settings(database, tmp_path), engine=database.engine())
+    other.ctx.clock = lambda: desk.clock.now + timedelta(seconds=HOLD + 1)
+    try:
+        for _ in range(4):
+            n = await mail(desk)
+            await desk.type(ANA, f"/ticket reply {n} {TEXT}")
+            claimed, undone = await asyncio.gather(delivery.claim(other.ctx, limit=10, lease=timedelta(minutes=5)),
+                                                   undo.undo_reply(desk.core.ctx, ANA, n), return_exceptions=True)
+            assert not isinstance(claimed, BaseException), claimed
+            assert undone is None or not isinstance(undone, BaseException) or isinstance(undone, Refused), undone
+            sent = any(c.kind == "reply" and c.ticket_id == n for c in claimed)
+            assert sent != (not isinstance(undone, Refused)), "one of them, never both, never neither"
+            for c in claimed:
+                await delivery.mark_sent(other.ctx, c.id)
+            replies_left = [m.kind for m in await outbox(desk.core, n) if m.kind == "reply"]
+            assert replies_left == (["reply"] if sent else [])
+    finally:
+        await other.close()
+
+
 async def test_a_restart_during_the_hold_still_sends_the_reply_once(
         desk: Desk, sink: SmtpSink, database: Database, tmp_path: Path) -> None:
     n = await mail(desk)
