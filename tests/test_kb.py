@@ -25,7 +25,7 @@ from bot.handlers.kb_library import Library
 from tests.support.console_desk import Desk, console_desk
 from tests.support.db import Database
 from tests.support.discord_bot import ANA as DISCORD_ANA
-from tests.support.discord_bot import running_discord_bot
+from tests.support.discord_bot import MIA, running_discord_bot
 from tests.support.mails import deliver, messages, outbox, parse_sent, raw_mail, text_body
 from tests.support.slack_bot import block_text, eventually, running_bot
 
@@ -333,3 +333,17 @@ async def test_discord_shows_the_suggestion_in_the_thread_and_answers_kb_to_the_
         assert response.ephemeral or response.data.get("flags", 0) & 64
         assert said.index("Setting up the office printer") < said.index("Connecting to the VPN")
         assert ":kb:printer-setup" in said
+
+
+async def test_a_discord_dm_ticket_shows_the_suggestion_to_the_team_never_to_the_customer(
+        database: Database, tmp_path: Path) -> None:
+    folder = write_articles(tmp_path / "kb", **{"printer-setup": PRINTER, "vpn": VPN})
+    async with running_discord_bot(database, tmp_path, kb_dir=folder, kb_suggestions=3) as bot:
+        dm = bot.discord.dm_channel(MIA)
+        await bot.say(dm["id"], MIA, "The printer shows a paper jam and prints nothing")
+        [thread] = await eventually(lambda: bot.discord.threads())
+        await bot.settled()
+        team = [json.dumps(m, ensure_ascii=False) for m in bot.thread_messages(thread)]
+        assert len([t for t in team if kb.SUGGESTION_HEADER in t]) == 1
+        to_mia = [json.dumps(m, ensure_ascii=False) for m in bot.discord.in_channel(dm["id"]) if m["author"]["bot"]]
+        assert len(to_mia) == 1 and not [t for t in to_mia if "help.example.com" in t or "Knowledge" in t]
