@@ -47,9 +47,9 @@ async def _index(ctx: Context) -> KbIndex:
 
 async def search_articles(ctx: Context, actor: Actor, words: str, *, limit: int = 5) -> list[ArticleHit]:
     """The articles that best match `words` (title first, then tags, then text), each with a telling line."""
+    await permit(ctx, actor, Action.KB)
     if not words.strip():
         raise Refused("say what to look for: /ticket kb printer setup")
-    await permit(ctx, actor, Action.KB)
     index = await _index(ctx)
     if not len(index):
         raise Refused(f"the knowledge base has no articles yet: add Markdown files to {ctx.config.kb_dir} "
