@@ -184,7 +184,7 @@ async def test_send_to_customer_shortcut_previews_then_mails_the_message(bot: Sl
     view = await eventually(lambda: next((v for v in bot.slack.views.values() if v.get("callback_id") == SEND_MODAL), None))
     preview = block_text(view["blocks"])
     assert "mia@customer.example" in preview and f"Re: Password reset [#{number}]" in preview
-    [field] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    [field] = [b["element"] for b in view["blocks"] if b.get("block_id") == ticket_blocks.REPLY_BLOCK]
     assert field["initial_value"] == "Reset it at the reset page (https://example.com/reset) & log in."
     mails_before = len(bot.sink.received)
     values = {ticket_blocks.REPLY_BLOCK: {ticket_blocks.REPLY_INPUT: {"type": "plain_text_input", "value": field["initial_value"]}}}
