@@ -347,3 +347,30 @@ async def test_a_discord_dm_ticket_shows_the_suggestion_to_the_team_never_to_the
         assert len([t for t in team if kb.SUGGESTION_HEADER in t]) == 1
         to_mia = [json.dumps(m, ensure_ascii=False) for m in bot.discord.in_channel(dm["id"]) if m["author"]["bot"]]
         assert len(to_mia) == 1 and not [t for t in to_mia if "help.example.com" in t or "Knowledge" in t]
+
+
+async def test_discord_kb_in_a_tickets_thread_offers_buttons_that_open_the_reply_form_with_the_article(
+        database: Database, tmp_path: Path) -> None:
+    folder = write_articles(tmp_path / "kb", **{"printer-setup": PRINTER, "password-reset": PASSWORD})
+    async with running_discord_bot(database, tmp_path, kb_dir=folder) as bot:
+        number = await bot.mail(raw_mail(**PRINTER_MAIL))
+        await bot.settled()
+        thread = await bot.thread_of(number)
+        outside = await bot.slash("kb", DISCORD_ANA, words="printer")  # in the tickets channel: no ticket to reply to
+        assert not outside.followups[0].get("components")
+        found = await bot.slash("kb", DISCORD_ANA, channel=thread, words="printer password")
+        buttons = {c["label"]: c["custom_id"] for row in found.followups[0]["components"] for c in row["components"]}
+        assert set(buttons) == {"Reply with link: Setting up the office printer",
+                                "Reply with text: Setting up the office printer",
+                                "Reply with text: Resetting your password"}, "no url: no link button"
+        form = await bot.press(found.followups[0], DISCORD_ANA,
+                               custom_id=buttons["Reply with link: Setting up the office printer"])
+        filled = form.data["components"][0]["components"][0]["value"]
+        assert form.kind == 9 and filled == "Setting up the office printer: https://help.example.com/kb/printer-setup"
+        texts = await bot.press(found.followups[0], DISCORD_ANA, custom_id=buttons["Reply with text: Resetting your password"])
+        assert texts.data["components"][0]["components"][0]["value"].startswith("Go to https://id.example.com/reset")
+        await bot.submit_modal(form, DISCORD_ANA, thread, f"Please see {filled}")
+        await bot.settled()
+        [sent] = await eventually(lambda: [r for r in bot.sink.received if "Please see" in text_body(r.message)])
+        assert "Please see Setting up the office printer: https://help.example.com/kb/printer-setup" in text_body(
+            sent.message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot.adapters.discord import canned_choices
+from bot.adapters.discord import canned_choices, kb_buttons
 from bot.adapters.discord.commands import DEFAULT_PERMISSIONS, Number, run_verb, ticket_numbers
 from bot.adapters.discord.embeds import cut
 from bot.adapters.discord.parts import DiscordParts
@@ -41,7 +41,7 @@ def toolkit_group(parts: DiscordParts) -> app_commands.Group:
 
     @group.command(name="kb", description="Search the knowledge base")
     async def kb(interaction: discord.Interaction, words: str) -> None:
-        await run_verb(parts, interaction, "kb", text=words)
+        await kb_buttons.run_kb(parts, interaction, words)  # run_verb's answer, and Reply buttons in a ticket's thread
 
     async def canned_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await canned_choices.reply_names(parts, interaction, current)
