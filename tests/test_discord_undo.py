@@ -63,7 +63,7 @@ async def test_undo_on_the_reply_answer_opens_the_form_with_the_text(database: D
         assert any("took back their reply" in str(m) for m in bot.thread_messages(thread))
 
         again = await bot.press(said, ANA)
-        assert "already sent" in private(again)["content"]
+        assert "taken back already" in private(again)["content"]
 
 
 async def test_the_reply_forms_answer_has_undo_and_it_works_after_a_restart(database: Database, tmp_path: Path) -> None:

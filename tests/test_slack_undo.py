@@ -67,15 +67,15 @@ async def test_the_reply_commands_answer_has_undo_which_opens_the_form_with_the_
     assert [m.kind for m in await outbox(bot.core, number)] == ["ack"], "nothing left to send"
     t = await ticket(bot.core, number)
     assert t is not None and t.status == Status.NEW and t.first_response_at is None
-    told = [block_text(e.get("blocks") or []) for e in bot.slack.ephemeral if e.get("user") == "U0ANA"]
-    assert any("taken back: nothing was sent" in m for m in told)
+    [replaced] = [r for r in bot.slack.responses if "taken back: nothing was sent" in str(r.get("blocks"))]
+    assert replaced["replace_original"] and UNDO not in str(replaced["blocks"]), "the button goes with its message"
     root = await bot.root_of(number)
     assert any("took back their reply" in block_text(m.blocks) for m in bot.thread(root))
 
     # Pressed again (the same ephemeral message), it says why not, and opens nothing.
     forms = len(reply_forms(bot))
     await click_undo(bot, answer)
-    await eventually(lambda: any("already sent" in block_text(e.get("blocks") or []) for e in bot.slack.ephemeral))
+    await eventually(lambda: any("taken back already" in block_text(e.get("blocks") or []) for e in bot.slack.ephemeral))
     assert len(reply_forms(bot)) == forms
 
 

@@ -56,6 +56,10 @@ async def take_back(ctx: Context, actor: Actor, number: int, message_id: int | N
         agent = await uow.agents.by_chat_user_id(actor.chat_user_id)
         mine = agent.id if agent is not None else -1
         held = await _find(uow, number, message_id, mine, anyone)
+        taken_back = held is None and message_id is not None and any(
+            m.id == message_id and m.body_text.startswith(TAKEN_BACK) for m in await uow.messages.for_ticket(number))
+    if taken_back:  # the same Undo pressed again
+        raise Refused(f"#{number}'s reply was taken back already; nothing was sent")
     if held is None:
         raise Refused(_nothing_held(ctx, number, message_id))
     if held.agent_id != mine and not anyone:

@@ -19,6 +19,7 @@ from bot.adapters.slack import answers
 from bot.adapters.slack.blocks import plain, section
 from bot.adapters.slack.limits import mrkdwn_line
 from bot.adapters.slack.parts import SlackParts
+from bot.adapters.slack.responding import respond_checked
 from bot.domain.errors import UserFacingError
 from bot.handlers import undo
 from bot.handlers.tickets import ActionResult
@@ -52,16 +53,16 @@ def parse_value(value: object) -> tuple[int, int] | None:
 def on_click(parts: SlackParts, open_reply: OpenReply, reply_modal: str) -> Callable[..., Awaitable[None]]:
     """The Undo button's handler: acknowledged at once, then undone and the form opened (no queue: the trigger)."""
 
-    async def clicked(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def clicked(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
         await ack()
         target = parse_value(action.get("value"))
         if target is not None:
-            parts.backlog.soon(lambda: _take_back(parts, open_reply, reply_modal, body, *target), "undo")
+            parts.backlog.soon(lambda: _take_back(parts, open_reply, reply_modal, body, respond, *target), "undo")
 
     return clicked
 
 
-async def _take_back(parts: SlackParts, open_reply: OpenReply, reply_modal: str, body: dict[str, Any],
+async def _take_back(parts: SlackParts, open_reply: OpenReply, reply_modal: str, body: dict[str, Any], respond: Any,
                      number: int, message_id: int) -> None:
     user, channel = body["user"]["id"], (body.get("channel") or {}).get("id")
     try:
@@ -74,5 +75,7 @@ async def _take_back(parts: SlackParts, open_reply: OpenReply, reply_modal: str,
         await parts.tell(user, channel, answers.text(f":warning: {something_went_wrong(log, 'slack: undo on #%s', number)}"))
         return
     await open_reply(parts, body, number, callback_id=reply_modal, text=undone.text)  # first: the trigger's 3 s
-    await parts.tell(user, channel, answers.text(f":leftwards_arrow_with_hook: {undone.result.summary}; "
-                                                 "its text is back in the Reply form"))
+    # The message with the button says what became of it (replaced: the button goes with it).
+    await respond_checked(respond, answers.text(f":leftwards_arrow_with_hook: {undone.result.summary}; its text is "
+                                                "back in the Reply form"), what="Undo", user=user, channel=channel,
+                          tell=parts.tell, response_type="ephemeral", replace_original=True)
