@@ -206,11 +206,13 @@ class DiscordBot:
 
     async def submit_modal(self, modal: Response, user: Json, channel: Json, text: str = "", *,
                            fields: dict[str, str] | None = None) -> Response:
-        """`user` submits the form: every required field says `text`, or each its own (`fields`, by custom id);
-        an optional field not in `fields` is left empty, as people mostly leave them."""
+        """`user` submits the form: every field says `text`, or each its own (`fields`, by custom id). Beside
+        a required field, an optional one not in `fields` is left empty, as people mostly leave them (the
+        Reply form's Time spent)."""
         shown = [c for row in modal.data["components"] for c in row.get("components", [row.get("component")]) if c]
-        values = {f["custom_id"]: (fields or {}).get(f["custom_id"], text if f.get("required", True) else "")
-                  for f in shown}
+        some_required = any(f.get("required", True) for f in shown)
+        values = {f["custom_id"]: (fields or {}).get(
+            f["custom_id"], "" if some_required and not f.get("required", True) else text) for f in shown}
         data = {"custom_id": modal.data["custom_id"], "components": [
             {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()]}
         token = await self.interact(5, data, user, channel)
