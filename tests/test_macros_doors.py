@@ -34,6 +34,9 @@ title = "Vault housekeeping"
 tags = ["+vault"]
 teams = ["vault"]
 """
+# More macros than either platform shows in one select (Slack 100 options, Discord 25): the root keeps to
+# the limit (the fakes refuse more) and the first ones, in the file's order, are offered.
+EXTRA = "".join(f'\n[[macros]]\nname = "extra-{i}"\ntags = ["+extra{i}"]\n' for i in range(120))
 REFUND_DONE = "---\ntitle: Refund done\n---\nHi {{ customer.first_name }}, your refund for #{{ ticket.number }} is on its way.\n"
 
 
@@ -51,7 +54,7 @@ def _macro_select(blocks: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def test_slack_root_macro_select_applies_the_macro(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "workflow.toml"
-    path.write_text('default_team = "billing"\n\n[[teams]]\nname = "billing"\n\n[[teams]]\nname = "vault"\n' + MACROS)
+    path.write_text('default_team = "billing"\n\n[[teams]]\nname = "billing"\n\n[[teams]]\nname = "vault"\n' + MACROS + EXTRA)
     async with running_bot(database, tmp_path, workflow_file=path, replies_dir=_replies(tmp_path),
                            undo_seconds=0) as bot:
         n = await bot.mail(raw_mail(frm="Mia Customer <mia@customer.example>", subject="Charged twice"))
@@ -59,7 +62,9 @@ async def test_slack_root_macro_select_applies_the_macro(database: Database, tmp
         root = await bot.root_of(n)
         select = _macro_select(root.blocks)
         assert select["type"] == "static_select"
-        assert [(o["text"]["text"], o["value"]) for o in select["options"]] == [("Refund approved", "refund-approved")]
+        shown = [(o["text"]["text"], o["value"]) for o in select["options"]]
+        assert len(shown) == 100 and shown[:2] == [("Refund approved", "refund-approved"), ("extra-0", "extra-0")]
+        assert "vault-only" not in str(shown), "a macro for another team's tickets is not offered"
 
         reply = await bot.send(bot.requests.select_option(root.payload(), ticket_blocks.MACRO, "refund-approved",
                                                           user="U0ANA"))
@@ -80,7 +85,7 @@ async def test_slack_root_macro_select_applies_the_macro(database: Database, tmp
 
 async def test_discord_card_macro_select_applies_the_macro(database: Database, tmp_path: Path) -> None:
     workflow = ('default_team = "billing"\n\n[[teams]]\nname = "billing"\nmembers = ["{helpdesk}"]\n\n'
-                '[[teams]]\nname = "vault"\n\n[roles]\nlight = ["{lee}"]\n' + MACROS)
+                '[[teams]]\nname = "vault"\n\n[roles]\nlight = ["{lee}"]\n' + MACROS + EXTRA)
     async with roster_discord_bot(database, tmp_path, workflow=workflow, replies_dir=_replies(tmp_path),
                                   undo_seconds=0) as bot:
         n = await bot.mail(raw_mail(frm="Mia Customer <mia@customer.example>", subject="Charged twice"))
@@ -89,7 +94,9 @@ async def test_discord_card_macro_select_applies_the_macro(database: Database, t
         card = bot.starter(thread)
         [select] = [c for row in card["components"] for c in row["components"]
                     if c.get("custom_id") == controls.card_id(controls.Control.MACRO, n)]
-        assert [(o["label"], o["value"]) for o in select["options"]] == [("Refund approved", "refund-approved")]
+        shown = [(o["label"], o["value"]) for o in select["options"]]
+        assert len(shown) == 25 and shown[:2] == [("Refund approved", "refund-approved"), ("extra-0", "extra-0")]
+        assert "vault-only" not in str(shown), "a macro for another team's tickets is not offered"
 
         assert [c["value"] for c in await bot.autocomplete("macro", BEN, "name", "ref")] == ["refund-approved"]
         assert await bot.autocomplete("macro", EVA, "name", "") == [], "a stranger is offered nothing"
