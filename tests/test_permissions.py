@@ -72,6 +72,7 @@ ACTIONS: dict[str, str] = {
     "close": "/ticket close 1",
     "reopen": "/ticket reopen 1",
     "child": "/ticket child 1 Order a spare part",
+    "ask": "/ticket ask 1 expert@supplier.example | Is this charge ours?",
     "new": "/ticket new someone@outside.example | Hello | Written down from a call",
     "send": "/ticket new someone@outside.example | Hello | Mailed from chat | send",
     "queue": "/ticket queue",
