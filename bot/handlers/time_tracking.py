@@ -49,7 +49,7 @@ async def record(uow: UnitOfWork, ticket: Ticket, agent: Agent, actor: Actor, mi
     assert agent.id is not None
     if minutes == 0:
         raise Refused("no time given")
-    if minutes < 0:
+    if minutes < 0:  # the caller holds the ticket's row (load_ticket): two corrections at once cannot both pass
         logged = await uow.time_entries.agent_total(ticket.number, agent.id)
         if logged + minutes < 0:
             have = f"only {spent_text(logged)}" if logged > 0 else "no time"
