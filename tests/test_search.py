@@ -116,6 +116,8 @@ async def test_phrases_prefixes_and_syntax_typed_by_a_person(desk: Core) -> None
     assert await found(desk, ANA, "lasku") == []  # whole words otherwise
     for odd in ('"', "(", "*", "-", 'NEAR(a b)', "a AND", "^x", "{subject}:x", "'; drop table tickets; --"):
         await search.search(desk.ctx, ANA, odd)  # never an error
+    many = " ".join(["printer", "noon"] * 8)  # the most words a search takes, each a join in the store's query
+    assert await found(desk, ANA, many) == [fire]
 
 
 async def test_best_first_with_words_newest_first_without_or_when_asked(desk: Core) -> None:
@@ -273,3 +275,6 @@ def test_the_grammar_reads_words_phrases_and_filters() -> None:
     assert parse_query("status:open").statuses == parse_query("status:active").statuses
     assert Status.SOLVED not in parse_query("status:open").statuses
     assert parse_query("status:solved,closed").statuses == (Status.SOLVED, Status.CLOSED)
+    with pytest.raises(QueryError, match="at most 16"):
+        parse_query(" ".join(f"word{i}" for i in range(17)))
+    assert len(parse_query('"' + " ".join(f"word{i}" for i in range(40)) + '"').terms) == 1

@@ -20,6 +20,7 @@ from bot.domain.priority import Priority
 from bot.domain.status import Status
 
 PAGE_SIZE = 20
+MAX_TERMS = 16  # each term is a join in the store's query (SQLite joins at most 64 tables); more is never a search
 ORDERS = ("best", "newest")
 FILTERS = ("status", "team", "tag", "from", "assignee", "category", "priority", "after", "before", "page", "sort")
 # `status:open` means every status still being worked on: "open tickets" in a helpdesk's speech is
@@ -149,6 +150,8 @@ def parse_query(text: str) -> SearchQuery:
             _filter(key, _unquote(value), values, tags)
             continue
         terms.extend(_terms(token))
+    if len(terms) > MAX_TERMS:
+        raise QueryError(f"that is {len(terms)} words; search with at most {MAX_TERMS} (a phrase in quotes counts as one)")
     return SearchQuery(terms=tuple(terms), tags=tuple(tags), text=" ".join(text.split()), **values)  # type: ignore[arg-type]
 
 
