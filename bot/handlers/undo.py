@@ -123,12 +123,14 @@ def _put_back(uow: UnitOfWork, ticket: Ticket, held: HeldReply, message: Message
 
 
 def _withdraw(ticket: Ticket, message: Message, text: str) -> None:
-    """The reply becomes an internal note saying it was taken back; its Message-ID was never used."""
+    """The reply becomes an internal note saying it was taken back. Its Message-ID, never mailed, leaves the
+    ticket's References; the note keeps it (which mail was withheld). Only non-key columns of the message
+    change: on PostgreSQL that lock does not wait for a thread sync recording the message's post (its
+    foreign key's KEY SHARE), which in turn waits for this transaction's ticket: no deadlock."""
     message.kind = MessageKind.NOTE
     message.body_text = message.body_display = f"{TAKEN_BACK}\n\n{text}"
     if message.mail_message_id:
         ticket.references = [r for r in ticket.references if r != message.mail_message_id]
-        message.mail_message_id = None
 
 
 def too_late(ctx: Context, number: int) -> str:
