@@ -84,7 +84,9 @@ async def reply(ctx: Context, actor: Actor, number: int, text: str, *, minutes: 
             audit(uow, ticket, actor.audit_name, "status", now, field="status", before=before, after=target)
         if held_until is not None:  # what this reply changed, so an undo can put exactly that back
             await uow.flush()  # the outbox row's id
-            await uow.held_replies.purge(now)  # windows that are over can never be undone
+            # This ticket's windows that are over can never be undone. Only this ticket's: its lock is held,
+            # so two replies never delete the same rows (in two orders: a deadlock on PostgreSQL).
+            await uow.held_replies.purge(number, now)
             assert message.id is not None and mail.id is not None and agent.id is not None
             await uow.held_replies.add(HeldReply(
                 message_id=message.id, ticket_id=number, outbox_id=mail.id, agent_id=agent.id, held_until=held_until,

@@ -47,8 +47,9 @@ class SqlHeldReplies(_Repo):
     async def remove(self, message_id: int) -> None:
         await self.session.execute(delete(orm.held_replies).where(_h.message_id == message_id))
 
-    async def purge(self, before: datetime) -> int:
-        result = await self.session.execute(delete(orm.held_replies).where(_h.held_until < before))
+    async def purge(self, ticket_id: int, before: datetime) -> int:
+        result = await self.session.execute(delete(orm.held_replies).where(_h.ticket_id == ticket_id,
+                                                                           _h.held_until < before))
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
