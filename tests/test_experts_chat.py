@@ -1,6 +1,6 @@
 """`ask` through Slack's and Discord's doors (their fakes, real sockets, an SMTP sink): the agent's question is
-mailed to the expert, and both the question and the expert's answer show in the ticket's thread as internal
-notes, on every platform's thread, while the customer's mail stays untouched."""
+mailed to the expert, both the question and the expert's answer show in the ticket's thread as internal notes,
+the agent who asked is mentioned when the answer comes, and the customer is mailed nothing more."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ async def test_slack_ticket_ask_mails_the_expert_and_the_answer_is_a_note_in_the
         shown = [block_text(m.blocks) for m in bot.thread(root)]
         assert any("Internal note" in s and f"asked {EXPERT} by mail" in s for s in shown)
         assert any(f"Internal note by {EXPERT} by mail" in s and "refunded today" in s for s in shown)
+        assert any(f"<@U0ANA> {EXPERT} answered your question on #{number}" in s for s in shown), "Ana is told"
         assert len(mailed_to(bot.sink, CUSTOMER)) == 1  # the acknowledgement, nothing since
 
 
@@ -72,4 +73,5 @@ async def test_discord_helpdesk_ask_mails_the_expert_and_the_answer_is_a_note_in
                   for m in bot.discord.in_channel(thread["id"])]
         assert any(f"asked {EXPERT} by mail" in p for p in posted)
         assert any(f"Internal note by **{EXPERT} by mail**" in p and "refunded today" in p for p in posted)
+        assert any(f"<@{BEN['id']}> {EXPERT} answered your question on #{number}" in p for p in posted), "Ben is told"
         assert len(mailed_to(bot.sink, CUSTOMER)) == 1  # the acknowledgement, nothing since

@@ -228,6 +228,7 @@ async def _samples(core: Core) -> dict[Notice, tuple[object, str]]:
         Notice.SLA_WARNING: (events.SlaWarning(t, "first_response", due, None), "#7"),
         Notice.SLA_BREACH: (events.SlaBreached(t, "resolution", NOW, "U1"), "breached"),
         Notice.TASK_DUE: (events.TaskDue(3, t, "call the customer back", "U1"), "call the customer back"),
+        Notice.EXPERT_ANSWERED: (events.ExpertAnswered(t, "expert@supplier.example", 9, "U1"), "expert@supplier.example"),
         Notice.QUARANTINE: (events.MailQuarantined(12, "x@example.com", "Hi", "not a mail", "pipe"), "#12"),
         Notice.DELIVERY_FAILED: (events.MailDeliveryFailed(t, "mia@example.com", "Re: Hi", "550 no"), "mia@example.com"),
         Notice.MOVED: (events.TicketMoved(7, "support", "vault"), "vault"),

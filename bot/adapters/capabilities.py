@@ -71,6 +71,7 @@ class Notice(StrEnum):
     SLA_WARNING = "sla warning"
     SLA_BREACH = "sla breach"
     TASK_DUE = "task due"
+    EXPERT_ANSWERED = "expert answered"  # an outside expert's mail came back: the agent who asked is told
     QUARANTINE = "quarantine"
     DELIVERY_FAILED = "delivery failed"
     MOVED = "moved"
@@ -84,6 +85,7 @@ NOTICE_EVENTS: dict[type, Notice] = {
     events.SlaWarning: Notice.SLA_WARNING,
     events.SlaBreached: Notice.SLA_BREACH,
     events.TaskDue: Notice.TASK_DUE,
+    events.ExpertAnswered: Notice.EXPERT_ANSWERED,
     events.MailQuarantined: Notice.QUARANTINE,
     events.MailDeliveryFailed: Notice.DELIVERY_FAILED,
     events.TicketMoved: Notice.MOVED,

@@ -48,6 +48,16 @@ class TaskDue:
 
 
 @dataclass(frozen=True)
+class ExpertAnswered:
+    """An outside expert's mail came back onto the ticket as an internal note: tell the agent who asked."""
+
+    ticket: TicketView
+    expert: str
+    message_id: int  # the note
+    assignee_chat_id: str | None  # the agent who asked (the name every notice's addressee goes by)
+
+
+@dataclass(frozen=True)
 class SlaWarning:
     """A service-level due time is near (the workflow's `warn_before_minutes`): tell whoever can still meet it."""
 

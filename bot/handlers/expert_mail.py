@@ -4,8 +4,9 @@ An expert's answer is the ticket's business but not the customer's conversation.
 internal note, so nothing about it is ever shown or mailed to the customer, and it moves no status, first
 response or SLA clock the way a customer's mail would. It is known by the Message-IDs of the exchange
 (what the expert's client puts in In-Reply-To/References), or by the ticket's subject tag when it comes
-from an address we asked about that ticket. An out-of-office or other automatic answer is kept the same
-way, marked as such: nothing here ever mails anyone back, so there is no loop to break.
+from an address we asked about that ticket; the agent who asked is told by a notice (ExpertAnswered,
+mentioning them in the ticket's thread on every platform). An out-of-office or other automatic answer is
+kept the same way, marked as such: nothing here ever mails anyone back, so there is no loop to break.
 """
 
 from __future__ import annotations
@@ -112,8 +113,10 @@ async def store_answer(ctx: Context, uow: UnitOfWork, mail: InboundMail, sender:
     audit(uow, ticket, f"contact:{sender.email}", "expert_answered", now,
           detail=f"mail {mail.message_id}" + (f" (automatic: {automatic})" if automatic else ""))
     views = [AttachmentView(a.filename, a.content_type, a.size, a.content is not None) for a in mail.attachments]
-    uow.events.append(events.MessageAdded(ticket=await ticket_view(uow, ticket),
-                                          message=message_view(ticket.number, note, views)))
+    view = await ticket_view(uow, ticket)
+    uow.events.append(events.MessageAdded(ticket=view, message=message_view(ticket.number, note, views)))
+    if asker is not None and note.id is not None:  # the agent who asked is told, mentioned in the thread
+        uow.events.append(events.ExpertAnswered(view, sender.email, note.id, asker.removeprefix("agent:")))
     return note
 
 

@@ -70,6 +70,13 @@ KINDS: dict[type, _Kind] = {
         rebuild=lambda d, t: events.TaskDue(task_id=d["task_id"], ticket=t, text=d["text"],
                                             assignee_chat_id=d["assignee"]),
     ),
+    events.ExpertAnswered: _Kind(
+        "expert_answered",
+        key=lambda e: f"expert_answered:{e.message_id}",
+        data=lambda e: {"expert": e.expert, "message_id": e.message_id, "assignee": e.assignee_chat_id},
+        rebuild=lambda d, t: events.ExpertAnswered(ticket=t, expert=d["expert"], message_id=d["message_id"],
+                                                   assignee_chat_id=d["assignee"]),
+    ),
     events.MailQuarantined: _Kind(
         "quarantine",
         key=lambda e: f"quarantine:{e.quarantine_id}",

@@ -17,7 +17,15 @@ from bot.adapters.collisions import ReplyHeld
 from bot.chat.notices import refusal_words
 from bot.chat.surface import Hop, MoveNote
 from bot.domain.sla import FIRST_RESPONSE, time_left_words
-from bot.handlers.events import ChatPostFailed, DigestReady, SlaBreached, SlaWarning, TaskDue, TicketMoved
+from bot.handlers.events import (
+    ChatPostFailed,
+    DigestReady,
+    ExpertAnswered,
+    SlaBreached,
+    SlaWarning,
+    TaskDue,
+    TicketMoved,
+)
 
 from . import render
 
@@ -40,6 +48,12 @@ def task_due(event: TaskDue) -> str:
     who = f"@{render.one_line(event.assignee_chat_id, 30)} " if event.assignee_chat_id else ""
     return render.cut(f"⏰ {who}task due on #{event.ticket.number}: {render.one_line(event.text, 60)} "
                       f"(/ticket done {event.task_id})")
+
+
+def expert_answered(event: ExpertAnswered) -> str:
+    who = f"@{render.one_line(event.assignee_chat_id, 30)} " if event.assignee_chat_id else ""
+    return render.cut(f"✉ {who}{render.one_line(event.expert, 60)} answered your question on #{event.ticket.number} "
+                      "(an internal note)")
 
 
 def ticket_moved(event: TicketMoved) -> str:
@@ -80,6 +94,7 @@ NOTICES: dict[Notice, Callable[..., str]] = {
     Notice.SLA_WARNING: sla_notice,
     Notice.SLA_BREACH: sla_notice,
     Notice.TASK_DUE: task_due,
+    Notice.EXPERT_ANSWERED: expert_answered,
     Notice.QUARANTINE: render.mail_quarantined,
     Notice.DELIVERY_FAILED: render.delivery_failed,
     Notice.MOVED: ticket_moved,

@@ -31,6 +31,11 @@ def task_due(event: events.TaskDue, mention: str = "") -> str:
                      embeds.MESSAGE_CHARS)
 
 
+def expert_answered(event: events.ExpertAnswered, mention: str = "") -> str:
+    return embeds.cut(f"📨 {mention}{event.expert} answered your question on #{event.ticket.number}: their mail is "
+                      "an internal note in this thread", embeds.MESSAGE_CHARS)
+
+
 def delivery_failed(event: events.MailDeliveryFailed) -> str:
     where = f"#{event.ticket.number}: " if event.ticket else ""
     return embeds.cut(f"⚠️ {where}Mail to {event.to_addr} could not be delivered: {event.error}", embeds.MESSAGE_CHARS)
@@ -51,6 +56,7 @@ NOTICES: dict[Notice, Callable[[Any, datetime], str]] = {
     Notice.SLA_WARNING: lambda e, now: embeds.sla_notice(e, "", now),
     Notice.SLA_BREACH: lambda e, now: embeds.sla_notice(e, "", now),
     Notice.TASK_DUE: lambda e, now: task_due(e),
+    Notice.EXPERT_ANSWERED: lambda e, now: expert_answered(e),
     Notice.QUARANTINE: lambda e, now: embeds.quarantine_notice(e),
     Notice.DELIVERY_FAILED: lambda e, now: delivery_failed(e),
     Notice.MOVED: lambda e, now: moved(e),
@@ -72,6 +78,8 @@ def notice_text(event: object, mention: str, now: datetime, *, link: str | None 
         return embeds.sla_notice(event, mention, now, link=link)
     if isinstance(event, events.TaskDue):
         return task_due(event, mention)
+    if isinstance(event, events.ExpertAnswered):
+        return expert_answered(event, mention)
     if isinstance(event, events.MailQuarantined):
         return embeds.quarantine_notice(event)
     if isinstance(event, events.MailDeliveryFailed):
@@ -88,7 +96,7 @@ def notice_title(event: object) -> str:
     elif isinstance(event, events.MailDeliveryFailed) and event.ticket is None:
         title = f"Mail to {event.to_addr} undeliverable"
     else:
-        what = {events.SlaWarning: "SLA warning", events.SlaBreached: "SLA breached", events.TaskDue: "Task due",
+        what = {events.SlaWarning: "SLA warning", events.SlaBreached: "SLA breached", events.TaskDue: "Task due", events.ExpertAnswered: "Expert answered",
                 events.MailDeliveryFailed: "Mail undeliverable", events.ChatPostFailed: "Not shown"}.get(type(event), "Notice")
         ticket = getattr(event, "ticket", None)
         title = f"#{ticket.number} {what}" if ticket is not None else what

@@ -23,6 +23,7 @@ from bot.chat.notices import refusal_words
 from bot.handlers.events import (
     ChatPostFailed,
     DigestReady,
+    ExpertAnswered,
     MailDeliveryFailed,
     MailQuarantined,
     SlaBreached,
@@ -57,6 +58,13 @@ def reply_opened_too(name: str, number: int) -> Payload:
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")  # a Slack user id; another platform's id pings nobody here
 
 
+def expert_answered(event: ExpertAnswered, who: str) -> Payload:
+    """`who` is our own `<@U…> ` for the agent who asked (or empty); the expert's address is escaped."""
+    said = mrkdwn_line(f"{event.expert} answered your question on #{event.ticket.number}: their mail is an "
+                       "internal note in this thread", 2900)
+    return {"text": f"{who}{said}", "blocks": [ticket_blocks.section(f":incoming_envelope: {who}{said}")]}
+
+
 def post_failed(event: ChatPostFailed) -> Payload:
     """A refusal for good: what could not be shown, why, and what to do (`bot.chat.thread_sync`)."""
     plain = f":warning: {refusal_words(event, '#' + event.channel)}"
@@ -72,6 +80,8 @@ def kept_notice(event: object, now: datetime, *, mention: str | None = None, lin
         return sla_blocks.sla_notice(event, who, now, link=link)
     if isinstance(event, TaskDue):
         return ticket_blocks.task_reminder(event, who)
+    if isinstance(event, ExpertAnswered):
+        return expert_answered(event, who)
     if isinstance(event, MailQuarantined):
         return ticket_blocks.quarantine_notice(event)
     if isinstance(event, MailDeliveryFailed):
@@ -85,6 +95,7 @@ NOTICES: dict[Notice, Callable[[Any, datetime], Payload]] = {
     Notice.SLA_WARNING: lambda e, now: kept_notice(e, now),
     Notice.SLA_BREACH: lambda e, now: kept_notice(e, now),
     Notice.TASK_DUE: lambda e, now: kept_notice(e, now),
+    Notice.EXPERT_ANSWERED: lambda e, now: kept_notice(e, now),
     Notice.QUARANTINE: lambda e, now: kept_notice(e, now),
     Notice.DELIVERY_FAILED: lambda e, now: kept_notice(e, now),
     Notice.MOVED: lambda e, now: moved(e),
