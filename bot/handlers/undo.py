@@ -81,12 +81,9 @@ async def take_back(ctx: Context, actor: Actor, number: int, message_id: int | N
         _withdraw(ticket, message, text)
         await sla.refresh(ctx, uow, ticket, now)
         ticket.updated_at = now
-        line = await uow.messages.add(Message(
-            ticket_id=number, kind=MessageKind.SYSTEM, created_at=now, author_label="Tiketti",
-            body_text=f"↩️ {message.author_label} took back their reply before it was mailed; "
-                      "nothing reached the customer.",
-            body_display=f"↩️ {message.author_label} took back their reply before it was mailed; "
-                         "nothing reached the customer."))
+        said = f"↩️ {message.author_label} took back their reply before it was mailed; nothing reached the customer."
+        line = await uow.messages.add(Message(ticket_id=number, kind=MessageKind.SYSTEM, created_at=now,
+                                              author_label="Tiketti", body_text=said, body_display=said))
         audit(uow, ticket, actor.audit_name, "reply_undone", now,
               detail=f"to {to_addr}, message {held.message_id}" + (f"; {', '.join(restored)}" if restored else ""))
         view = await ticket_view(uow, ticket)
