@@ -13,8 +13,8 @@ from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.contact_links import SqlContactLinks
 from bot.store.db import session_factory
 from bot.store.experts import SqlExpertAsks
-from bot.store.inbox import SqlInbox
 from bot.store.held_replies import SqlHeldReplies
+from bot.store.inbox import SqlInbox
 from bot.store.notices import SqlNotices
 from bot.store.operations import SqlJobRuns, SqlTicketCounts
 from bot.store.quarantine import SqlQuarantine
