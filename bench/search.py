@@ -18,7 +18,9 @@ two parts, so the index is timed both ways it is built:
 Then each of ten searches (words, words and filters, a customer's history, a saved view) runs once to
 warm up and `--repeat` times more through `bot.handlers.search` as an agent whose role comes from the
 bench's workflow file, and the p50/p95 of each and of all are printed with the database's size.
-PostgreSQL runs in a database of its own, dropped afterwards; SQLite in a temporary file.
+PostgreSQL (`TIKETTI_BENCH_PG_URL`, default the test server) runs in a database of its own, dropped
+afterwards, SQLite in a temporary file, unless --keep-postgres / --keep-sqlite name a store to keep:
+one that holds tickets already is searched again without a new fill (and must be dropped by hand).
 Prints figures; never fails on timing.
 """
 
