@@ -3,17 +3,19 @@ which tickets are found, in which order, on which page, and who may find interna
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.adapters.toolkit import search as toolkit_search
 from bot.app import Core, build_core
 from bot.domain.errors import UserFacingError
-from bot.domain.search_query import QueryError, parse_query
+from bot.domain.search_query import QueryError, SearchFilter, Term, parse_query
 from bot.domain.status import Status
-from bot.handlers import classify, replies, search, tickets
+from bot.handlers import classify, merge, replies, search, tickets
 from bot.handlers.context import Actor
 from bot.handlers.permissions import Denied
 from tests.conftest import make_settings
@@ -150,6 +152,20 @@ async def test_notes_are_never_found_by_a_light_agent_and_strangers_are_refused(
     assert [what for what, _ in await refusals(desk, STRANGER)] == ["search"]
 
 
+async def test_a_light_agents_words_never_meet_in_a_note(desk: Core) -> None:
+    """A ticket is one search document; a light agent's words are looked for outside its notes only, every
+    one of them: a word of the mail and a word of the note together do not find it either."""
+    n = await mail(desk, "Lost parcel", "The parcel never came.")
+    await tickets.add_note(desk.ctx, ANA, n, "Courier blamed the depot in Vantaa.")
+    await tickets.add_collaborator(desk.ctx, ANA, n, LIGHT)
+
+    assert await found(desk, ANA, "parcel vantaa") == [n]
+    assert await found(desk, ANA, '"the depot"') == [n]
+    for words in ("parcel vantaa", "vant*", '"the depot"', "lost courier", "vantaa sort:newest"):
+        assert await found(desk, LIGHT, words) == [], words
+    assert await found(desk, LIGHT, "lost parcel") == [n]  # the subject and the mail: theirs to read
+
+
 async def test_private_teams_are_found_only_by_their_members_and_managers(desk: Core) -> None:
     vault = await mail(desk, "Vault key lost", "The vault key is gone.", to="vault@helpdesk.test")
     billing = await mail(desk, "Key for the office", "Need a key.")
@@ -254,6 +270,62 @@ async def test_an_edited_note_is_found_by_its_new_words_only(desk: Core) -> None
     assert await tickets.edit_note(desk.ctx, ANA, "chat-1", "second thought: elephant")
     assert await found(desk, ANA, "giraffe") == []
     assert await found(desk, ANA, "elephant") == [n]
+
+
+async def test_a_merge_moves_the_words_to_the_ticket_that_now_has_the_messages(desk: Core) -> None:
+    source = await mail(desk, "Order one", "My kangaroo costume is missing.", frm="Mia Customer <mia@customer.example>")
+    target = await mail(desk, "Order two", "Where is my order?", frm="Mia Customer <mia@customer.example>")
+    await tickets.add_note(desk.ctx, ANA, source, "Warehouse: wombat shelf empty.")
+    assert await found(desk, ANA, "kangaroo wombat") == [source]
+    await merge.merge(desk.ctx, ANA, source, target)
+    assert await found(desk, ANA, "kangaroo wombat") == [target]
+    assert await found(desk, ANA, "kangaroo where") == [target]  # words of both tickets' messages now meet
+
+
+async def test_a_changed_subject_is_found_by_its_new_words(desk: Core) -> None:
+    n = await mail(desk, "Printer jammed", "Paper everywhere.")
+    async with desk.ctx.uow() as uow:
+        ticket = await uow.tickets.get(n)
+        assert ticket is not None
+        ticket.subject = "Scanner jammed"
+        await uow.commit()
+    assert await found(desk, ANA, "printer") == []
+    assert await found(desk, ANA, "scanner paper") == [n]
+
+
+async def test_a_count_past_the_cap_says_more(desk: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Matches are counted up to a cap: past it the answer says "N+" and offers the next page all the same."""
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    monkeypatch.setattr(search, "PAGE_SIZE", 2)
+    for i in range(5):
+        await mail(desk, f"Parcel {i}", "Where is my parcel?", on=DAY + timedelta(minutes=i))
+    first = await search.search(desk.ctx, ANA, "parcel")
+    assert (first.total, first.more, first.pages, first.next_page) == (2, True, 1, 2)
+    assert toolkit_search.title(first).startswith("2+ tickets, page 1 of 1+, best first (add page:2 for more)")
+    second = await search.search(desk.ctx, ANA, "parcel", page=2)  # counted as far as the page asked, and one more
+    assert (second.total, second.more, len(second.tickets)) == (4, True, 2)
+    last = await search.search(desk.ctx, ANA, "parcel", page=3)
+    assert (last.total, last.more, last.next_page, len(last.tickets)) == (5, False, None, 1)
+    assert toolkit_search.title(last).startswith("5 tickets, page 3 of 3, best first")
+
+
+async def test_a_search_does_not_wait_for_a_writer_on_sqlite(desk: Core, database: Database) -> None:
+    """SQLite has one writer at a time: a search's query (a read-only unit of work) must neither take that
+    lock nor wait for it, or a slow search would hold up mail intake. (The permission check before it
+    still makes sure of the agent's record in a short write of its own.)"""
+    if database.kind != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    n = await mail(desk, "Printer jammed", "Paper everywhere.")
+
+    async def read() -> list[int]:
+        async with desk.ctx.uow(read_only=True) as reader:
+            tickets_found, _ = await reader.search.page(SearchFilter(terms=(Term("printer"),)), limit=20, offset=0,
+                                                        count_up_to=100)
+            return [t.number for t in tickets_found]
+
+    async with desk.ctx.uow() as writer:  # begins IMMEDIATE: holds the write lock until it ends
+        await writer.tickets.get(n)
+        assert await asyncio.wait_for(read(), timeout=20) == [n]  # a writer would wait 30 s (busy_timeout)
 
 
 async def test_results_are_views_with_customer_and_assignee(desk: Core) -> None:

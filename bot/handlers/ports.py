@@ -174,7 +174,7 @@ class TimeEntryRepository(Protocol):
 
 
 class SearchRepository(Protocol):
-    async def page(self, f: SearchFilter, *, limit: int, offset: int) -> tuple[list[Ticket], int]: ...
+    async def page(self, f: SearchFilter, *, limit: int, offset: int, count_up_to: int) -> tuple[list[Ticket], int]: ...
     async def agents_named(self, who: str) -> list[int]: ...
 
 
@@ -395,7 +395,7 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
 class Conflict(Exception):

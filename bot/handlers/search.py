@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.domain.access import Action, Role, Standing, may_see_team
-from bot.domain.search_query import PAGE_SIZE, QueryError, SearchFilter, SearchQuery, parse_query
+from bot.domain.search_query import COUNT_CAP, PAGE_SIZE, QueryError, SearchFilter, SearchQuery, parse_query
 from bot.domain.workflow import View
 from bot.handlers.context import Actor, Context
 from bot.handlers.errors import NotFound
@@ -28,15 +28,16 @@ _PERSON = re.compile(r"^<?@?!?([^<>|@\s][^<>|\s]*?)(?:\|[^>]*)?>?$")
 @dataclass(frozen=True)
 class SearchPage:
     tickets: tuple[TicketView, ...]
-    total: int  # matching tickets on every page
+    total: int  # matching tickets on every page; at least this many when `more`
     page: int
-    pages: int  # at least 1, so "page 1 of 1" reads right when nothing matched
+    pages: int  # at least 1, so "page 1 of 1" reads right when nothing matched; at least this many when `more`
     query: SearchQuery
     view: View | None = None  # the saved view that was run, if one was
+    more: bool = False  # more than `total` match: they were counted only up to a cap (COUNT_CAP)
 
     @property
     def next_page(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
+        return self.page + 1 if self.page < self.pages or self.more else None
 
 
 async def search(ctx: Context, actor: Actor, text: str, page: int | None = None) -> SearchPage:
@@ -79,13 +80,18 @@ def view_names(ctx: Context, actor: Actor) -> list[str]:
 
 
 async def _run(ctx: Context, actor: Actor, who: Standing, query: SearchQuery, view: View | None = None) -> SearchPage:
-    async with ctx.uow() as uow:
+    # Read-only: on SQLite it must not take the write lock, which would hold up mail intake while it runs.
+    async with ctx.uow(read_only=True) as uow:
         me = await uow.agents.by_chat_user_id(actor.chat_user_id)
         me_id = me.id if me is not None else None
         found = await _resolve(ctx, uow, who, query, me_id)
-        tickets, total = await uow.search.page(found, limit=PAGE_SIZE, offset=(query.page - 1) * PAGE_SIZE)
+        offset = (query.page - 1) * PAGE_SIZE
+        cap = max(COUNT_CAP, offset + PAGE_SIZE)
+        tickets, total = await uow.search.page(found, limit=PAGE_SIZE, offset=offset, count_up_to=cap)
         views = await ticket_views(uow, tickets)
-    return SearchPage(tuple(views), total, query.page, max(1, math.ceil(total / PAGE_SIZE)), query, view)
+    more = total > cap
+    total = min(total, cap)
+    return SearchPage(tuple(views), total, query.page, max(1, math.ceil(total / PAGE_SIZE)), query, view, more)
 
 
 async def _resolve(ctx: Context, uow: UnitOfWork, who: Standing, q: SearchQuery, me: int | None) -> SearchFilter:

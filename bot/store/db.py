@@ -18,6 +18,8 @@ def is_sqlite(url: str) -> bool:
 # A burst (a hundred clicks in a second) queues for a connection; waiting is better than failing
 # work that Slack was already told succeeded. 30 s, SQLAlchemy's default, dropped notes in bench/slack.py.
 POOL_TIMEOUT_SECONDS = 300
+# A connection's execution option: its transaction only reads (bot.store.uow's read-only unit of work).
+READ_ONLY = "tiketti_read_only"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -45,8 +47,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
             # Take the write lock at BEGIN: a read-then-write transaction can otherwise
-            # fail with "database is locked" when another writer got in between.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # fail with "database is locked" when another writer got in between. A transaction
+            # that only reads (a search) begins deferred: under WAL it then never waits for the
+            # writer nor holds it up, and reads one consistent snapshot all the same.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -1,42 +1,43 @@
 """Full-text search over tickets: SQLite FTS5 or PostgreSQL tsvector + GIN, no search server.
 
-The indexes (migration 0011_search) hold every ticket's subject and every message's text, and are
-written by the database itself in the transaction that writes the ticket or the message: FTS5
-external-content tables kept by triggers on SQLite, generated `search_vector` columns on
-PostgreSQL. So a search run right after a reply finds it, and nothing can forget to index.
+The index (migration 0011_search, where the design is argued) holds ONE document per ticket: its
+subject, what the customer can see (their mail, our replies) and what only agents can (notes,
+Tiketti's system notes), written by the database's triggers in the transaction that writes the
+ticket or the message. So a search run right after a reply finds it, and nothing can forget to index.
 
 Both stores split words the same way and keep them whole and lower-cased (FTS5's `unicode61`
 tokenizer without diacritic folding, PostgreSQL's `simple` configuration): why, in the migration.
-A word ending in `*` finds the words it begins (`lasku*`: lasku, laskun, laskutus), which serves
-inflected languages where a stemmer for one language would mangle the others.
+A word ending in `*` finds the words it begins (`lasku*`: lasku, laskun, laskutus).
 
-A ticket is found when every term is somewhere in it, in its subject or in any message the
-searcher may read (not necessarily the same message). Best first sums, over the terms, the best
-score each term has in the ticket (bm25 on SQLite, ts_rank on PostgreSQL, a subject match counting
-double); ties and `newest` go by creation, newest first.
+A ticket is found when every term is somewhere in it; a light agent's terms are looked for in the
+subject and the customer-visible part only. Best first is bm25 (SQLite) or ts_rank (PostgreSQL)
+over the ticket's document, the subject weighted most; ties and `newest` go by creation, newest
+first. The total is counted only up to a cap (the caller says how far): counting 13,000 matches
+exactly costs more than finding the page, and nobody pages through a thousand tickets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Float, Integer, column, exists, false, func, literal, or_, select, text
+from sqlalchemy import exists, false, func, literal, literal_column, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
-from sqlalchemy.sql.selectable import Subquery
 
-from bot.domain.model import Agent, Contact, MessageKind, Ticket
+from bot.domain.model import Agent, Contact, Ticket
 from bot.domain.search_query import SearchFilter, Term
 from bot.store import orm
 from bot.store.repositories import _Repo, chunks
 
 # What the migration adds that the ORM's tables do not describe (tests/test_schema.py leaves them out
-# of the comparison): the FTS5 tables with their shadow tables on SQLite, the generated columns and
-# their GIN indexes on PostgreSQL. Alembic cannot describe virtual tables or generated tsvectors.
-FTS_TABLES = ("messages_fts", "tickets_fts")
+# of the comparison): the FTS5 table with its shadow tables on SQLite, the tsvector column and its GIN
+# index on PostgreSQL. Alembic cannot describe virtual tables, and the column is written by triggers only.
+FTS_TABLES = ("ticket_search",)
 SEARCH_COLUMN = "search_vector"
-SEARCH_INDEXES = ("ix_messages_search_vector", "ix_tickets_search_vector")
-SUBJECT_WEIGHT = 2.0
-INTERNAL_KINDS = (MessageKind.NOTE.value, MessageKind.SYSTEM.value)
+SEARCH_INDEXES = ("ix_tickets_search_vector",)
+# bm25's column weights on SQLite (subject, public, notes); PostgreSQL's ts_rank weighs A (the subject)
+# 1.0, B (customer-visible) 0.4 and C (notes) 0.2 by default.
+BM25_WEIGHTS = (4.0, 1.0, 1.0)
 
 
 def outside_orm(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
@@ -57,11 +58,26 @@ def match_expression(term: Term) -> str:
     return '"' + term.text.replace('"', '""') + '"' + ("*" if term.prefix else "")
 
 
+def fts_query(f: SearchFilter) -> str:
+    """Every term AND-ed; a light agent's limited to the subject and the customer-visible text."""
+    terms = " AND ".join(match_expression(t) for t in f.terms)
+    return terms if f.notes else "{subject public} : (" + terms + ")"
+
+
 class SqlSearch(_Repo):
-    async def page(self, f: SearchFilter, *, limit: int, offset: int) -> tuple[list[Ticket], int]:
-        """One page of matching tickets in order, and how many match in all."""
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._kept: list[object] = []  # the page's rows, held so the views find them in the identity map
+
+    async def page(self, f: SearchFilter, *, limit: int, offset: int, count_up_to: int) -> tuple[list[Ticket], int]:
+        """One page of matching tickets in order, and how many match, counted up to `count_up_to` + 1 at most:
+        a total past `count_up_to` means "more than that"."""
+        if self._pg:
+            # A word search's estimated cost passes jit_above_cost, and compiling takes longer than running it.
+            await self.session.execute(text("SET LOCAL jit = off"))
         found = self._matching(f)
-        total = int((await self.session.execute(select(func.count()).select_from(found.order_by(None).subquery()))).scalar_one())
+        counted = found.order_by(None).with_only_columns(literal(1)).limit(count_up_to + 1).subquery()
+        total = int((await self.session.execute(select(func.count()).select_from(counted))).scalar_one())
         if total == 0 or offset >= total:
             return [], total
         ids = [int(i) for i in (await self.session.execute(found.limit(limit).offset(offset))).scalars().all()]
@@ -79,40 +95,36 @@ class SqlSearch(_Repo):
 
     def _matching(self, f: SearchFilter) -> Select[tuple[int]]:
         t = orm.tickets.c
-        scores = [self._term(f, i, term) for i, term in enumerate(f.terms)]
-        q = select(t.id).select_from(orm.tickets)
-        for s in scores:
-            q = q.join(s, s.c.ticket_id == t.id)
-        q = q.where(*self._filters(f))
-        if f.ranked and scores:
-            total_score: ColumnElement[float] = scores[0].c.score
-            for s in scores[1:]:
-                total_score = total_score + s.c.score
-            return q.order_by(total_score, t.created_at.desc(), t.id.desc())
-        return q.order_by(t.created_at.desc(), t.id.desc())
-
-    def _term(self, f: SearchFilter, i: int, term: Term) -> Subquery:
-        """(ticket_id, score) for the tickets with `term` in their subject or a message; lower scores are better."""
-        kinds = "" if f.notes else f" AND m.kind NOT IN ('{INTERNAL_KINDS[0]}', '{INTERNAL_KINDS[1]}')"
+        newest = (t.created_at.desc(), t.id.desc())
+        if not f.terms:
+            return select(t.id).select_from(orm.tickets).where(*self._filters(f)).order_by(*newest)
         if self._pg:
-            query = (f"to_tsquery('simple'::regconfig, :q{i})" if term.prefix
-                     else f"phraseto_tsquery('simple'::regconfig, :q{i})")
-            value = f"{term.text}:*" if term.prefix else term.text
-            sql = (f"SELECT ticket_id, min(score) AS score FROM ("
-                   f"SELECT m.ticket_id AS ticket_id, -ts_rank(m.search_vector, q) AS score "
-                   f"FROM messages m, {query} q WHERE m.search_vector @@ q{kinds} "
-                   f"UNION ALL SELECT s.id, -{SUBJECT_WEIGHT} * ts_rank(s.search_vector, q) "
-                   f"FROM tickets s, {query} q WHERE s.search_vector @@ q) AS hits GROUP BY ticket_id")
-        else:
-            value = match_expression(term)
-            sql = (f"SELECT ticket_id, min(score) AS score FROM ("
-                   f"SELECT m.ticket_id AS ticket_id, bm25(messages_fts) AS score "
-                   f"FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
-                   f"WHERE messages_fts MATCH :q{i}{kinds} "
-                   f"UNION ALL SELECT tickets_fts.rowid, {SUBJECT_WEIGHT} * bm25(tickets_fts) "
-                   f"FROM tickets_fts WHERE tickets_fts MATCH :q{i}) AS hits GROUP BY ticket_id")
-        return (text(sql).bindparams(**{f"q{i}": value})
-                .columns(column("ticket_id", Integer), column("score", Float)).subquery(f"term{i}"))
+            vector = literal_column("tickets.search_vector")
+            query = self._tsquery(f.terms)
+            q = select(t.id).select_from(orm.tickets).where(vector.op("@@")(query), *self._filters(f))
+            if not f.notes:
+                vector = func.ts_filter(vector, literal_column("'{a,b}'::\"char\"[]"))
+                q = q.where(vector.op("@@")(query))
+            return q.order_by(func.ts_rank(vector, query).desc(), *newest) if f.ranked else q.order_by(*newest)
+        # The FTS5 lookup first, once, as its own (materialized) set: joined plainly, SQLite may walk an index
+        # of tickets and run the MATCH again for each one.
+        hits = (select(literal_column("rowid").label("id"),
+                       func.bm25(literal_column("ticket_search"), *BM25_WEIGHTS).label("score"))
+                .select_from(text("ticket_search"))
+                .where(literal_column("ticket_search").op("MATCH")(fts_query(f)))
+                .cte("hits").prefix_with("MATERIALIZED"))
+        q = select(t.id).select_from(hits.join(orm.tickets, t.id == hits.c.id)).where(*self._filters(f))
+        return q.order_by(hits.c.score, *newest) if f.ranked else q.order_by(*newest)
+
+    @staticmethod
+    def _tsquery(terms: Sequence[Term]) -> ColumnElement[object]:
+        """Every term AND-ed into one tsquery: a word or a phrase in order, or a word's beginning."""
+        each = [func.to_tsquery(literal_column("'simple'::regconfig"), f"{t.text}:*") if t.prefix
+                else func.phraseto_tsquery(literal_column("'simple'::regconfig"), t.text) for t in terms]
+        query = each[0]
+        for more in each[1:]:
+            query = query.op("&&")(more)
+        return query
 
     def _filters(self, f: SearchFilter) -> list[ColumnElement[bool]]:
         t = orm.tickets.c
@@ -122,7 +134,7 @@ class SqlSearch(_Repo):
         if f.status_label:
             where.append(func.lower(t.status_label) == f.status_label.lower())
         if f.team:
-            where.append(func.lower(t.team) == f.team.lower())
+            where.append(t.team == f.team)
         for tag in f.tags:
             where.append(self._has_tag(tag))
         if f.sender:
@@ -132,7 +144,7 @@ class SqlSearch(_Repo):
         if f.assignee_ids is not None:
             where.append(t.assignee_id.in_(list(f.assignee_ids)) if f.assignee_ids else false())
         if f.category:
-            where.append(func.lower(t.category) == f.category.lower())
+            where.append(t.category == f.category)
         if f.priority is not None:
             where.append(t.priority == f.priority)
         if f.after is not None:
@@ -164,16 +176,17 @@ class SqlSearch(_Repo):
 
     async def _load(self, ids: Sequence[int]) -> list[Ticket]:
         """The page's tickets in order, with their customers and assignees loaded in the same breath: taking
-        their views then asks the session's identity map, not the database, for each one."""
+        their views then asks the session's identity map, not the database, for each one. The identity map
+        holds rows only weakly, so they are kept on this repository until the unit of work ends."""
         if not ids:
             return []
         tickets = {tk.id: tk for tk in (await self.session.scalars(select(Ticket).where(orm.tickets.c.id.in_(ids)))).all()}
         contacts = sorted({tk.requester_id for tk in tickets.values() if tk.requester_id is not None})
         agents = sorted({tk.assignee_id for tk in tickets.values() if tk.assignee_id is not None})
         for some in chunks(contacts):
-            (await self.session.scalars(select(Contact).where(orm.contacts.c.id.in_(some)))).all()
+            self._kept.extend((await self.session.scalars(select(Contact).where(orm.contacts.c.id.in_(some)))).all())
         for some in chunks(agents):
-            (await self.session.scalars(select(Agent).where(orm.agents.c.id.in_(some)))).all()
+            self._kept.extend((await self.session.scalars(select(Agent).where(orm.agents.c.id.in_(some)))).all())
         return [tickets[i] for i in ids if i in tickets]
 
 

@@ -11,7 +11,7 @@ from bot.handlers.ports import WORKING_ON, AlreadyDone, Conflict, Working
 from bot.store import orm
 from bot.store.chat import SqlChatPosts, SqlChatThreads, SqlCollaborators
 from bot.store.contact_links import SqlContactLinks
-from bot.store.db import session_factory
+from bot.store.db import READ_ONLY, session_factory
 from bot.store.experts import SqlExpertAsks
 from bot.store.held_replies import SqlHeldReplies
 from bot.store.inbox import SqlInbox
@@ -36,13 +36,17 @@ from bot.store.workflow_repos import SqlReplyDrafts, SqlTasks
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], read_only: bool = False) -> None:
         self._sessions = sessions
+        self._read_only = read_only
         self.events: list[object] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         s = self.session
+        if self._read_only:
+            # Before the transaction begins: on SQLite it then begins DEFERRED, not IMMEDIATE (bot.store.db).
+            await s.connection(execution_options={READ_ONLY: True})
         self.contacts = SqlContacts(s)
         self.agents = SqlAgents(s)
         self.tickets = SqlTickets(s)
@@ -113,5 +117,6 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._sessions = session_factory(engine)
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        """`read_only`: a unit of work that only reads (a search), so need not wait for or block the writers."""
+        return SqlUnitOfWork(self._sessions, read_only)

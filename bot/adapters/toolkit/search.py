@@ -29,8 +29,9 @@ def title(found: SearchPage) -> str:
     asked = f"View {found.view.heading}" if found.view is not None else f"Search: {found.query.text or 'everything'}"
     if not found.total:
         return asked
-    count = f"{found.total} ticket{'' if found.total == 1 else 's'}"
-    where = f", page {found.page} of {found.pages}" if found.pages > 1 else ""
+    plus = "+" if found.more else ""
+    count = f"{found.total:,}{plus} ticket{'' if found.total == 1 and not found.more else 's'}"
+    where = f", page {found.page} of {found.pages}{plus}" if found.pages > 1 or found.more else ""
     order = (", best first" if found.query.ranked else ", newest first") if found.total > 1 else ""
     hint = f" (add page:{found.next_page} for more)" if found.next_page is not None else ""
     return f"{count}{where}{order}{hint} — {asked}"
