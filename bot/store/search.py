@@ -75,11 +75,12 @@ class SqlSearch(_Repo):
         if self._pg:
             # A word search's estimated cost passes jit_above_cost, and compiling takes longer than running it.
             await self.session.execute(text("SET LOCAL jit = off"))
-        found = self._matching(f)
-        counted = found.order_by(None).with_only_columns(literal(1)).limit(count_up_to + 1).subquery()
+        # The count scores nothing: ranking is for the page alone.
+        counted = self._matching(f, ranked=False).order_by(None).limit(count_up_to + 1).subquery()
         total = int((await self.session.execute(select(func.count()).select_from(counted))).scalar_one())
         if total == 0 or offset >= total:
             return [], total
+        found = self._matching(f, ranked=f.ranked)
         ids = [int(i) for i in (await self.session.execute(found.limit(limit).offset(offset))).scalars().all()]
         return await self._load(ids), total
 
@@ -93,7 +94,7 @@ class SqlSearch(_Repo):
                                    func.lower(a.email).like(_like_prefix(key + "@"), escape="\\"))).order_by(a.id)
         return [int(i) for i in (await self.session.execute(q)).scalars().all()]
 
-    def _matching(self, f: SearchFilter) -> Select[tuple[int]]:
+    def _matching(self, f: SearchFilter, *, ranked: bool) -> Select[tuple[int]]:
         t = orm.tickets.c
         newest = (t.created_at.desc(), t.id.desc())
         if not f.terms:
@@ -105,16 +106,16 @@ class SqlSearch(_Repo):
             if not f.notes:
                 vector = func.ts_filter(vector, literal_column("'{a,b}'::\"char\"[]"))
                 q = q.where(vector.op("@@")(query))
-            return q.order_by(func.ts_rank(vector, query).desc(), *newest) if f.ranked else q.order_by(*newest)
+            return q.order_by(func.ts_rank(vector, query).desc(), *newest) if ranked else q.order_by(*newest)
         # The FTS5 lookup first, once, as its own (materialized) set: joined plainly, SQLite may walk an index
         # of tickets and run the MATCH again for each one.
-        hits = (select(literal_column("rowid").label("id"),
-                       func.bm25(literal_column("ticket_search"), *BM25_WEIGHTS).label("score"))
+        scored = [func.bm25(literal_column("ticket_search"), *BM25_WEIGHTS).label("score")] if ranked else []
+        hits = (select(literal_column("rowid").label("id"), *scored)
                 .select_from(text("ticket_search"))
                 .where(literal_column("ticket_search").op("MATCH")(fts_query(f)))
                 .cte("hits").prefix_with("MATERIALIZED"))
         q = select(t.id).select_from(hits.join(orm.tickets, t.id == hits.c.id)).where(*self._filters(f))
-        return q.order_by(hits.c.score, *newest) if f.ranked else q.order_by(*newest)
+        return q.order_by(hits.c.score, *newest) if ranked else q.order_by(*newest)
 
     @staticmethod
     def _tsquery(terms: Sequence[Term]) -> ColumnElement[object]:
