@@ -294,18 +294,22 @@ async def test_a_changed_subject_is_found_by_its_new_words(desk: Core) -> None:
 
 
 async def test_a_count_past_the_cap_says_more(desk: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Matches are counted up to a cap: past it the answer says "N+" and offers the next page all the same."""
+    """Matches are counted up to a cap: past it the answer says "N+" and offers the next page all the same;
+    best first then ranks the newest that many, and says so."""
     monkeypatch.setattr(search, "COUNT_CAP", 2)
     monkeypatch.setattr(search, "PAGE_SIZE", 2)
-    for i in range(5):
-        await mail(desk, f"Parcel {i}", "Where is my parcel?", on=DAY + timedelta(minutes=i))
+    strongest = await mail(desk, "Parcel parcel", "Parcel! Where is my parcel, the parcel?", on=DAY)
+    numbers = [await mail(desk, f"Parcel {i}", "Where is my parcel?", on=DAY + timedelta(minutes=i + 1)) for i in range(4)]
     first = await search.search(desk.ctx, ANA, "parcel")
     assert (first.total, first.more, first.pages, first.next_page) == (2, True, 1, 2)
-    assert toolkit_search.title(first).startswith("2+ tickets, page 1 of 1+, best first (add page:2 for more)")
+    assert {t.number for t in first.tickets} == set(numbers[2:])  # not the oldest, though it ranks best of all
+    assert toolkit_search.title(first).startswith(
+        "2+ tickets, page 1 of 1+, best first of the newest 2 (add page:2 for more)")
     second = await search.search(desk.ctx, ANA, "parcel", page=2)  # counted as far as the page asked, and one more
     assert (second.total, second.more, len(second.tickets)) == (4, True, 2)
     last = await search.search(desk.ctx, ANA, "parcel", page=3)
-    assert (last.total, last.more, last.next_page, len(last.tickets)) == (5, False, None, 1)
+    assert (last.total, last.more, last.next_page) == (5, False, None)
+    assert [t.number for t in last.tickets] == [numbers[0]]  # all five ranked now: equal ranks go newest first, so the oldest of them comes last
     assert toolkit_search.title(last).startswith("5 tickets, page 3 of 3, best first")
 
 

@@ -76,11 +76,11 @@ class SqlSearch(_Repo):
             # A word search's estimated cost passes jit_above_cost, and compiling takes longer than running it.
             await self.session.execute(text("SET LOCAL jit = off"))
         # The count scores nothing: ranking is for the page alone.
-        counted = self._matching(f, ranked=False).order_by(None).limit(count_up_to + 1).subquery()
+        counted = self._matching(f, ranked=False, candidates=count_up_to).order_by(None).limit(count_up_to + 1).subquery()
         total = int((await self.session.execute(select(func.count()).select_from(counted))).scalar_one())
         if total == 0 or offset >= total:
             return [], total
-        found = self._matching(f, ranked=f.ranked)
+        found = self._matching(f, ranked=f.ranked, candidates=count_up_to)
         ids = [int(i) for i in (await self.session.execute(found.limit(limit).offset(offset))).scalars().all()]
         return await self._load(ids), total
 
@@ -94,7 +94,10 @@ class SqlSearch(_Repo):
                                    func.lower(a.email).like(_like_prefix(key + "@"), escape="\\"))).order_by(a.id)
         return [int(i) for i in (await self.session.execute(q)).scalars().all()]
 
-    def _matching(self, f: SearchFilter, *, ranked: bool) -> Select[tuple[int]]:
+    def _matching(self, f: SearchFilter, *, ranked: bool, candidates: int) -> Select[tuple[int]]:
+        """The matching tickets' ids in order. Best first ranks the newest `candidates` matches, not all of
+        them: ranking reads every ranked ticket's document (13,000 for `invoice` at 1,000,000 messages,
+        0.1 s on PostgreSQL), where the newest matches come straight off the `created_at` index."""
         t = orm.tickets.c
         newest = (t.created_at.desc(), t.id.desc())
         if not f.terms:
@@ -106,7 +109,12 @@ class SqlSearch(_Repo):
             if not f.notes:
                 vector = func.ts_filter(vector, literal_column("'{a,b}'::\"char\"[]"))
                 q = q.where(vector.op("@@")(query))
-            return q.order_by(func.ts_rank(vector, query).desc(), *newest) if ranked else q.order_by(*newest)
+            if not ranked:
+                return q.order_by(*newest)
+            best = (q.with_only_columns(t.id, t.created_at, vector.label("document"))
+                    .order_by(*newest).limit(candidates).subquery("candidates"))
+            return (select(best.c.id)
+                    .order_by(func.ts_rank(best.c.document, query).desc(), best.c.created_at.desc(), best.c.id.desc()))
         # The FTS5 lookup first, once, as its own (materialized) set: joined plainly, SQLite may walk an index
         # of tickets and run the MATCH again for each one.
         scored = [func.bm25(literal_column("ticket_search"), *BM25_WEIGHTS).label("score")] if ranked else []
@@ -115,7 +123,11 @@ class SqlSearch(_Repo):
                 .where(literal_column("ticket_search").op("MATCH")(fts_query(f)))
                 .cte("hits").prefix_with("MATERIALIZED"))
         q = select(t.id).select_from(hits.join(orm.tickets, t.id == hits.c.id)).where(*self._filters(f))
-        return q.order_by(hits.c.score, *newest) if ranked else q.order_by(*newest)
+        if not ranked:
+            return q.order_by(*newest)
+        best = (q.with_only_columns(t.id, t.created_at, hits.c.score)
+                .order_by(*newest).limit(candidates).subquery("candidates"))
+        return select(best.c.id).order_by(best.c.score, best.c.created_at.desc(), best.c.id.desc())
 
     @staticmethod
     def _tsquery(terms: Sequence[Term]) -> ColumnElement[object]:
