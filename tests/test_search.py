@@ -298,7 +298,8 @@ async def test_a_count_past_the_cap_says_more(desk: Core, monkeypatch: pytest.Mo
     best first then ranks the newest that many, and says so."""
     monkeypatch.setattr(search, "COUNT_CAP", 2)
     monkeypatch.setattr(search, "PAGE_SIZE", 2)
-    strongest = await mail(desk, "Parcel parcel", "Parcel! Where is my parcel, the parcel?", on=DAY)
+    monkeypatch.setattr(search, "RANK_CAP", 2)
+    await mail(desk, "Parcel parcel", "Parcel! Where is my parcel, the parcel?", on=DAY)
     numbers = [await mail(desk, f"Parcel {i}", "Where is my parcel?", on=DAY + timedelta(minutes=i + 1)) for i in range(4)]
     first = await search.search(desk.ctx, ANA, "parcel")
     assert (first.total, first.more, first.pages, first.next_page) == (2, True, 1, 2)
@@ -324,7 +325,7 @@ async def test_a_search_does_not_wait_for_a_writer_on_sqlite(desk: Core, databas
     async def read() -> list[int]:
         async with desk.ctx.uow(read_only=True) as reader:
             tickets_found, _ = await reader.search.page(SearchFilter(terms=(Term("printer"),)), limit=20, offset=0,
-                                                        count_up_to=100)
+                                                        count_up_to=100, rank_up_to=100)
             return [t.number for t in tickets_found]
 
     async with desk.ctx.uow() as writer:  # begins IMMEDIATE: holds the write lock until it ends

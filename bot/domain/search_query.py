@@ -22,6 +22,9 @@ from bot.domain.status import Status
 PAGE_SIZE = 20
 # Matches are counted up to this many (or as far as the page asked for): "1,000+ tickets" past it.
 COUNT_CAP = 1000
+# Best first ranks the newest this many matches (or as many as the page asked for): ranking reads each
+# ranked ticket's whole document, so a common word's thousands of matches cannot all be ranked in time.
+RANK_CAP = 200
 MAX_TERMS = 16  # each term is a join in the store's query (SQLite joins at most 64 tables); more is never a search
 ORDERS = ("best", "newest")
 FILTERS = ("status", "team", "tag", "from", "assignee", "category", "priority", "after", "before", "page", "sort")

@@ -174,7 +174,8 @@ class TimeEntryRepository(Protocol):
 
 
 class SearchRepository(Protocol):
-    async def page(self, f: SearchFilter, *, limit: int, offset: int, count_up_to: int) -> tuple[list[Ticket], int]: ...
+    async def page(self, f: SearchFilter, *, limit: int, offset: int, count_up_to: int,
+                   rank_up_to: int) -> tuple[list[Ticket], int]: ...
     async def agents_named(self, who: str) -> list[int]: ...
 
 

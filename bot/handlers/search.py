@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.domain.access import Action, Role, Standing, may_see_team
-from bot.domain.search_query import COUNT_CAP, PAGE_SIZE, QueryError, SearchFilter, SearchQuery, parse_query
+from bot.domain.search_query import COUNT_CAP, PAGE_SIZE, RANK_CAP, QueryError, SearchFilter, SearchQuery, parse_query
 from bot.domain.workflow import View
 from bot.handlers.context import Actor, Context
 from bot.handlers.errors import NotFound
@@ -34,6 +34,7 @@ class SearchPage:
     query: SearchQuery
     view: View | None = None  # the saved view that was run, if one was
     more: bool = False  # more than `total` match: they were counted only up to a cap (COUNT_CAP)
+    ranked: int | None = None  # best first ranked only the newest this many matches (RANK_CAP)
 
     @property
     def next_page(self) -> int | None:
@@ -87,11 +88,13 @@ async def _run(ctx: Context, actor: Actor, who: Standing, query: SearchQuery, vi
         found = await _resolve(ctx, uow, who, query, me_id)
         offset = (query.page - 1) * PAGE_SIZE
         cap = max(COUNT_CAP, offset + PAGE_SIZE)
-        tickets, total = await uow.search.page(found, limit=PAGE_SIZE, offset=offset, count_up_to=cap)
+        rank = max(RANK_CAP, offset + PAGE_SIZE)
+        tickets, total = await uow.search.page(found, limit=PAGE_SIZE, offset=offset, count_up_to=cap, rank_up_to=rank)
         views = await ticket_views(uow, tickets)
-    more = total > cap
-    total = min(total, cap)
-    return SearchPage(tuple(views), total, query.page, max(1, math.ceil(total / PAGE_SIZE)), query, view, more)
+    more, shown = total > cap, min(total, cap)
+    pages = max(1, math.ceil(shown / PAGE_SIZE))
+    return SearchPage(tuple(views), shown, query.page, pages, query, view, more,
+                      rank if query.ranked and total > rank else None)
 
 
 async def _resolve(ctx: Context, uow: UnitOfWork, who: Standing, q: SearchQuery, me: int | None) -> SearchFilter:

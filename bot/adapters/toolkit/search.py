@@ -32,7 +32,7 @@ def title(found: SearchPage) -> str:
     plus = "+" if found.more else ""
     count = f"{found.total:,}{plus} ticket{'' if found.total == 1 and not found.more else 's'}"
     where = f", page {found.page} of {found.pages}{plus}" if found.pages > 1 or found.more else ""
-    best = ", best first" + (f" of the newest {found.total:,}" if found.more else "")
+    best = ", best first" + (f" of the newest {found.ranked:,}" if found.ranked else "")
     order = (best if found.query.ranked else ", newest first") if found.total > 1 else ""
     hint = f" (add page:{found.next_page} for more)" if found.next_page is not None else ""
     return f"{count}{where}{order}{hint} — {asked}"
