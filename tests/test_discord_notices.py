@@ -99,7 +99,10 @@ async def test_a_crash_between_the_post_and_its_record_does_not_post_it_again(
         database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The task reminder reaches Discord, then the process dies before the delivery is recorded. Minutes
     later (Discord has forgotten the nonce) the bot is back: it finds its post instead of posting again."""
+    crashed: list[bool] = []
+
     async def died(*args: object) -> None:
+        crashed.append(True)
         raise ConnectionError("the process died here")
 
     async with FakeDiscord() as fake:
@@ -115,6 +118,7 @@ async def test_a_crash_between_the_post_and_its_record_does_not_post_it_again(
                 return [m["content"] for m in bot.thread_messages(thread) if "task due" in m["content"]]
 
             await eventually(reminders)
+            await eventually(lambda: crashed)  # the post landed and the record died (not undone before it ran)
             monkeypatch.undo()
         fake.nonces.forget()
         async with desk(database, tmp_path, fake) as again:
