@@ -49,7 +49,8 @@ def main() -> int:
     if what == "demo":
         cmd = [str(BIN / "tiketti"), "demo", "--script", "config/demo-script.txt", *rest]
     else:
-        cmd = [str(BIN / "python"), "-m", "pytest", "-q", *rest]
+        # two workers: the suite waits on sockets as much as on the CPU (`-n 0` after the command runs it in one)
+        cmd = [str(BIN / "python"), "-m", "pytest", "-q", "-n", "2", *rest]
     return subprocess.call(cmd)
 
 
