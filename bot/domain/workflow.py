@@ -14,19 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain.access import Identity, Roster, Standing, TicketScope, standing_of
-from bot.domain.errors import UserFacingError
+from bot.domain.macro import Macro, parse_macro
 from bot.domain.priority import Priority
 from bot.domain.search_query import QueryError, parse_query
 from bot.domain.sla import SlaConfig, SlaError, parse_sla
 from bot.domain.status import Status
+from bot.domain.workflow_values import WorkflowError, required, strings
 
 FOLLOW_UP_POLICIES = ("reopen", "new", "new_after_days")
 ASSIGNMENT = ("none", "least_loaded", "skills")
-
-
-class WorkflowError(UserFacingError, ValueError):
-    """The workflow file says something we cannot follow, or an agent names a team or category it does
-    not have; the message names the place, or the choices."""
 
 
 @dataclass(frozen=True)
@@ -109,42 +105,6 @@ class Template:
     tags: tuple[str, ...] = ()
     questions: tuple[str, ...] = ()
     children: tuple[ChildSpec, ...] = ()
-
-
-@dataclass(frozen=True)
-class Macro:
-    """Several changes to a ticket (and a canned reply) in one named step, checked whole at load.
-
-    Steps are applied in a fixed order (see bot.handlers.macros): team, assignee, status, priority,
-    category, tags, note in one transaction, then the reply. `assign` is "me", "none" or an agent's chat
-    user id or email; `roles` the least role that may apply it ("agents", "managers", "admins")."""
-
-    name: str
-    title: str
-    status: str | None = None  # one of ours, or a team's custom status name
-    priority: Priority | None = None
-    category: str | None = None
-    add_tags: tuple[str, ...] = ()
-    remove_tags: tuple[str, ...] = ()
-    team: str | None = None
-    assign: str | None = None
-    note: str | None = None
-    reply: str | None = None  # a canned reply's name, sent as ":name"
-    teams: tuple[str, ...] = ()  # only these teams' tickets; empty: every ticket
-    roles: tuple[str, ...] = ("agents",)
-
-    def applies_to(self, team: str | None) -> bool:
-        return not self.teams or (team is not None and team.lower() in {t.lower() for t in self.teams})
-
-    @property
-    def steps(self) -> tuple[str, ...]:
-        """What it does, in words, for lists and selects: 'status solved, +refund, reply :refund-done'."""
-        tags = [f"+{t}" for t in self.add_tags] + [f"-{t}" for t in self.remove_tags]
-        words = [f"team {self.team}" if self.team else "", f"assign {self.assign}" if self.assign else "",
-                 f"status {self.status}" if self.status else "", f"priority {self.priority}" if self.priority else "",
-                 f"category {self.category}" if self.category else "", " ".join(tags),
-                 "a note" if self.note else "", f"reply :{self.reply}" if self.reply else ""]
-        return tuple(w for w in words if w)
 
 
 @dataclass(frozen=True)
@@ -275,7 +235,7 @@ def parse_workflow(data: Mapping[str, Any]) -> Workflow:
         sla = parse_sla(data["sla"], names) if "sla" in data else None
     except SlaError as exc:
         raise WorkflowError(str(exc)) from None
-    macros = tuple(_macro(m, i, teams, categories) for i, m in enumerate(data.get("macros", [])))
+    macros = tuple(parse_macro(m, i, teams, categories) for i, m in enumerate(data.get("macros", [])))
     if len({m.name.lower() for m in macros}) < len(macros):
         raise WorkflowError("macros: two macros have the same name")
     return Workflow(teams=teams, rules=rules, categories=categories, default_team=default_team, skills=skills,
@@ -287,7 +247,7 @@ def _views(items: Iterable[Mapping[str, Any]], teams: set[str]) -> tuple[View, .
     views: list[View] = []
     for i, d in enumerate(items):
         where = f"views[{i}]"
-        name, query = _required(d, "name", where), _required(d, "query", where)
+        name, query = required(d, "name", where), required(d, "query", where)
         if not re.fullmatch(r"[\w.-]+", name):
             raise WorkflowError(f"{where}.name {name!r} must be one word (letters, digits, - . _): it is typed "
                                 f"after /ticket queue")
@@ -319,7 +279,7 @@ def _roster(d: Mapping[str, Any]) -> Roster:
 
 def _team(d: Mapping[str, Any], i: int) -> Team:
     where = f"teams[{i}]"
-    name = _required(d, "name", where)
+    name = required(d, "name", where)
     assignment = str(d.get("assignment", "none"))
     follow_up = str(d.get("follow_up", "new"))
     if assignment not in ASSIGNMENT:
@@ -328,8 +288,8 @@ def _team(d: Mapping[str, Any], i: int) -> Team:
         raise WorkflowError(f"{where}.follow_up must be one of {', '.join(FOLLOW_UP_POLICIES)}")
     statuses = []
     for j, s in enumerate(d.get("statuses", [])):
-        category = Status.parse(_required(s, "category", f"{where}.statuses[{j}]"))
-        statuses.append(CustomStatus(" ".join(_required(s, "name", f"{where}.statuses[{j}]").split()), category))
+        category = Status.parse(required(s, "category", f"{where}.statuses[{j}]"))
+        statuses.append(CustomStatus(" ".join(required(s, "name", f"{where}.statuses[{j}]").split()), category))
     return Team(name=name, channel=d.get("channel"), discord_channel=_discord_id(d, "discord_channel", where),
                 members=tuple(str(m) for m in d.get("members", [])), private=bool(d.get("private", False)),
                 assignment=assignment, follow_up=follow_up, follow_up_days=int(d.get("follow_up_days", 14)),
@@ -341,9 +301,9 @@ def _rule(d: Mapping[str, Any], i: int, teams: set[str]) -> Rule:
     team = d.get("team")
     if team is not None and team not in teams:
         raise WorkflowError(f"{where}.team {team!r} is not one of the teams")
-    rule = Rule(team=team, to=_strings(d, "to"), sender=_strings(d, "from"), keywords=_strings(d, "keywords"),
+    rule = Rule(team=team, to=strings(d, "to"), sender=strings(d, "from"), keywords=strings(d, "keywords"),
                 priority=Priority.parse(d["priority"]) if "priority" in d else None,
-                category=d.get("category"), tags=_strings(d, "tags"))
+                category=d.get("category"), tags=strings(d, "tags"))
     if not (rule.to or rule.sender or rule.keywords):
         raise WorkflowError(f"{where} has no condition (to, from or keywords)")
     return rule
@@ -351,84 +311,14 @@ def _rule(d: Mapping[str, Any], i: int, teams: set[str]) -> Rule:
 
 def _template(d: Mapping[str, Any], i: int, teams: set[str]) -> Template:
     where = f"templates[{i}]"
-    children = tuple(ChildSpec(c.get("team"), _required(c, "subject", f"{where}.children[{j}]"))
+    children = tuple(ChildSpec(c.get("team"), required(c, "subject", f"{where}.children[{j}]"))
                      for j, c in enumerate(d.get("children", [])))
     for child in children:
         if child.team is not None and child.team not in teams:
             raise WorkflowError(f"{where}: child team {child.team!r} is not one of the teams")
-    return Template(name=_required(d, "name", where), subject=str(d.get("subject", "")), team=d.get("team"),
+    return Template(name=required(d, "name", where), subject=str(d.get("subject", "")), team=d.get("team"),
                     priority=Priority.parse(d.get("priority", "normal")), category=d.get("category"),
-                    tags=_strings(d, "tags"), questions=_strings(d, "questions"), children=children)
-
-
-MACRO_KEYS = frozenset({"name", "title", "status", "priority", "category", "tags", "add_tags", "remove_tags", "team",
-                        "assign", "note", "reply", "teams", "roles"})
-MACRO_ROLES = ("agents", "managers", "admins")
-_MACRO_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$", re.IGNORECASE)
-
-
-def _macro(d: Mapping[str, Any], i: int, teams: tuple[Team, ...], categories: tuple[str, ...]) -> Macro:
-    """One [[macros]] entry; every error names the macro, and an unknown word fails here, not on a ticket."""
-    name = _required(d, "name", f"macros[{i}]")
-    where = f"macro {name!r}"
-    if not _MACRO_NAME.match(name):
-        raise WorkflowError(f"{where}: a name is one word of letters, digits, '-', '_' or '.' (refund-approved)")
-    if unknown := sorted(set(d) - MACRO_KEYS):
-        raise WorkflowError(f"{where}: {unknown[0]!r} is not a macro step; use {', '.join(sorted(MACRO_KEYS))}")
-    team_names = {t.name.lower(): t.name for t in teams}
-
-    def team_named(value: object, key: str) -> str:
-        found = team_names.get(str(value).strip().lower())
-        if found is None:
-            raise WorkflowError(f"{where}: {key} {value!r} is not one of the teams ({', '.join(team_names.values()) or 'none'})")
-        return found
-
-    status = d.get("status")
-    if status is not None:
-        status = " ".join(str(status).split())
-        custom = {s.name.lower() for t in teams for s in t.statuses}
-        if status.lower() not in custom:
-            try:
-                Status.parse(status)
-            except ValueError as exc:
-                raise WorkflowError(f"{where}: {exc}") from None
-    try:
-        priority = Priority.parse(str(d["priority"])) if "priority" in d else None
-    except ValueError as exc:
-        raise WorkflowError(f"{where}: {exc}") from None
-    category = d.get("category")
-    if category is not None:
-        category = next((c for c in categories if c.lower() == str(category).strip().lower()), None)
-        if category is None:
-            raise WorkflowError(f"{where}: category {d['category']!r} is not one of: {', '.join(categories)}")
-    tags = _strings(d, "tags")
-    add = [t.strip().lstrip("+#").lower() for t in (*tags, *_strings(d, "add_tags")) if not t.strip().startswith("-")]
-    remove = [t.strip().lstrip("-#").lower() for t in tags if t.strip().startswith("-")]
-    remove += [t.strip().lstrip("-#").lower() for t in _strings(d, "remove_tags")]
-    if any(not t or " " in t for t in (*add, *remove)):
-        raise WorkflowError(f"{where}: a tag is one word (\"+refund\", \"-pending\")")
-    assign = d.get("assign")
-    if assign is not None and (not isinstance(assign, str) or not assign.strip()):
-        raise WorkflowError(f"{where}: assign is \"me\", \"none\" or an agent's chat user id or email")
-    roles = tuple(str(r).strip().lower() for r in _strings(d, "roles")) or ("agents",)
-    if bad := [r for r in roles if r not in MACRO_ROLES]:
-        raise WorkflowError(f"{where}: roles {bad[0]!r} is not a role that may apply macros; use {', '.join(MACRO_ROLES)}")
-    note, reply = d.get("note"), d.get("reply")
-    if note is not None and not str(note).strip():
-        raise WorkflowError(f"{where}: an empty note")
-    if reply is not None:
-        reply = str(reply).strip().lstrip(":")
-        if not _MACRO_NAME.match(reply):
-            raise WorkflowError(f"{where}: reply names a canned reply (\"refund-done\"), not a text")
-    macro = Macro(name=name, title=" ".join(str(d.get("title") or name).split()), status=status, priority=priority,
-                  category=category, add_tags=tuple(dict.fromkeys(add)), remove_tags=tuple(dict.fromkeys(remove)),
-                  team=team_named(d["team"], "team") if "team" in d else None,
-                  assign=assign.strip() if assign else None, note=str(note).strip() if note else None, reply=reply,
-                  teams=tuple(team_named(t, "teams") for t in _strings(d, "teams")), roles=roles)
-    if not macro.steps:
-        raise WorkflowError(f"{where} does nothing: give it a step (status, priority, category, tags, team, "
-                            "assign, note or reply)")
-    return macro
+                    tags=strings(d, "tags"), questions=strings(d, "questions"), children=children)
 
 
 def _discord_id(d: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -440,15 +330,3 @@ def _discord_id(d: Mapping[str, Any], key: str, where: str) -> str | None:
     if isinstance(value, bool) or not text.isdecimal():
         raise WorkflowError(f"{where}.{key} must be a Discord channel id (Developer Mode, then Copy Channel ID)")
     return text
-
-
-def _required(d: Mapping[str, Any], key: str, where: str) -> str:
-    value = d.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise WorkflowError(f"{where}.{key} is required")
-    return value.strip()
-
-
-def _strings(d: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = d.get(key, ())
-    return (value,) if isinstance(value, str) else tuple(str(v) for v in value)

@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain.access import Action, Role, Standing, TicketScope, decide
+from bot.domain.macro import Macro
 from bot.domain.model import Agent, Message, MessageKind, Ticket
 from bot.domain.status import Status
-from bot.domain.workflow import Macro
 from bot.handlers import events, replies, reply_text
 from bot.handlers.audit import audit
 from bot.handlers.context import Actor, Context, agent_for, load_ticket

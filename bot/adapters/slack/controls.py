@@ -15,8 +15,8 @@ from typing import Any
 from bot.adapters.capabilities import Control, controls_for
 from bot.adapters.slack.blocks import button, plain
 from bot.adapters.slack.limits import slack_user_id
+from bot.domain.macro import Macro
 from bot.domain.priority import Priority
-from bot.domain.workflow import Macro
 from bot.handlers.snapshots import TicketView
 
 CLAIM = "ticket.claim"

@@ -50,11 +50,11 @@ from bot.adapters.slack.reply_form import (  # noqa: F401 - the Reply form's ids
     reply_modal,
 )
 from bot.adapters.slack.sla_blocks import sla_line
+from bot.domain.macro import Macro
 from bot.domain.model import MessageKind
 from bot.domain.priority import Priority
 from bot.domain.status import Status
 from bot.domain.time_spent import spent_text
-from bot.domain.workflow import Macro
 from bot.handlers.events import MailDeliveryFailed, MailQuarantined, TaskDue
 from bot.handlers.snapshots import AttachmentView, MessageView, TicketView
 
