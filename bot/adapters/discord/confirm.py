@@ -24,8 +24,7 @@ import discord
 from bot.adapters.discord import answers
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.embeds import cut
-from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
-from bot.adapters.discord.replying import answer, deferred
+from bot.adapters.discord.replying import clicked_in_our_server, deferred
 from bot.handlers import merge
 from bot.handlers.merge import NO_CUSTOMER, NeedsConfirmation
 
@@ -48,10 +47,7 @@ class MergeAnyway(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(int(match["source"]), int(match["target"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        parts = getattr(interaction.client, "parts", None)
-        assert isinstance(parts, DiscordParts), "the Tiketti client carries its parts"
-        if interaction.guild_id != parts.guild_id:  # forged from a DM or another server
-            await answer(interaction, Answer(OUTSIDE_THE_SERVER))
+        if (parts := await clicked_in_our_server(interaction)) is None:
             return
 
         async def work() -> Answer:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from bot.adapters.discord.answers import Answer
+from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
 from bot.adapters.errors import something_went_wrong
 from bot.domain.errors import UserFacingError
 
@@ -42,3 +43,14 @@ async def deferred(interaction: discord.Interaction, work: Callable[[], Awaitabl
     except Exception:
         reply = Answer(f"⚠️ {something_went_wrong(log, 'discord: %s', what)}")
     await answer(interaction, reply)
+
+
+async def clicked_in_our_server(interaction: discord.Interaction) -> DiscordParts | None:
+    """The bot's parts for a control used in our server; None, with the clicker told, for one forged from a
+    DM or another server (a DynamicItem's custom id can be sent from anywhere)."""
+    parts = getattr(interaction.client, "parts", None)
+    assert isinstance(parts, DiscordParts), "the Tiketti client carries its parts"
+    if interaction.guild_id != parts.guild_id:
+        await answer(interaction, Answer(OUTSIDE_THE_SERVER))
+        return None
+    return parts

@@ -18,8 +18,7 @@ import discord
 
 from bot.adapters.discord.answers import Answer
 from bot.adapters.discord.embeds import cut
-from bot.adapters.discord.parts import OUTSIDE_THE_SERVER, DiscordParts
-from bot.adapters.discord.replying import answer
+from bot.adapters.discord.replying import answer, clicked_in_our_server
 from bot.domain.errors import UserFacingError
 from bot.handlers import undo
 from bot.handlers.tickets import ActionResult
@@ -43,10 +42,7 @@ class UndoSend(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(int(match["number"]), int(match["message"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        parts = getattr(interaction.client, "parts", None)
-        assert isinstance(parts, DiscordParts), "the Tiketti client carries its parts"
-        if interaction.guild_id != parts.guild_id:  # forged from a DM or another server
-            await answer(interaction, Answer(OUTSIDE_THE_SERVER))
+        if (parts := await clicked_in_our_server(interaction)) is None:
             return
         from bot.adapters.discord.reply_form import reply_form  # it shows this button: imported when clicked
 
