@@ -15,9 +15,9 @@ from bot.handlers.context import Actor, Context, agent_for, load_ticket, request
 from bot.handlers.errors import Refused
 from bot.handlers.outgoing import queue_mail
 from bot.handlers.permissions import permit
-from bot.handlers.ports import HeldReply
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
+from bot.handlers.toolkit_ports import HeldReply
 
 # After we answer, the ball is in the customer's court.
 _AFTER_REPLY = {Status.NEW: Status.WAITING_ON_CUSTOMER, Status.OPEN: Status.WAITING_ON_CUSTOMER,

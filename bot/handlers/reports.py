@@ -30,7 +30,7 @@ from bot.handlers.figures import (
     percentile,
 )
 from bot.handlers.permissions import permit, refuse
-from bot.handlers.ports import TimeSpent
+from bot.handlers.toolkit_ports import TimeSpent
 
 
 def zone(tz: tzinfo | str | None) -> tzinfo:

@@ -27,9 +27,10 @@ from bot.handlers.context import Actor, Context, load_ticket
 from bot.handlers.delivery import mask
 from bot.handlers.errors import Refused
 from bot.handlers.permissions import permit, refuse
-from bot.handlers.ports import HeldReply, UnitOfWork
+from bot.handlers.ports import UnitOfWork
 from bot.handlers.snapshots import message_view, ticket_view
 from bot.handlers.tickets import ActionResult
+from bot.handlers.toolkit_ports import HeldReply
 
 TAKEN_BACK = "↩️ Taken back before it was mailed; the customer never got it:"
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from bot.domain.model import MailState
-from bot.handlers.ports import HeldReply
+from bot.handlers.toolkit_ports import HeldReply
 from bot.store import orm
 from bot.store.repositories import _Repo
 

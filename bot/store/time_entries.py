@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, literal, select
 
 from bot.domain.time_spent import TimeEntry
-from bot.handlers.ports import TimeSpent
+from bot.handlers.toolkit_ports import TimeSpent
 from bot.store import orm
 from bot.store.repositories import _Repo
 
