@@ -20,10 +20,12 @@ import yaml
 from jinja2 import StrictUndefined, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.domain.front_matter import FrontMatterError
+from bot.domain.front_matter import split as split_front_matter
+
 DEFAULT_LANGUAGE = "en"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)^---[ \t]*\r?\n?(?P<body>.*)\Z", re.DOTALL | re.MULTILINE)
 _KEYS = frozenset({"name", "title", "language", "team", "owner", "tags", "saved_by"})
 
 # Every placeholder a template may use: {{ customer.first_name }} and so on (docs/configuration.md).
@@ -84,16 +86,12 @@ _ENV = environment()
 def parse_reply(relative: str, text: str) -> CannedReply:
     """One file's reply. `relative` is its path in the folder: `refund-policy.fi.md` says name and language
     unless the front matter does; CannedError says what is wrong."""
-    match = _FRONT.match(text.lstrip("\ufeff"))
-    if match is None:
-        raise CannedError("no front matter: the file must start with a line '---', the YAML keys, and '---'")
     try:
-        meta = yaml.safe_load(match.group("yaml")) or {}
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        raise CannedError(f"the front matter is not YAML{f' (line {where.line + 2})' if where else ''}") from None
-    if not isinstance(meta, dict):
-        raise CannedError("the front matter must be keys and values (name: …, title: …)")
+        meta, text = split_front_matter(text)
+    except FrontMatterError as exc:
+        raise CannedError(str(exc)) from None
+    if meta is None:
+        raise CannedError("no front matter: the file must start with a line '---', the YAML keys, and '---'")
     if unknown := sorted(str(k) for k in meta if k not in _KEYS):
         raise CannedError(f"unknown front matter key(s): {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
     stem = relative.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".md")
@@ -110,7 +108,7 @@ def parse_reply(relative: str, text: str) -> CannedReply:
         tags = tags.split(",")
     if not isinstance(tags, list | tuple):
         raise CannedError("tags must be a list")
-    body = match.group("body").strip("\n")
+    body = text.strip("\n")
     if not body.strip():
         raise CannedError("the reply has no text below the front matter")
     check_template(body)

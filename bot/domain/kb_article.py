@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import yaml
+from bot.domain.front_matter import FrontMatterError
+from bot.domain.front_matter import split as split_front_matter
 
 
 class ArticleError(ValueError):
@@ -26,24 +27,16 @@ class Article:
     url: str | None = None  # where customers can read it; None: the text can be inserted, not a link
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML was built with it: 10x faster
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def parse_article(slug: str, text: str) -> Article:
     """The article in `text` (a file's content); ArticleError when the front matter is not YAML or not a table."""
-    match = _FRONT.match(text.lstrip("\ufeff"))
-    meta: object = {}
-    body = text.lstrip("\ufeff")
-    if match is not None:
-        try:
-            meta = yaml.load(match.group("yaml"), Loader=_LOADER) or {}  # noqa: S506 (a safe loader)
-        except yaml.YAMLError as exc:
-            raise ArticleError(f"{slug}: the front matter is not valid YAML ({exc.__class__.__name__})") from exc
-        body = body[match.end():]
-    if not isinstance(meta, dict):
-        raise ArticleError(f"{slug}: the front matter must be a table of `key: value` lines")
+    try:
+        meta, body = split_front_matter(text)
+    except FrontMatterError as exc:
+        raise ArticleError(f"{slug}: {exc}") from None
+    meta = meta or {}
     heading = _HEADING.search(body)
     title = _one_line(meta.get("title")) or (heading.group("text") if heading else "") or slug
     url = _one_line(meta.get("url")) or None
